@@ -1,0 +1,94 @@
+#!/bin/sh
+# Shared by every Hakobune entrypoint: read settings from the environment, check them,
+# and stop the container with one clear line when a value is wrong. Sourced, never run.
+
+HB_RUN_DIR=${HB_RUN_DIR:-/run/hakobune}
+
+hb_log() {
+    echo "hakobune: $*" >&2
+}
+
+# One line naming the variable and the value, then stop: a wrong setting must never be ignored.
+hb_invalid() {
+    name=$1; value=$2; want=$3
+    hb_log "invalid ${name}='${value}': ${want}"
+    exit 64
+}
+
+# hb_default NAME DEFAULT: give NAME its default when unset or empty.
+hb_default() {
+    eval "_hb_v=\${$1:-}"
+    if [ -z "$_hb_v" ]; then
+        eval "$1=\$2"
+    fi
+    # shellcheck disable=SC2163 # NAME is the variable to export, by design
+    export "$1"
+}
+
+# hb_uint NAME DEFAULT [MIN [MAX]]: a whole number within bounds.
+hb_uint() {
+    hb_default "$1" "$2"
+    eval "_hb_v=\$$1"
+    case "$_hb_v" in
+        ''|*[!0-9]*) hb_invalid "$1" "$_hb_v" "must be a whole number" ;;
+    esac
+    if [ -n "${3:-}" ] && [ "$_hb_v" -lt "$3" ]; then
+        hb_invalid "$1" "$_hb_v" "must be at least $3"
+    fi
+    if [ -n "${4:-}" ] && [ "$_hb_v" -gt "$4" ]; then
+        hb_invalid "$1" "$_hb_v" "must be at most $4"
+    fi
+}
+
+# hb_size NAME DEFAULT: a size such as 64M, 1G or 512k (the form nginx, PHP and MariaDB all accept).
+hb_size() {
+    hb_default "$1" "$2"
+    eval "_hb_v=\$$1"
+    if ! printf '%s' "$_hb_v" | grep -Eq '^[0-9]+[kKmMgG]?$'; then
+        hb_invalid "$1" "$_hb_v" "must be a size like 512k, 64M or 1G"
+    fi
+}
+
+# hb_enum NAME DEFAULT VALUE...: one of the listed values.
+hb_enum() {
+    _hb_name=$1
+    hb_default "$1" "$2"
+    eval "_hb_v=\$$1"
+    shift 2
+    for _hb_ok in "$@"; do
+        [ "$_hb_v" = "$_hb_ok" ] && return 0
+    done
+    hb_invalid "$_hb_name" "$_hb_v" "must be one of: $*"
+}
+
+# hb_match NAME DEFAULT REGEX DESCRIPTION: free text that must match an extended regex.
+hb_match() {
+    hb_default "$1" "$2"
+    eval "_hb_v=\$$1"
+    if ! printf '%s' "$_hb_v" | grep -Eq "$3"; then
+        hb_invalid "$1" "$_hb_v" "$4"
+    fi
+}
+
+# hb_secret NAME: load NAME from the file named by NAME_FILE (Docker secrets), the official images' convention.
+hb_secret() {
+    eval "_hb_f=\${$1_FILE:-}"
+    if [ -n "$_hb_f" ]; then
+        [ -r "$_hb_f" ] || hb_invalid "$1_FILE" "$_hb_f" "file is missing or unreadable"
+        eval "$1=\$(cat \"\$_hb_f\")"
+    fi
+}
+
+# hb_render TEMPLATE OUTPUT VAR...: substitute only the listed variables, so nginx's own $variables survive.
+hb_render() {
+    _hb_tpl=$1; _hb_out=$2; shift 2
+    _hb_list=""
+    for _hb_name in "$@"; do
+        _hb_list="$_hb_list \${$_hb_name}"
+    done
+    envsubst "$_hb_list" <"$_hb_tpl" >"$_hb_out"
+}
+
+hb_prepare_run_dir() {
+    mkdir -p "$HB_RUN_DIR"
+}

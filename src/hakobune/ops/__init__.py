@@ -1,0 +1,1 @@
+"""Operations: each a sequence of engine calls that leaves things as they were when it fails."""

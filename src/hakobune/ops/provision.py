@@ -1,0 +1,134 @@
+"""`hakobune provision`: create the site folder, start the stack, install WordPress; undo it all on failure."""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hakobune.engine import Engine, EngineError
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.rollback import Rollback, failpoint
+from hakobune.ops.sitedir import SiteDir
+from hakobune.render.wordpress import db_setup_request, install_request, seed_request
+from hakobune.site import Site, SiteSecrets
+
+HELPER = "/opt/hakobune/helpers/hakobune.php"
+START_TIMEOUT = 240
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    path: Path
+    url: str
+    admin_user: str
+    admin_password: str | None  # only when Hakobune generated it
+
+
+def check_ports_free(*ports: int) -> None:
+    """On a local engine the published ports are this machine's: say which one is taken before starting."""
+    for port in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("0.0.0.0", port))  # noqa: S104 - Docker publishes on every interface
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise HakobuneError(
+                        f"port {port} is already in use on this machine",
+                        "choose free ports with --http-port/--tls-port",
+                    ) from None
+
+
+def run_helper(engine: Engine, sitedir: SiteDir, task: str, request: dict[str, object]) -> dict[str, object]:
+    """Run one of the ops container's WordPress helpers with a JSON request on its standard input."""
+    try:
+        result = engine.compose(
+            sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "php", HELPER, task,
+            env=sitedir.compose_env(), input=json.dumps(request), timeout=600,
+        )
+    except EngineError as exc:
+        raise HakobuneError(f"{task} failed: {exc.message.split(': ', 1)[-1]}") from None
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
+def available_languages(engine: Engine, site: Site) -> list[str]:
+    out = engine.run_image(site.image("ops"), "php", HELPER, "languages")
+    return list(json.loads(out)["languages"])
+
+
+def teardown(engine: Engine, sitedir: SiteDir, site: Site) -> None:
+    """Stop and delete the site's containers, volumes and network; then sweep anything labelled for it."""
+    if (sitedir.path / "compose.yaml").exists():
+        engine.compose(sitedir.path, "--profile", "ops", "down", "--volumes", "--remove-orphans",
+                       "--timeout", "10", env=sitedir.compose_env(), check=False, timeout=300)
+    engine.sweep(site.name)
+
+
+def preflight(engine: Engine, site: Site, target: Path) -> None:
+    """Everything that can be checked before anything is created."""
+    if target.exists():
+        raise InvalidInput(f"TARGET '{site.name}' already exists in {target.parent}", "choose another name")
+    engine.ping()
+    engine.compose_command()
+    missing = [ref for ref in site.images.values() if not engine.image_exists(ref)]
+    if missing:
+        raise HakobuneError(f"images not built: {', '.join(missing)}", "run 'hakobune images build'")
+    if site.name in engine.sites():
+        raise HakobuneError(
+            f"a site named '{site.name}' already exists on this Docker engine",
+            "remove it first, or choose another TARGET name",
+        )
+    if engine.is_local():
+        check_ports_free(site.http_port, site.tls_port)
+    if site.wplang != "en_US" and site.wplang not in available_languages(engine, site):
+        raise InvalidInput(f"--wplang '{site.wplang}' is not available in the images",
+                           "WordPress locales from Debian's wordpress-l10n, such as ja or de_DE")
+
+
+def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, report: Report,
+              password_generated: bool) -> Provisioned:
+    target = parent / site.name
+    preflight(engine, site, target)
+
+    sitedir = SiteDir(target)
+    rollback = Rollback()
+    try:
+        report(f"Writing site folder {target}")
+        sitedir.create(site, secrets)
+        rollback.on_failure("remove the site folder", lambda: shutil.rmtree(target))
+        rollback.on_failure("remove the site's containers, volumes and network",
+                            lambda: teardown(engine, sitedir, site))
+        failpoint("folder")
+
+        report("Starting web, PHP and database containers and waiting until they are healthy")
+        engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
+                       env=sitedir.compose_env(), timeout=START_TIMEOUT + 120)
+        failpoint("started")
+
+        report("Creating the database and its user")
+        run_helper(engine, sitedir, "db-setup", db_setup_request(site))
+        report("Seeding WordPress core into the site volume")
+        run_helper(engine, sitedir, "seed", seed_request(site, secrets))
+        report("Installing WordPress")
+        run_helper(engine, sitedir, "install", install_request(site, secrets))
+        failpoint("installed")
+    except BaseException:
+        report("Provisioning failed: removing everything it created")
+        problems = rollback.run()
+        if problems:
+            raise HakobuneError("provisioning failed and rollback was incomplete: " + "; ".join(problems)) \
+                from None
+        raise
+    return Provisioned(
+        path=target,
+        url=site.url,
+        admin_user=site.admin_user,
+        admin_password=secrets.admin_password if password_generated else None,
+    )

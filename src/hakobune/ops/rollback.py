@@ -1,0 +1,36 @@
+"""Undo what a failed operation created, newest first."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from hakobune.errors import HakobuneError
+
+# Names a step at which an operation fails on purpose. Tests use it to show that rollback
+# leaves nothing behind after real resources exist; it has no other use.
+FAILPOINT_ENV = "HAKOBUNE_FAILPOINT"
+
+
+class Rollback:
+    def __init__(self) -> None:
+        self._undo: list[tuple[str, Callable[[], None]]] = []
+
+    def on_failure(self, what: str, undo: Callable[[], None]) -> None:
+        self._undo.append((what, undo))
+
+    def run(self) -> list[str]:
+        """Run every undo step, even after one fails; returns what could not be undone."""
+        problems = []
+        for what, undo in reversed(self._undo):
+            try:
+                undo()
+            except Exception as exc:  # noqa: BLE001 - keep undoing the rest
+                problems.append(f"{what}: {exc}")
+        self._undo.clear()
+        return problems
+
+
+def failpoint(step: str) -> None:
+    if os.environ.get(FAILPOINT_ENV) == step:
+        raise HakobuneError(f"stopped at step '{step}' ({FAILPOINT_ENV} is set)")

@@ -1,0 +1,79 @@
+"""The site folder on the client: settings (hakobune.yaml), secrets (secrets.env, mode 0600), compose.yaml."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.render.compose import compose_environment, compose_yaml
+from hakobune.site import Site, SiteSecrets
+
+SETTINGS = "hakobune.yaml"
+SECRETS = "secrets.env"
+COMPOSE = "compose.yaml"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class SiteDir:
+    path: Path
+
+    @classmethod
+    def find(cls, directory: str | Path | None) -> SiteDir:
+        """The site in DIRECTORY (-C), or in the current directory."""
+        path = Path(directory) if directory else Path.cwd()
+        if not path.is_dir():
+            raise HakobuneError(f"site folder '{path}' does not exist")
+        if not (path / SETTINGS).is_file():
+            hint = None if directory else "run this inside a site folder, or give -C TARGET"
+            raise HakobuneError(f"'{path}' is not a Hakobune site folder (no {SETTINGS})", hint)
+        return cls(path.resolve())
+
+    def create(self, site: Site, secrets: SiteSecrets) -> None:
+        """Write a new site folder; refuses one that exists."""
+        try:
+            self.path.mkdir(mode=0o750)
+        except FileExistsError:
+            raise InvalidInput(f"TARGET '{self.path.name}' already exists", "choose another name") from None
+        document = {"format": FORMAT, "site": site.to_dict()}
+        (self.path / SETTINGS).write_text(
+            "# Hakobune site settings. Change them with hakobune commands, not by hand.\n"
+            + yaml.safe_dump(document, sort_keys=False)
+        )
+        self._write_secrets(secrets)
+        (self.path / COMPOSE).write_text(compose_yaml(site))
+
+    def _write_secrets(self, secrets: SiteSecrets) -> None:
+        path = self.path / SECRETS
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write("# Hakobune site secrets: keep private (mode 0600), never commit.\n")
+            for key, value in secrets.to_env().items():
+                out.write(f"{key}={value}\n")
+        os.chmod(path, 0o600)
+
+    def load(self) -> Site:
+        try:
+            document = yaml.safe_load((self.path / SETTINGS).read_text())
+            return Site.from_dict(document["site"])
+        except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+            raise HakobuneError(f"cannot read {self.path / SETTINGS}: {exc}") from None
+
+    def secrets(self) -> SiteSecrets:
+        env: dict[str, str] = {}
+        try:
+            text = (self.path / SECRETS).read_text()
+        except OSError as exc:
+            raise HakobuneError(f"cannot read the site's secrets: {exc}") from None
+        for line in text.splitlines():
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                env[key] = value
+        return SiteSecrets.from_env(env)
+
+    def compose_env(self) -> dict[str, str]:
+        return compose_environment(self.secrets().to_env())

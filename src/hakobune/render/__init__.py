@@ -1,0 +1,1 @@
+"""Pure functions from the site model to what Docker and the ops helpers consume."""

@@ -1,0 +1,201 @@
+"""The site model: settings, their defaults and their validation. Pure: no files, no Docker."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+import string
+from dataclasses import asdict, dataclass, field, fields
+
+from hakobune import __version__
+from hakobune.errors import InvalidInput
+
+SITE_LABEL = "io.hakobune.site"
+SERVICE_LABEL = "io.hakobune.service"
+IMAGE_NAMES = ("nginx", "php", "mariadb", "ops")
+MIN_PASSWORD_LENGTH = 8
+SALT_NAMES = (
+    "AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY",
+    "AUTH_SALT", "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT",
+)
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_ADMIN_USER = re.compile(r"^[A-Za-z0-9._@-]{1,60}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_WPLANG = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?(_[a-z0-9]+)?$")
+_DB_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+_DB_USER = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+_SALT_ALPHABET = string.ascii_letters + string.digits + "!#$%()*+,-./:;<=>?@[]^_{|}~"
+
+
+def validate_name(name: str) -> str:
+    if "/" in name or ".." in name or "\\" in name:
+        raise InvalidInput(
+            f"TARGET '{name}' must be a plain folder name, not a path",
+            "the site folder is created in the current directory",
+        )
+    if not _NAME.match(name):
+        raise InvalidInput(
+            f"TARGET '{name}' is not a valid site name",
+            "use 1-40 lowercase letters, digits, '-' or '_', starting with a letter or digit",
+        )
+    return name
+
+
+def validate_fqdn(fqdn: str) -> str:
+    host = fqdn.strip().rstrip(".").lower()
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        raise InvalidInput(f"--fqdn '{fqdn}' is an IP address", "give the site's host name, e.g. example.com")
+    labels = host.split(".")
+    if (
+        not host
+        or len(host) > 253
+        or not all(_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise InvalidInput(f"--fqdn '{fqdn}' is not a valid host name", "e.g. www.example.com or localhost")
+    return host
+
+
+def validate_port(option: str, port: int) -> int:
+    if not 1 <= port <= 65535:
+        raise InvalidInput(f"{option} {port} is out of range", "ports are 1-65535")
+    return port
+
+
+def validate_password(option: str, password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"{option} must be at least {MIN_PASSWORD_LENGTH} characters long")
+    if any(ch in password for ch in "\r\n\0"):
+        raise InvalidInput(f"{option} must not contain line breaks or NUL characters")
+    return password
+
+
+def _check(pattern: re.Pattern[str], option: str, value: str, hint: str) -> str:
+    if not pattern.match(value):
+        raise InvalidInput(f"{option} '{value}' is not valid", hint)
+    return value
+
+
+def generate_password(length: int = 24) -> str:
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(length))
+
+
+def generate_salt() -> str:
+    return "".join(secrets.choice(_SALT_ALPHABET) for _ in range(64))
+
+
+@dataclass(frozen=True)
+class Site:
+    """A site's settings: everything needed to render its stack, and nothing secret."""
+
+    name: str
+    fqdn: str
+    http_port: int = 80
+    tls_port: int = 443
+    profile: str = "wp"
+    web: str = "nginx"
+    title: str = ""
+    admin_user: str = "admin"
+    admin_email: str = ""
+    wplang: str = "en_US"
+    db_name: str = "wordpress"
+    db_user: str = "wordpress"
+    image_version: str = __version__
+
+    def __post_init__(self) -> None:
+        validate_name(self.name)
+        object.__setattr__(self, "fqdn", validate_fqdn(self.fqdn))
+        validate_port("--http-port", self.http_port)
+        validate_port("--tls-port", self.tls_port)
+        if self.http_port == self.tls_port:
+            raise InvalidInput(f"--http-port and --tls-port are both {self.tls_port}", "give two different ports")
+        if self.profile != "wp":
+            raise InvalidInput(f"profile '{self.profile}' is not supported yet", "use --wp")
+        if self.web != "nginx":
+            raise InvalidInput(f"web server '{self.web}' is not supported yet", "use --nginx")
+        if not self.title:
+            object.__setattr__(self, "title", self.fqdn)
+        if len(self.title) > 200 or any(ch in self.title for ch in "\r\n\0"):
+            raise InvalidInput("--wp-title must be one line of at most 200 characters")
+        _check(_ADMIN_USER, "--admin-user", self.admin_user, "use letters, digits and . _ @ - (at most 60)")
+        if not self.admin_email:
+            domain = self.fqdn if "." in self.fqdn else "example.com"
+            object.__setattr__(self, "admin_email", f"admin@{domain}")
+        _check(_EMAIL, "--admin-email", self.admin_email, "e.g. admin@example.com")
+        _check(_WPLANG, "--wplang", self.wplang, "a WordPress locale such as en_US, ja or de_DE")
+        _check(_DB_NAME, "--dbname", self.db_name, "use letters, digits and _ (at most 64)")
+        _check(_DB_USER, "--dbuser", self.db_user, "use letters, digits and _ (at most 32)")
+
+    @property
+    def project(self) -> str:
+        """The Compose project name: prefixed so a site never collides with the user's own projects."""
+        return f"hb-{self.name}"
+
+    @property
+    def url(self) -> str:
+        port = "" if self.tls_port == 443 else f":{self.tls_port}"
+        return f"https://{self.fqdn}{port}"
+
+    def image(self, name: str) -> str:
+        return f"hakobune/{name}:{self.image_version}"
+
+    @property
+    def images(self) -> dict[str, str]:
+        return {name: self.image(name) for name in IMAGE_NAMES}
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Site:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidInput(f"unknown site settings: {', '.join(unknown)}")
+        return cls(**data)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class SiteSecrets:
+    """Generated strong unless the user gives them; kept apart from the settings (mode 0600 on disk)."""
+
+    db_root_password: str = field(default_factory=generate_password)
+    db_password: str = field(default_factory=generate_password)
+    admin_password: str = field(default_factory=generate_password)
+    salts: tuple[str, ...] = field(default_factory=lambda: tuple(generate_salt() for _ in SALT_NAMES))
+
+    def __post_init__(self) -> None:
+        validate_password("--admin-pass", self.admin_password)
+        validate_password("--dbpass", self.db_password)
+        validate_password("database root password", self.db_root_password)
+        if len(self.salts) != len(SALT_NAMES):
+            raise InvalidInput(f"expected {len(SALT_NAMES)} WordPress salts, got {len(self.salts)}")
+
+    def to_env(self) -> dict[str, str]:
+        env = {
+            "DB_ROOT_PASSWORD": self.db_root_password,
+            "DB_PASSWORD": self.db_password,
+            "ADMIN_PASSWORD": self.admin_password,
+        }
+        env.update({f"WP_{name}": salt for name, salt in zip(SALT_NAMES, self.salts, strict=True)})
+        return env
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> SiteSecrets:
+        try:
+            return cls(
+                db_root_password=env["DB_ROOT_PASSWORD"],
+                db_password=env["DB_PASSWORD"],
+                admin_password=env["ADMIN_PASSWORD"],
+                salts=tuple(env[f"WP_{name}"] for name in SALT_NAMES),
+            )
+        except KeyError as missing:
+            raise InvalidInput(f"the secrets file lacks {missing.args[0]}") from None
