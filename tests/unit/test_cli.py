@@ -1,0 +1,90 @@
+"""The CLI without Docker: help, and bad input answered with one line, the right exit code, nothing left."""
+
+import pytest
+
+from hakobune.cli import main
+
+GOOD = ["provision", "--fqdn", "localhost", "--http-port", "18080", "--tls-port", "18443"]
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # No engine may be reached by these tests: point at one that cannot exist.
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [[], ["provision"], ["remove"], ["status"], ["images", "build"],
+                                     ["images", "bootstrap-base"]])
+def test_help(capsys, command):
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0
+    assert "Usage:" in out
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("hakobune ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["provision", "--fqdn", "not a host", "site"], "error: --fqdn 'not a host' is not a valid host name"),
+        ([*GOOD, "--admin-pass", "short", "site"], "error: --admin-pass must be at least 8 characters long"),
+        ([*GOOD, "a/b"], "error: TARGET 'a/b' must be a plain folder name"),
+        ([*GOOD, ".."], "error: TARGET '..' must be a plain folder name"),
+        ([*GOOD, "--tls-port", "99999", "site"], "error: --tls-port 99999 is out of range"),
+        (["provision", "site"], "error: Missing option '--fqdn'"),
+        (["provision", "--fqdn", "localhost", "--http-port", "eighty", "site"], "error: Invalid value for '--http-port'"),
+        (["nonsense"], "error: No such command 'nonsense'"),
+    ],
+)
+def test_bad_input_is_a_usage_error(capsys, in_tmp, args, message):
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(message)
+    assert list(in_tmp.iterdir()) == []
+
+
+def test_existing_target_is_refused_untouched(capsys, in_tmp):
+    (in_tmp / "site").mkdir()
+    (in_tmp / "site" / "mine.txt").write_text("keep")
+    code, _, err = run(capsys, *GOOD, "site")
+    assert code == 2
+    assert err.strip() == "error: TARGET 'site' already exists in " f"{in_tmp} (hint: choose another name)"
+    assert [p.name for p in (in_tmp / "site").iterdir()] == ["mine.txt"]
+
+
+def test_no_engine_is_a_runtime_error(capsys, in_tmp):
+    code, _, err = run(capsys, *GOOD, "site")
+    assert code == 1
+    assert err.startswith("error: no Docker engine answers at unix://")
+    assert len(err.strip().splitlines()) == 1
+    assert list(in_tmp.iterdir()) == []
+
+
+def test_status_outside_a_site(capsys):
+    code, _, err = run(capsys, "status")
+    assert code == 1
+    assert "is not a Hakobune site folder" in err
+
+
+def test_remove_without_yes_off_a_terminal(capsys, in_tmp):
+    (in_tmp / "blog").mkdir()
+    (in_tmp / "blog" / "hakobune.yaml").write_text("format: 1\nsite: {name: blog, fqdn: localhost}\n")
+    code, _, err = run(capsys, "remove", "blog")
+    assert code == 2
+    assert "pass -y" in err
+    assert (in_tmp / "blog" / "hakobune.yaml").exists()

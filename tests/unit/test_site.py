@@ -1,0 +1,102 @@
+"""The site model: defaults, URL, and validation of every setting."""
+
+import pytest
+
+from hakobune.errors import InvalidInput
+from hakobune.site import SALT_NAMES, Site, SiteSecrets, validate_fqdn, validate_name
+
+
+@pytest.mark.parametrize("fqdn", ["localhost", "example.com", "www.example.co.jp", "a-b.example", "Example.COM."])
+def test_valid_fqdns_are_normalised(fqdn):
+    assert validate_fqdn(fqdn) == fqdn.lower().rstrip(".")
+
+
+@pytest.mark.parametrize(
+    "fqdn",
+    ["", "exa mple.com", "-bad.com", "bad-.com", "under_score.com", "a..b", "x" * 64 + ".com", "1.2.3.4",
+     "::1", "example.123", "ex/ample.com"],
+)
+def test_invalid_fqdns_are_refused(fqdn):
+    with pytest.raises(InvalidInput, match="--fqdn"):
+        validate_fqdn(fqdn)
+
+
+@pytest.mark.parametrize("name", ["a/b", "../x", "..", "x..y", "/abs"])
+def test_target_must_not_be_a_path(name):
+    with pytest.raises(InvalidInput, match="plain folder name"):
+        validate_name(name)
+
+
+@pytest.mark.parametrize("name", ["Upper", "-dash", "sp ace", "x" * 41, ""])
+def test_target_must_be_a_simple_name(name):
+    with pytest.raises(InvalidInput, match="not a valid site name"):
+        validate_name(name)
+
+
+def test_defaults_and_url():
+    site = Site(name="blog", fqdn="www.example.com")
+    assert site.url == "https://www.example.com"
+    assert site.title == "www.example.com"
+    assert site.admin_email == "admin@www.example.com"
+    assert site.project == "hb-blog"
+    assert site.images["php"].startswith("hakobune/php:")
+
+
+def test_url_carries_a_non_default_tls_port():
+    assert Site(name="b", fqdn="localhost", tls_port=8443).url == "https://localhost:8443"
+
+
+def test_default_email_for_a_dotless_host_is_still_valid():
+    assert Site(name="b", fqdn="localhost").admin_email == "admin@example.com"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("http_port", 0, "--http-port 0 is out of range"),
+        ("tls_port", 70000, "--tls-port 70000 is out of range"),
+        ("admin_user", "bad user!", "--admin-user"),
+        ("admin_email", "nobody", "--admin-email"),
+        ("wplang", "japanese", "--wplang"),
+        ("db_name", "my-db", "--dbname"),
+        ("db_user", "x" * 33, "--dbuser"),
+        ("title", "two\nlines", "--wp-title"),
+    ],
+)
+def test_invalid_settings_are_refused(field, value, message):
+    with pytest.raises(InvalidInput, match=message.replace("-", r"\-")):
+        Site(name="b", fqdn="localhost", **{field: value})
+
+
+def test_same_http_and_tls_port_is_refused():
+    with pytest.raises(InvalidInput, match="both 8443"):
+        Site(name="b", fqdn="localhost", http_port=8443, tls_port=8443)
+
+
+def test_round_trip_and_unknown_settings():
+    site = Site(name="b", fqdn="localhost", wplang="ja")
+    assert Site.from_dict(site.to_dict()) == site
+    with pytest.raises(InvalidInput, match="unknown site settings: colour"):
+        Site.from_dict({**site.to_dict(), "colour": "blue"})
+
+
+def test_generated_secrets_are_strong_and_unique():
+    one, two = SiteSecrets(), SiteSecrets()
+    assert len(one.db_password) >= 24 and one.db_password.isalnum()
+    assert one.db_password != two.db_password != one.db_root_password
+    assert len(one.salts) == len(SALT_NAMES) == 8
+    assert len(set(one.salts)) == 8 and all(len(s) == 64 for s in one.salts)
+
+
+def test_short_admin_password_is_refused():
+    with pytest.raises(InvalidInput, match="--admin-pass must be at least 8 characters"):
+        SiteSecrets(admin_password="short")
+
+
+def test_secrets_round_trip_through_env():
+    secrets = SiteSecrets(admin_password="correct horse battery")
+    assert SiteSecrets.from_env(secrets.to_env()) == secrets
+    env = secrets.to_env()
+    del env["WP_NONCE_SALT"]
+    with pytest.raises(InvalidInput, match="lacks WP_NONCE_SALT"):
+        SiteSecrets.from_env(env)

@@ -1,0 +1,36 @@
+"""The site folder: files, modes, refusal to overwrite."""
+
+import stat
+
+import pytest
+
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.sitedir import SiteDir
+from hakobune.site import Site, SiteSecrets
+
+
+def test_create_and_load(tmp_path):
+    site, secrets = Site(name="blog", fqdn="localhost"), SiteSecrets()
+    sitedir = SiteDir(tmp_path / "blog")
+    sitedir.create(site, secrets)
+    assert sorted(p.name for p in sitedir.path.iterdir()) == ["compose.yaml", "hakobune.yaml", "secrets.env"]
+    assert stat.S_IMODE((sitedir.path / "secrets.env").stat().st_mode) == 0o600
+    assert sitedir.load() == site
+    assert sitedir.secrets() == secrets
+    assert secrets.db_password not in (sitedir.path / "hakobune.yaml").read_text()
+    assert SiteDir.find(sitedir.path).load() == site
+
+
+def test_existing_folder_is_refused_and_untouched(tmp_path):
+    (tmp_path / "blog").mkdir()
+    (tmp_path / "blog" / "keep.txt").write_text("mine")
+    with pytest.raises(InvalidInput, match="already exists"):
+        SiteDir(tmp_path / "blog").create(Site(name="blog", fqdn="localhost"), SiteSecrets())
+    assert [p.name for p in (tmp_path / "blog").iterdir()] == ["keep.txt"]
+
+
+def test_find_refuses_a_folder_that_is_not_a_site(tmp_path):
+    with pytest.raises(HakobuneError, match="is not a Hakobune site folder"):
+        SiteDir.find(tmp_path)
+    with pytest.raises(HakobuneError, match="does not exist"):
+        SiteDir.find(tmp_path / "nope")
