@@ -30,11 +30,15 @@ export NGINX_TLS_PORT_SUFFIX NGINX_HSTS_DIRECTIVE
 hb_prepare_run_dir
 for d in client_body proxy fastcgi uwsgi scgi; do mkdir -p "$HB_RUN_DIR/$d"; done
 
+# A self-signed certificate until the site gets a real one: made on first start, kept in the tls volume,
+# and made again when it is for another host name or has less than 30 days left (Mozilla: at most 366 days).
 tls=/var/lib/hakobune/tls
-if [ ! -s "$tls/cert.pem" ] || [ ! -s "$tls/key.pem" ]; then
+if [ ! -s "$tls/cert.pem" ] || [ ! -s "$tls/key.pem" ] \
+    || ! openssl x509 -in "$tls/cert.pem" -noout -checkend 2592000 >/dev/null 2>&1 \
+    || ! openssl x509 -in "$tls/cert.pem" -noout -checkhost "$SITE_FQDN" 2>/dev/null | grep -q 'does match'; then
     hb_log "creating a self-signed certificate for $SITE_FQDN"
     umask 077
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
         -subj "/CN=$SITE_FQDN" -addext "subjectAltName=DNS:$SITE_FQDN" \
         -keyout "$tls/key.pem.new" -out "$tls/cert.pem.new" 2>/dev/null
     mv "$tls/key.pem.new" "$tls/key.pem"

@@ -45,7 +45,8 @@ def test_version(capsys):
         ([*GOOD, ".."], "error: TARGET '..' must be a plain folder name"),
         ([*GOOD, "--tls-port", "99999", "site"], "error: --tls-port 99999 is out of range"),
         (["provision", "site"], "error: Missing option '--fqdn'"),
-        (["provision", "--fqdn", "localhost", "--http-port", "eighty", "site"], "error: Invalid value for '--http-port'"),
+        (["provision", "--fqdn", "localhost", "--http-port", "eighty", "site"],
+         "error: Invalid value for '--http-port'"),
         (["nonsense"], "error: No such command 'nonsense'"),
     ],
 )

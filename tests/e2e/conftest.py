@@ -1,0 +1,76 @@
+"""End-to-end fixtures: the real CLI as a user runs it, a real Docker engine, real images.
+
+These tests never skip: with no engine they fail, because CI must show them run. `make e2e` starts an engine
+first (scripts/docker-engine.sh)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HAKOBUNE = Path(sys.executable).parent / "hakobune"
+LABEL = "io.hakobune.site"
+
+
+def hb(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 900,
+       input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the hakobune command as a user would, from `cwd`."""
+    full_env = {**os.environ, **(env or {})}
+    full_env["PATH"] = f"{HAKOBUNE.parent}:{full_env.get('PATH', '')}"
+    return subprocess.run([str(HAKOBUNE), *args], cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=timeout, input=input, check=False)
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=300).stdout
+
+
+def leftovers(site: str) -> dict[str, list[str]]:
+    """Every container, volume and network still labelled for the site."""
+    selector = f"label={LABEL}={site}"
+    return {
+        "containers": docker("ps", "-a", "-q", "--filter", selector).split(),
+        "volumes": docker("volume", "ls", "-q", "--filter", selector).split(),
+        "networks": docker("network", "ls", "-q", "--filter", selector).split(),
+    }
+
+
+NOTHING = {"containers": [], "volumes": [], "networks": []}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("0.0.0.0", 0))  # noqa: S104 - the same test Docker makes when publishing
+        return int(sock.getsockname()[1])
+
+
+def site_name(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(3)}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def engine() -> str:
+    result = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, f"no Docker engine answers (run the tests with `make e2e`): {result.stderr}"
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def images(engine: str) -> subprocess.CompletedProcess[str]:
+    """Build every image once per run, exactly as a user would (creating the base image when needed)."""
+    result = hb("images", "build", cwd=REPO, timeout=2400)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="session")
+def sites_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sites")

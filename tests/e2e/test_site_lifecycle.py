@@ -1,0 +1,182 @@
+"""The walking skeleton, end to end: provision a WordPress site, use it over HTTPS as a browser would,
+check its TLS, log in to wp-admin, read its status, remove it and find nothing left."""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sslyze import (
+    Scanner,
+    ServerNetworkLocation,
+    ServerScanRequest,
+    ServerScanStatusEnum,
+)
+from sslyze.plugins.scan_commands import ScanCommand
+
+from tests.e2e.conftest import NOTHING, free_port, hb, leftovers, site_name
+
+pytestmark = pytest.mark.e2e
+
+ADMIN_PASSWORD = "e2e-Admin-pass-1"
+# Mozilla "intermediate" TLS 1.2 suites (OpenSSL names); TLS 1.3 suites are all acceptable.
+MOZILLA_INTERMEDIATE_TLS12 = {
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305",
+}
+
+
+@dataclass
+class Provisioned:
+    name: str
+    folder: Path
+    http_port: int
+    tls_port: int
+    title: str
+    output: str
+    seconds_to_first_200: float
+
+    @property
+    def url(self) -> str:
+        return f"https://localhost:{self.tls_port}"
+
+
+def client() -> httpx.Client:
+    # The certificate is self-signed: what is checked here is the protocol, not the trust chain.
+    http = httpx.Client(http2=True, verify=False, timeout=30)  # noqa: S501 - self-signed by design
+    http.cookies.set("wordpress_test_cookie", "WP Cookie check")  # what wp-login.php's page sets in JS
+    return http
+
+
+@pytest.fixture(scope="module")
+def site(images, sites_dir):
+    name = site_name("e2e")
+    http_port, tls_port = free_port(), free_port()
+    title = f"Hakobune E2E {name}"
+    started = time.monotonic()
+    result = hb("provision", "--fqdn", "localhost", "--http-port", str(http_port), "--tls-port", str(tls_port),
+                "--wp-title", title, "--admin-pass", ADMIN_PASSWORD, "--admin-email", "owner@example.com",
+                name, cwd=sites_dir)
+    assert result.returncode == 0, result.stderr
+    with client() as http:
+        while http.get(f"https://localhost:{tls_port}/").status_code != 200:
+            time.sleep(0.2)
+    site = Provisioned(name, sites_dir / name, http_port, tls_port, title, result.stdout,
+                       time.monotonic() - started)
+    print(f"\nprovision to first 200: {site.seconds_to_first_200:.1f}s")  # a figure for the closing note
+    yield site
+    if site.folder.exists():  # the removal test failed: still leave nothing behind
+        hb("remove", "-y", str(site.folder), cwd=sites_dir)
+
+
+def test_provision_prints_url_and_admin_but_not_a_given_password(site):
+    assert f"https://localhost:{site.tls_port}/" in site.output
+    assert "user:     admin" in site.output
+    assert ADMIN_PASSWORD not in site.output
+
+
+def test_site_folder_holds_settings_compose_and_private_secrets(site):
+    assert sorted(p.name for p in site.folder.iterdir()) == ["compose.yaml", "hakobune.yaml", "secrets.env"]
+    assert (site.folder / "secrets.env").stat().st_mode & 0o777 == 0o600
+    compose = (site.folder / "compose.yaml").read_text()
+    for line in (site.folder / "secrets.env").read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            assert line.split("=", 1)[1] not in compose
+
+
+def test_home_page_over_http2_and_tls13(site):
+    with client() as http, http.stream("GET", f"{site.url}/") as response:
+        tls = response.extensions["network_stream"].get_extra_info("ssl_object")
+        assert tls.version() == "TLSv1.3"
+        assert response.http_version == "HTTP/2"
+        assert response.status_code == 200
+        body = response.read().decode()
+    assert f"<title>{site.title}" in body
+    # WordPress builds its links from the site URL, port included.
+    assert f"https://localhost:{site.tls_port}/" in body
+
+
+def test_http_redirects_to_https_with_308(site):
+    with httpx.Client(timeout=30) as http:
+        response = http.get(f"http://localhost:{site.http_port}/sample-page/?x=1")
+    assert response.status_code == 308
+    assert response.headers["location"] == f"https://localhost:{site.tls_port}/sample-page/?x=1"
+
+
+def test_tls_policy_is_mozilla_intermediate(site):
+    scanner = Scanner()
+    scanner.queue_scans([ServerScanRequest(
+        server_location=ServerNetworkLocation("localhost", site.tls_port, ip_address="127.0.0.1"),
+        scan_commands={ScanCommand.SSL_2_0_CIPHER_SUITES, ScanCommand.SSL_3_0_CIPHER_SUITES,
+                       ScanCommand.TLS_1_0_CIPHER_SUITES, ScanCommand.TLS_1_1_CIPHER_SUITES,
+                       ScanCommand.TLS_1_2_CIPHER_SUITES, ScanCommand.TLS_1_3_CIPHER_SUITES},
+    )])
+    (scan,) = list(scanner.get_results())
+    assert scan.scan_status == ServerScanStatusEnum.COMPLETED
+    result = scan.scan_result
+    for old in ("ssl_2_0_cipher_suites", "ssl_3_0_cipher_suites", "tls_1_0_cipher_suites", "tls_1_1_cipher_suites"):
+        assert getattr(result, old).result.accepted_cipher_suites == [], old
+    tls12 = {s.cipher_suite.openssl_name for s in result.tls_1_2_cipher_suites.result.accepted_cipher_suites}
+    assert tls12 and tls12 <= MOZILLA_INTERMEDIATE_TLS12, tls12
+    assert result.tls_1_3_cipher_suites.result.accepted_cipher_suites
+
+
+def test_tls12_with_a_modern_suite_still_works(site):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_2
+    with httpx.Client(verify=context, timeout=30) as http:
+        assert http.get(f"{site.url}/").status_code == 200
+
+
+def test_admin_logs_in_to_the_dashboard(site):
+    with client() as http:
+        login_page = http.get(f"{site.url}/wp-login.php")
+        assert login_page.status_code == 200
+        response = http.post(
+            f"{site.url}/wp-login.php",
+            data={"log": "admin", "pwd": ADMIN_PASSWORD, "wp-submit": "Log In",
+                  "redirect_to": f"{site.url}/wp-admin/", "testcookie": "1"},
+        )
+        assert response.status_code == 302, response.text[:500]
+        assert response.headers["location"] == f"{site.url}/wp-admin/"
+        dashboard = http.get(f"{site.url}/wp-admin/")
+        assert dashboard.status_code == 200
+        assert re.search(r"<title>Dashboard ", dashboard.text)
+
+
+def test_wrong_password_is_refused(site):
+    with client() as http:
+        http.get(f"{site.url}/wp-login.php")
+        response = http.post(f"{site.url}/wp-login.php",
+                             data={"log": "admin", "pwd": "not-the-password", "testcookie": "1"})
+        assert response.status_code == 200
+        assert "is incorrect" in response.text
+
+
+def test_status_shows_every_service_healthy(site, sites_dir):
+    result = hb("status", "-C", str(site.folder), cwd=sites_dir)
+    assert result.returncode == 0, result.stderr
+    for service in ("web", "php", "db"):
+        assert re.search(rf"^ *{service} +running +healthy", result.stdout, re.MULTILINE), result.stdout
+    inside = hb("status", "--json", cwd=site.folder)
+    assert inside.returncode == 0, inside.stderr
+    data = json.loads(inside.stdout)
+    assert data["site"] == site.name
+    assert {s["service"]: s["health"] for s in data["services"]} == {"web": "healthy", "php": "healthy",
+                                                                       "db": "healthy"}
+
+
+def test_remove_leaves_nothing(site, sites_dir):
+    assert leftovers(site.name) != NOTHING
+    result = hb("remove", "-y", site.name, cwd=sites_dir)
+    assert result.returncode == 0, result.stderr
+    assert not site.folder.exists()
+    assert leftovers(site.name) == NOTHING
