@@ -63,10 +63,12 @@ def test_bootstrap_base_creates_a_debian_image(engine, tmp_path):
         assert f"Creating {tag} with debootstrap" in result.stderr
         out = docker("run", "--rm", tag, "sh", "-c",
                      "cat /etc/debian_version; ls /usr/share/man 2>/dev/null | wc -l; "
+                     "find /var/cache/apt -name '*.deb' | wc -l; "
                      "cat /etc/apt/sources.list.d/debian.sources | grep -c '^Suites: trixie trixie-updates'")
-        debian_version, man_pages, sources = out.split()
+        debian_version, man_pages, debs, sources = out.split()
         assert debian_version.startswith("13")
         assert man_pages == "0"
+        assert debs == "0"
         assert sources == "1"
     finally:
         docker("image", "rm", "-f", tag)

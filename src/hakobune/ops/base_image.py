@@ -75,9 +75,9 @@ def _slim(root: Path, dpkg_cfg: Path) -> None:
         for item in locale.iterdir():
             if item.name != "locale.alias":
                 shutil.rmtree(item) if item.is_dir() else item.unlink()
-    for sub in ("var/lib/apt/lists", "var/cache/apt"):
-        for item in (root / sub).glob("*"):
-            if item.is_file():
+    for sub in ("var/lib/apt/lists", "var/cache/apt"):  # package lists, and the .debs debootstrap fetched
+        for item in (root / sub).rglob("*"):
+            if item.is_file() and item.name != "lock":
                 item.unlink()
 
 
