@@ -10,6 +10,7 @@ import secrets
 import socket
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -63,12 +64,24 @@ def engine() -> str:
     return result.stdout.strip()
 
 
+BASE_IMAGE = "debian:trixie-slim"
+
+
+@dataclass(frozen=True)
+class Build:
+    result: subprocess.CompletedProcess[str]
+    base_was_missing: bool
+
+
 @pytest.fixture(scope="session")
-def images(engine: str) -> subprocess.CompletedProcess[str]:
+def images(engine: str) -> Build:
     """Build every image once per run, exactly as a user would (creating the base image when needed)."""
+    base_was_missing = subprocess.run(["docker", "image", "inspect", BASE_IMAGE], capture_output=True,
+                                      check=False).returncode != 0
     result = hb("images", "build", cwd=REPO, timeout=2400)
     assert result.returncode == 0, result.stderr
-    return result
+    print(f"\n{result.stdout}")  # sizes and build times, for the closing note
+    return Build(result, base_was_missing)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -13,6 +14,13 @@ from tests.e2e.conftest import REPO, docker, hb
 pytestmark = pytest.mark.e2e
 
 USERS = {"nginx": "hbweb", "php": "www-data", "mariadb": "mysql", "ops": "www-data"}
+
+
+def test_build_lists_every_image_and_says_when_it_made_the_base(images):
+    for name in USERS:
+        assert re.search(rf"hakobune/{name}:{re.escape(__version__)} +\d+ MB +\d+s", images.result.stdout)
+    made_base = "creating it from a Debian mirror with debootstrap" in images.result.stderr
+    assert made_base == images.base_was_missing
 
 
 @pytest.mark.parametrize("name", sorted(USERS))
