@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +36,7 @@ _UNREACHABLE = re.compile(
     r"|dial unix .*: connect|context .* does not exist|Is the docker daemon running",
     re.IGNORECASE,
 )
+STOP_GRACE = 60  # seconds an interrupted docker command gets to finish its current call
 _PORT_TAKEN = re.compile(r"port is already allocated|address already in use", re.IGNORECASE)
 
 
@@ -85,23 +87,41 @@ class Engine:
         if isinstance(input, str):
             input = input.encode()
         try:
-            proc = subprocess.run(
-                list(argv), env=self._env(env), cwd=cwd, input=input, stdin=stdin,
-                capture_output=True, check=False, timeout=timeout,
+            proc = subprocess.Popen(
+                list(argv), env=self._env(env), cwd=cwd, stdin=stdin if input is None else subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             )
         except FileNotFoundError:
             raise EngineUnavailable(
                 f"'{argv[0]}' is not installed", "install the Docker CLI (Debian: apt-get install docker.io)"
             ) from None
-        except subprocess.TimeoutExpired:
-            raise EngineError(f"'{shlex.join(argv[:3])}' did not finish within {timeout:.0f}s") from None
+        with proc:
+            try:
+                stdout, stderr = proc.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self._stop(proc)
+                raise EngineError(f"'{shlex.join(argv[:3])}' did not finish within {timeout:.0f}s") from None
+            except BaseException:
+                self._stop(proc)
+                raise
         result = subprocess.CompletedProcess(
-            proc.args, proc.returncode,
-            proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"),
+            proc.args, proc.returncode, stdout.decode(errors="replace"), stderr.decode(errors="replace"),
         )
         if check and result.returncode != 0:
             raise self._failure(argv, result.stderr or result.stdout)
         return result
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen[bytes]) -> None:
+        """Interrupted: let docker finish its current call (as Ctrl-C on a terminal does), so nothing is still
+        being created when a rollback starts; kill it only if it does not stop."""
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     def _failure(self, argv: Sequence[str], stderr: str) -> HakobuneError:
         if self.debug and stderr.strip():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import time
 
 import pytest
 
-from tests.e2e.conftest import NOTHING, docker, free_port, hb, leftovers, site_name
+from tests.e2e.conftest import HAKOBUNE, NOTHING, docker, free_port, hb, leftovers, site_name
 
 pytestmark = pytest.mark.e2e
 
@@ -98,3 +101,22 @@ def test_existing_target(sites_dir):
     assert result.returncode == 2
     assert "error: TARGET 'mine' already exists" in result.stderr
     assert [p.name for p in (sites_dir / "mine").iterdir()] == ["index.php"]
+
+
+def test_interrupt_while_starting_rolls_back(images, sites_dir):
+    """Ctrl-C (SIGINT to Hakobune alone, as a supervisor would send) while the containers are starting."""
+    name = site_name("interrupt")
+    proc = subprocess.Popen([str(HAKOBUNE), *provision_args(name)], cwd=sites_dir, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.startswith("• Starting web"):
+            break
+    time.sleep(2)  # mid-way through `docker compose up`
+    assert leftovers(name) != NOTHING, "the interrupt should strike after resources exist"
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=600)
+    result = subprocess.CompletedProcess(proc.args, proc.returncode, "", "".join(seen) + rest)
+    assert_clean_failure(result, sites_dir, name, 130, "error: interrupted")

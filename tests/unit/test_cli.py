@@ -89,3 +89,31 @@ def test_remove_without_yes_off_a_terminal(capsys, in_tmp):
     assert code == 2
     assert "pass -y" in err
     assert (in_tmp / "blog" / "hakobune.yaml").exists()
+
+
+def test_remove_asks_on_a_terminal_and_no_keeps_everything(in_tmp):
+    """A real terminal (a pty): the question is asked, 'n' aborts, nothing is touched, no engine is needed."""
+    import os
+    import pty
+    import sys
+
+    (in_tmp / "blog").mkdir()
+    (in_tmp / "blog" / "hakobune.yaml").write_text("format: 1\nsite: {name: blog, fqdn: localhost}\n")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: hakobune on the pty
+        os.execv(sys.executable, [sys.executable, "-m", "hakobune", "remove", "blog"])  # noqa: S606
+    output = b""
+    while b"[y/N]" not in output:
+        output += os.read(fd, 1024)
+    os.write(fd, b"n\n")
+    try:
+        while chunk := os.read(fd, 1024):
+            output += chunk
+    except OSError:  # the child closed the pty
+        pass
+    _, status = os.waitpid(pid, 0)
+    text = output.decode()
+    assert "Remove site blog and ALL its data" in text
+    assert os.waitstatus_to_exitcode(status) == 1
+    assert "error: aborted" in text
+    assert (in_tmp / "blog" / "hakobune.yaml").exists()

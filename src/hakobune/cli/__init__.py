@@ -16,6 +16,8 @@ from hakobune.cli.output import Output
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError
 
+INTERRUPTED = 130
+
 app = typer.Typer(
     name="hakobune",
     help="Run WordPress and PHP sites as container stacks on Docker Compose, from your own PC.",
@@ -68,9 +70,11 @@ def main(argv: list[str] | None = None) -> None:
             raise
         output.error(exc, exc.exit_code)
     except KeyboardInterrupt:
-        output.error("interrupted", 130)
+        output.error("interrupted", INTERRUPTED)
     except Exception as exc:
         if debug:
             raise
         output.error(f"unexpected failure: {exc} (run again with --debug for details)", 1)
+    if result == INTERRUPTED:  # Typer turns Ctrl-C into this exit code, silently
+        output.error("interrupted", INTERRUPTED)
     sys.exit(result if isinstance(result, int) else 0)

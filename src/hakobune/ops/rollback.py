@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Callable
 
 from hakobune.errors import HakobuneError
@@ -20,13 +22,20 @@ class Rollback:
         self._undo.append((what, undo))
 
     def run(self) -> list[str]:
-        """Run every undo step, even after one fails; returns what could not be undone."""
+        """Run every undo step, even after one fails; returns what could not be undone.
+        A second Ctrl-C must not leave a half-removed site, so SIGINT is ignored until it is done."""
         problems = []
-        for what, undo in reversed(self._undo):
-            try:
-                undo()
-            except Exception as exc:
-                problems.append(f"{what}: {exc}")
+        shield = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if shield else None
+        try:
+            for what, undo in reversed(self._undo):
+                try:
+                    undo()
+                except Exception as exc:
+                    problems.append(f"{what}: {exc}")
+        finally:
+            if shield:
+                signal.signal(signal.SIGINT, previous)
         self._undo.clear()
         return problems
 
