@@ -15,7 +15,7 @@ from hakobune.ops.provision import provision as provision_op
 from hakobune.ops.remove import remove as remove_op
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.status import status as status_op
-from hakobune.site import Site, SiteSecrets, generate_password, validate_name
+from hakobune.site import Site, SiteSecrets, generate_password
 
 DIR_HELP = "The site folder (default: the current directory)."
 
@@ -41,7 +41,7 @@ def provision(
 ) -> None:
     """Create a site: folder, containers, database and a WordPress install, served over HTTPS."""
     st = state(ctx)
-    validate_name(target)
+    # --wp and --nginx are the only profile and web server so far: accepted for KUSANAGI compatibility.
     site = Site(
         name=target, fqdn=fqdn, http_port=http_port, tls_port=tls_port, title=wp_title or "",
         admin_user=admin_user, admin_email=admin_email or "", wplang=wplang, db_name=dbname, db_user=dbuser,
