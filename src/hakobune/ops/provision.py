@@ -14,7 +14,7 @@ from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.rollback import Rollback, failpoint
 from hakobune.ops.sitedir import SiteDir
-from hakobune.render.wordpress import db_setup_request, install_request, seed_request
+from hakobune.render.wordpress import db_setup_request, install_request, secrets_request, seed_request
 from hakobune.site import Site, SiteSecrets
 
 HELPER = "/opt/hakobune/helpers/hakobune.php"
@@ -45,12 +45,13 @@ def check_ports_free(*ports: int) -> None:
                     ) from None
 
 
-def run_helper(engine: Engine, sitedir: SiteDir, task: str, request: dict[str, object]) -> dict[str, object]:
-    """Run one of the ops container's WordPress helpers with a JSON request on its standard input."""
+def run_helper(engine: Engine, sitedir: SiteDir, task: str, request: dict[str, object],
+               service: str = "ops") -> dict[str, object]:
+    """Run one of the ops image's helpers in a one-shot container, with a JSON request on its standard input."""
     try:
         result = engine.compose(
-            sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "php", HELPER, task,
-            env=sitedir.compose_env(), input=json.dumps(request), timeout=600,
+            sitedir.path, "run", "--rm", "-T", "--no-deps", service, "php", HELPER, task,
+            input=json.dumps(request), timeout=600,
         )
     except EngineError as exc:
         raise HakobuneError(f"{task} failed: {exc.message.split(': ', 1)[-1]}") from None
@@ -66,8 +67,8 @@ def available_languages(engine: Engine, site: Site) -> list[str]:
 def teardown(engine: Engine, sitedir: SiteDir, site: Site) -> None:
     """Stop and delete the site's containers, volumes and network; then sweep anything labelled for it."""
     if (sitedir.path / "compose.yaml").exists():
-        engine.compose(sitedir.path, "--profile", "ops", "down", "--volumes", "--remove-orphans",
-                       "--timeout", "10", env=sitedir.compose_env(), check=False, timeout=300)
+        engine.compose(sitedir.path, "--profile", "ops", "--profile", "init", "down", "--volumes",
+                       "--remove-orphans", "--timeout", "10", check=False, timeout=300)
     engine.sweep(site.name)
 
 
@@ -107,9 +108,12 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
                             lambda: teardown(engine, sitedir, site))
         failpoint("folder")
 
+        report("Storing the site's secrets in its secret volumes")
+        run_helper(engine, sitedir, "write-secrets", secrets_request(secrets), service="secrets")
+
         report("Starting web, PHP and database containers and waiting until they are healthy")
         engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
-                       env=sitedir.compose_env(), timeout=START_TIMEOUT + 120)
+                       timeout=START_TIMEOUT + 120)
         failpoint("started")
 
         report("Creating the database and its user")

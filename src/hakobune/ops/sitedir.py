@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from hakobune.errors import HakobuneError, InvalidInput
-from hakobune.render.compose import compose_environment, compose_yaml
+from hakobune.render.compose import compose_yaml
 from hakobune.site import Site, SiteSecrets
 
 SETTINGS = "hakobune.yaml"
@@ -74,6 +74,3 @@ class SiteDir:
                 key, value = line.split("=", 1)
                 env[key] = value
         return SiteSecrets.from_env(env)
-
-    def compose_env(self) -> dict[str, str]:
-        return compose_environment(self.secrets().to_env())

@@ -40,7 +40,7 @@ def _ports(entry: dict[str, object]) -> str:
 def status(engine: Engine, sitedir: SiteDir) -> SiteStatus:
     site = sitedir.load()
     engine.ping()
-    entries = {str(e.get("Service")): e for e in engine.compose_ps(sitedir.path, sitedir.compose_env())}
+    entries = {str(e.get("Service")): e for e in engine.compose_ps(sitedir.path)}
     services = []
     for name in SERVICES:
         entry = entries.get(name)

@@ -5,6 +5,19 @@ from __future__ import annotations
 from hakobune.render.compose import DB_HOST
 from hakobune.site import Site, SiteSecrets
 
+# Owners of the secret files: www-data (33) reads the app's, mysql (999) the database's; the ops container
+# (www-data) needs the root password too, so that file is group www-data.
+APP_OWNER, DB_OWNER = "33:33", "999:33"
+
+
+def secrets_request(secrets: SiteSecrets) -> dict[str, object]:
+    return {"files": [
+        {"path": "/srv/secrets-app/db_password", "owner": APP_OWNER, "mode": "0400",
+         "content": secrets.db_password},
+        {"path": "/srv/secrets-db/db_root_password", "owner": DB_OWNER, "mode": "0440",
+         "content": secrets.db_root_password},
+    ]}
+
 
 def db_setup_request(site: Site) -> dict[str, object]:
     return {"db_host": DB_HOST, "db_name": site.db_name, "db_user": site.db_user}

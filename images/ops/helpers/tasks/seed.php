@@ -54,13 +54,14 @@ foreach ($names as $i => $name) {
     $defines .= sprintf("define('%s', %s);\n", $name, var_export((string) $salts[$i], true));
 }
 $e = fn (string $key) => var_export(need($req, $key), true);
+$passwordFile = var_export(SECRET_FILES['db_password'], true);
 $config = <<<PHP
 <?php
 // Written by Hakobune at provision time. The database password is read from the container's secret,
 // so it never lives in the site's files or its backups.
 define('DB_NAME', {$e('db_name')});
 define('DB_USER', {$e('db_user')});
-define('DB_PASSWORD', trim((string) file_get_contents('/run/secrets/db_password')));
+define('DB_PASSWORD', trim((string) file_get_contents({$passwordFile})));
 define('DB_HOST', {$e('db_host')});
 define('DB_CHARSET', 'utf8mb4');
 define('DB_COLLATE', '');
