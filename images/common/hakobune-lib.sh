@@ -40,13 +40,27 @@ hb_uint() {
     fi
 }
 
-# hb_size NAME DEFAULT: a size such as 64M, 1G or 512k (the form nginx, PHP and MariaDB all accept).
+# hb_size NAME DEFAULT [MIN]: a size such as 64M, 1G or 512k (the form nginx, PHP and MariaDB all accept),
+# at least MIN when given.
 hb_size() {
     hb_default "$1" "$2"
     eval "_hb_v=\$$1"
     if ! printf '%s' "$_hb_v" | grep -Eq '^[0-9]+[kKmMgG]?$'; then
         hb_invalid "$1" "$_hb_v" "must be a size like 512k, 64M or 1G"
     fi
+    if [ -n "${3:-}" ] && [ "$(hb_bytes "$_hb_v")" -lt "$(hb_bytes "$3")" ]; then
+        hb_invalid "$1" "$_hb_v" "must be at least $3"
+    fi
+}
+
+hb_bytes() {
+    _hb_n=${1%[kKmMgG]}
+    case "$1" in
+        *[kK]) echo $((_hb_n * 1024)) ;;
+        *[mM]) echo $((_hb_n * 1048576)) ;;
+        *[gG]) echo $((_hb_n * 1073741824)) ;;
+        *) echo "$_hb_n" ;;
+    esac
 }
 
 # hb_enum NAME DEFAULT VALUE...: one of the listed values.
@@ -87,6 +101,15 @@ hb_render() {
         _hb_list="$_hb_list \${$_hb_name}"
     done
     envsubst "$_hb_list" <"$_hb_tpl" >"$_hb_out"
+}
+
+# After the checks: with HAKOBUNE_CHECK_ONLY=1 stop here, so a client can ask the image itself whether
+# settings are valid before it changes a running site.
+hb_checked() {
+    if [ "${HAKOBUNE_CHECK_ONLY:-}" = 1 ]; then
+        hb_log "settings are valid"
+        exit 0
+    fi
 }
 
 hb_prepare_run_dir() {

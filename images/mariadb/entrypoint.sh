@@ -5,12 +5,13 @@ set -eu
 # shellcheck source=images/common/hakobune-lib.sh
 . /usr/local/lib/hakobune/hakobune-lib.sh
 
-hb_size MARIADB_INNODB_BUFFER_POOL_SIZE 128M
-hb_size MARIADB_INNODB_LOG_FILE_SIZE 96M
+hb_size MARIADB_INNODB_BUFFER_POOL_SIZE 128M 8M
+hb_size MARIADB_INNODB_LOG_FILE_SIZE 96M 4M
 hb_uint MARIADB_MAX_CONNECTIONS 151 1 100000
 hb_enum MARIADB_SLOW_QUERY_LOG 0 0 1
 hb_uint MARIADB_LONG_QUERY_TIME 2 0
 hb_secret MARIADB_ROOT_PASSWORD
+hb_checked
 
 hb_prepare_run_dir
 cnf="$HB_RUN_DIR/my.cnf"

@@ -8,12 +8,13 @@ hb_match SITE_FQDN localhost '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' "must b
 hb_uint NGINX_PUBLIC_TLS_PORT 443 1 65535
 hb_match NGINX_WORKER_PROCESSES auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number"
 hb_uint NGINX_WORKER_CONNECTIONS 1024 16
-hb_uint NGINX_KEEPALIVE_TIMEOUT 65
+hb_uint NGINX_KEEPALIVE_TIMEOUT 65 0 3600
 hb_size NGINX_CLIENT_MAX_BODY_SIZE 64M
 hb_enum NGINX_GZIP on on off
 hb_uint NGINX_HSTS_MAX_AGE 0
 hb_uint NGINX_FASTCGI_READ_TIMEOUT 300 1
 hb_match PHP_FPM_ADDRESS php:9000 '^[A-Za-z0-9._-]+:[0-9]+$' "must be HOST:PORT"
+hb_checked
 
 if [ "$NGINX_PUBLIC_TLS_PORT" = 443 ]; then
     NGINX_TLS_PORT_SUFFIX=""

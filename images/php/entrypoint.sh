@@ -4,10 +4,11 @@ set -eu
 # shellcheck source=images/common/hakobune-lib.sh
 . /usr/local/lib/hakobune/hakobune-lib.sh
 
-hb_size PHP_MEMORY_LIMIT 256M
+# WordPress itself asks for 40M (WP_MEMORY_LIMIT); below 64M its admin fails.
+hb_size PHP_MEMORY_LIMIT 256M 64M
 hb_size PHP_UPLOAD_MAX_FILESIZE 64M
 hb_size PHP_POST_MAX_SIZE 64M
-hb_uint PHP_MAX_EXECUTION_TIME 300
+hb_uint PHP_MAX_EXECUTION_TIME 300 1
 hb_match PHP_TIMEZONE UTC '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$' "must be a time zone name such as UTC or Asia/Tokyo"
 [ -f "/usr/share/zoneinfo/$PHP_TIMEZONE" ] || [ "$PHP_TIMEZONE" = UTC ] \
     || hb_invalid PHP_TIMEZONE "$PHP_TIMEZONE" "is not a known time zone"
@@ -19,6 +20,19 @@ hb_uint PHP_FPM_START_SERVERS 2 1
 hb_uint PHP_FPM_MIN_SPARE_SERVERS 1 1
 hb_uint PHP_FPM_MAX_SPARE_SERVERS 3 1
 hb_uint PHP_FPM_MAX_REQUESTS 500 0
+# PHP-FPM refuses to start unless min spare <= start <= max spare <= max children.
+if [ "$PHP_FPM_PM" = dynamic ]; then
+    [ "$PHP_FPM_MAX_SPARE_SERVERS" -le "$PHP_FPM_MAX_CHILDREN" ] || hb_invalid PHP_FPM_MAX_SPARE_SERVERS \
+        "$PHP_FPM_MAX_SPARE_SERVERS" "must not exceed PHP_FPM_MAX_CHILDREN ($PHP_FPM_MAX_CHILDREN)"
+    [ "$PHP_FPM_MIN_SPARE_SERVERS" -le "$PHP_FPM_MAX_SPARE_SERVERS" ] || hb_invalid PHP_FPM_MIN_SPARE_SERVERS \
+        "$PHP_FPM_MIN_SPARE_SERVERS" "must not exceed PHP_FPM_MAX_SPARE_SERVERS ($PHP_FPM_MAX_SPARE_SERVERS)"
+    [ "$PHP_FPM_START_SERVERS" -ge "$PHP_FPM_MIN_SPARE_SERVERS" ] \
+        && [ "$PHP_FPM_START_SERVERS" -le "$PHP_FPM_MAX_SPARE_SERVERS" ] || hb_invalid PHP_FPM_START_SERVERS \
+        "$PHP_FPM_START_SERVERS" "must be between PHP_FPM_MIN_SPARE_SERVERS and PHP_FPM_MAX_SPARE_SERVERS"
+fi
+[ "$(hb_bytes "$PHP_POST_MAX_SIZE")" -ge "$(hb_bytes "$PHP_UPLOAD_MAX_FILESIZE")" ] || hb_invalid PHP_POST_MAX_SIZE \
+    "$PHP_POST_MAX_SIZE" "must be at least PHP_UPLOAD_MAX_FILESIZE ($PHP_UPLOAD_MAX_FILESIZE), or uploads fail"
+hb_checked
 
 hb_prepare_run_dir
 mkdir -p "$HB_RUN_DIR/php"

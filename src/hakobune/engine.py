@@ -173,10 +173,14 @@ class Engine:
     def image_size(self, ref: str) -> int:
         return int(self.docker("image", "inspect", "--format", "{{.Size}}", ref).stdout.strip())
 
-    def run_image(self, ref: str, *command: str, input: str | None = None) -> str:
+    def run_image(self, ref: str, *command: str, env: dict[str, str] | None = None,
+                  input: str | None = None) -> str:
         """Run a throw-away container without network, for questions only an image can answer."""
-        argv = [*self._docker(), "run", "--rm", "-i", "--network", "none", ref, *command]
-        return self._run(argv, input=input or "", timeout=120).stdout
+        argv = [*self._docker(), "run", "--rm", "-i", "--network", "none", "--read-only", "--cap-drop", "ALL",
+                "--tmpfs", "/run/hakobune", "--tmpfs", "/tmp"]
+        for key, value in (env or {}).items():
+            argv += ["-e", f"{key}={value}"]
+        return self._run([*argv, ref, *command], input=input or "", timeout=120).stdout
 
     def try_pull(self, ref: str) -> bool:
         return self._run([*self._docker(), "pull", "--quiet", ref], check=False, timeout=600).returncode == 0

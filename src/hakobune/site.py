@@ -27,6 +27,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _WPLANG = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?(_[a-z0-9]+)?$")
 _DB_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _DB_USER = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+# Image settings (environment variables) by prefix -> the service whose container takes them.
+SETTING_SERVICES = {"NGINX_": "web", "PHP_": "php", "MARIADB_": "db"}
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 _SALT_ALPHABET = string.ascii_letters + string.digits + "!#$%()*+,-./:;<=>?@[]^_{|}~"
 
@@ -84,6 +86,13 @@ def _check(pattern: re.Pattern[str], option: str, value: str, hint: str) -> str:
     return value
 
 
+def service_of(setting: str) -> str:
+    for prefix, service in SETTING_SERVICES.items():
+        if setting.startswith(prefix):
+            return service
+    raise InvalidInput(f"'{setting}' is not an image setting", "settings start with NGINX_, PHP_ or MARIADB_")
+
+
 def generate_password(length: int = 24) -> str:
     return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(length))
 
@@ -109,6 +118,7 @@ class Site:
     db_name: str = "wordpress"
     db_user: str = "wordpress"
     image_version: str = __version__
+    settings: dict[str, str] = field(default_factory=dict)  # image settings the user changed (config set)
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -133,6 +143,10 @@ class Site:
         _check(_WPLANG, "--wplang", self.wplang, "a WordPress locale such as en_US, ja or de_DE")
         _check(_DB_NAME, "--dbname", self.db_name, "use letters, digits and _ (at most 64)")
         _check(_DB_USER, "--dbuser", self.db_user, "use letters, digits and _ (at most 32)")
+        for key, value in self.settings.items():
+            service_of(key)
+            if not isinstance(value, str):
+                raise InvalidInput(f"setting {key} must be text, not {type(value).__name__}")
 
     @property
     def project(self) -> str:
@@ -150,6 +164,9 @@ class Site:
     @property
     def images(self) -> dict[str, str]:
         return {name: self.image(name) for name in IMAGE_NAMES}
+
+    def settings_for(self, service: str) -> dict[str, str]:
+        return {key: value for key, value in sorted(self.settings.items()) if service_of(key) == service}
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

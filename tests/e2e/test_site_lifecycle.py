@@ -207,6 +207,67 @@ def test_healthchecks_probe_the_real_thing(site):
     docker("exec", web, "hakobune-healthcheck")
 
 
+def started_at(site, service):
+    return json.loads(docker("inspect", f"hb-{site.name}-{service}-1"))[0]["State"]["StartedAt"]
+
+
+def upload_limit_shown_to_the_admin(site):
+    """The upload limit as PHP-FPM reports it to WordPress, on the media upload page."""
+    with client() as http:
+        http.post(f"{site.url}/wp-login.php", data={"log": "admin", "pwd": ADMIN_PASSWORD, "testcookie": "1"})
+        page = http.get(f"{site.url}/wp-admin/media-new.php")
+    assert page.status_code == 200
+    return re.search(r"Maximum upload file size: ([^.<]+)", page.text).group(1)
+
+
+def test_config_set_applies_and_restarts_only_what_it_affects(site):
+    assert upload_limit_shown_to_the_admin(site) == "64 MB"
+    db_started = started_at(site, "db")
+    result = hb("config", "set", "PHP_UPLOAD_MAX_FILESIZE=32M", "NGINX_HSTS_MAX_AGE=31536000", cwd=site.folder)
+    assert result.returncode == 0, result.stderr
+    assert "restarted: php, web" in result.stdout
+    assert upload_limit_shown_to_the_admin(site) == "32 MB"
+    with client() as http:
+        assert http.get(f"{site.url}/").headers["strict-transport-security"] == "max-age=31536000"
+    assert started_at(site, "db") == db_started
+    assert hb("config", "get", "PHP_UPLOAD_MAX_FILESIZE", "-C", str(site.folder), cwd=site.folder).stdout.strip() \
+        == "32M"
+
+    result = hb("config", "unset", "NGINX_HSTS_MAX_AGE", cwd=site.folder)
+    assert result.returncode == 0, result.stderr
+    with client() as http:
+        assert "strict-transport-security" not in http.get(f"{site.url}/").headers
+    listing = json.loads(hb("config", "get", "--json", cwd=site.folder).stdout)
+    changed = {v["name"]: v["value"] for v in listing if v["changed"]}
+    assert changed == {"PHP_UPLOAD_MAX_FILESIZE": "32M"}
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("PHP_MEMORY_LIMIT=32M", "error: invalid PHP_MEMORY_LIMIT='32M': must be at least 64M"),
+        ("PHP_UPLAOD_MAX_FILESIZE=8M", "error: unknown setting 'PHP_UPLAOD_MAX_FILESIZE' (hint: did you mean "
+                                       "PHP_UPLOAD_MAX_FILESIZE?)"),
+        ("NGINX_GZIP=maybe", "error: invalid NGINX_GZIP='maybe': must be one of: on off"),
+        # Only the image knows these: the check runs its entrypoint before the site is touched.
+        ("PHP_FPM_MAX_CHILDREN=2", "error: invalid PHP_FPM_MAX_SPARE_SERVERS='3': must not exceed "
+                                   "PHP_FPM_MAX_CHILDREN (2)"),
+        ("PHP_TIMEZONE=Mars/Olympus", "error: invalid PHP_TIMEZONE='Mars/Olympus': is not a known time zone"),
+        ("SITE_FQDN=evil.example", "error: SITE_FQDN is managed by Hakobune"),
+        ("PHP_MEMORY_LIMIT", "error: 'PHP_MEMORY_LIMIT' is not KEY=VALUE"),
+    ],
+)
+def test_config_set_refuses_bad_settings_and_leaves_the_site_untouched(site, assignment, message):
+    settings = (site.folder / "hakobune.yaml").read_text()
+    started = {service: started_at(site, service) for service in ("web", "php", "db")}
+    result = hb("config", "set", assignment, cwd=site.folder)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(message)
+    assert (site.folder / "hakobune.yaml").read_text() == settings
+    assert {service: started_at(site, service) for service in ("web", "php", "db")} == started
+
+
 def test_remove_leaves_nothing(site, sites_dir):
     assert leftovers(site.name) != NOTHING
     result = hb("remove", "-y", site.name, cwd=sites_dir)

@@ -111,3 +111,13 @@ def test_ops_requests():
     assert install["admin_password"] == "admin-password-1"
     assert install["lang"] == "ja"
     assert install["title"] == "shop.example.com"
+
+
+def test_settings_go_to_their_service_only():
+    site = Site(name="s", fqdn="localhost", settings={"PHP_MEMORY_LIMIT": "512M", "NGINX_GZIP": "off",
+                                                       "MARIADB_MAX_CONNECTIONS": "50"})
+    services = compose_document(site)["services"]
+    assert services["php"]["environment"] == {"PHP_MEMORY_LIMIT": "512M"}
+    assert services["web"]["environment"]["NGINX_GZIP"] == "off"
+    assert services["db"]["environment"]["MARIADB_MAX_CONNECTIONS"] == "50"
+    assert "PHP_MEMORY_LIMIT" not in services["web"]["environment"]

@@ -10,7 +10,7 @@ import typer
 from typer._click.exceptions import UsageError
 
 from hakobune import __version__
-from hakobune.cli import images, site
+from hakobune.cli import config, images, site
 from hakobune.cli.context import State
 from hakobune.cli.output import Output
 from hakobune.engine import Engine
@@ -27,6 +27,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(images.app, name="images")
+app.add_typer(config.app, name="config")
 site.register(app)
 
 

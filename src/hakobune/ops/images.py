@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import hakobune
+from hakobune.catalogue import images_dir
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError
 from hakobune.ops.base_image import bootstrap_base
 from hakobune.site import IMAGE_NAMES
-
-IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 
 
 @dataclass(frozen=True)
@@ -23,15 +20,6 @@ class Built:
     ref: str
     size: int
     seconds: float
-
-
-def images_dir() -> Path:
-    """The image sources: $HAKOBUNE_IMAGES_DIR, the copy inside an installed wheel, or the source tree."""
-    package = Path(hakobune.__file__).parent
-    for candidate in (os.environ.get(IMAGES_ENV), package / "_images", package.parents[1] / "images"):
-        if candidate and (Path(candidate) / "common").is_dir():
-            return Path(candidate)
-    raise HakobuneError("cannot find the image sources", f"set {IMAGES_ENV} to the images/ folder")
 
 
 def image_ref(name: str, version: str = hakobune.__version__) -> str:

@@ -39,12 +39,16 @@ class SiteDir:
             self.path.mkdir(mode=0o750)
         except FileExistsError:
             raise InvalidInput(f"TARGET '{self.path.name}' already exists", "choose another name") from None
+        self._write_secrets(secrets)
+        self.save(site)
+
+    def save(self, site: Site) -> None:
+        """Write the settings and the Compose file generated from them (never the secrets)."""
         document = {"format": FORMAT, "site": site.to_dict()}
         (self.path / SETTINGS).write_text(
             "# Hakobune site settings. Change them with hakobune commands, not by hand.\n"
-            + yaml.safe_dump(document, sort_keys=False)
+            + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
         )
-        self._write_secrets(secrets)
         (self.path / COMPOSE).write_text(compose_yaml(site))
 
     def _write_secrets(self, secrets: SiteSecrets) -> None:

@@ -88,18 +88,20 @@ def compose_document(site: Site) -> dict[str, Any]:
                 "SITE_FQDN": site.fqdn,
                 "NGINX_PUBLIC_TLS_PORT": str(site.tls_port),
                 "PHP_FPM_ADDRESS": "php:9000",
+                **site.settings_for("web"),
             },
             volumes=["site:/srv/site:ro", "tls:/var/lib/hakobune/tls"],
             depends_on={"php": healthy},
         ),
         "php": _service(
             site, "php",
+            environment=site.settings_for("php"),
             volumes=["site:/srv/site", *_secrets("secrets-app")],
             depends_on={"db": healthy},
         ),
         "db": _service(
             site, "db",
-            environment={"MARIADB_ROOT_PASSWORD_FILE": DB_ROOT_PASSWORD_FILE},
+            environment={"MARIADB_ROOT_PASSWORD_FILE": DB_ROOT_PASSWORD_FILE, **site.settings_for("db")},
             volumes=["db:/var/lib/mysql", *_secrets("secrets-db")],
         ),
         # Started on demand for WordPress work (`docker compose run ops ...`), never by `up`.

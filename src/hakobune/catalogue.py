@@ -1,0 +1,116 @@
+"""The settings each image takes, read from the images' own entrypoints (their `hb_uint`, `hb_size`, `hb_enum`
+and `hb_match` declarations), so the CLI, the docs' tests and the containers share one definition."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shlex
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import hakobune
+from hakobune.errors import HakobuneError, InvalidInput
+
+IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
+# Image -> the service that runs it.
+SERVICES = {"nginx": "web", "php": "php", "mariadb": "db"}
+# Set by Hakobune from the site's model; a user changes them with their own commands, not `config set`.
+MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS"}
+_DECLARATION = re.compile(r"^hb_(uint|size|enum|match) +([A-Z][A-Z0-9_]*) +(.*)$")
+_SIZE = re.compile(r"^([0-9]+)([kKmMgG]?)$")
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def images_dir() -> Path:
+    """The image sources: $HAKOBUNE_IMAGES_DIR, the copy inside an installed wheel, or the source tree."""
+    package = Path(hakobune.__file__).parent
+    for candidate in (os.environ.get(IMAGES_ENV), package / "_images", package.parents[1] / "images"):
+        if candidate and (Path(candidate) / "common").is_dir():
+            return Path(candidate)
+    raise HakobuneError("cannot find the image sources", f"set {IMAGES_ENV} to the images/ folder")
+
+
+def size_bytes(value: str) -> int:
+    match = _SIZE.match(value)
+    if not match:
+        raise ValueError(value)
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    image: str
+    kind: str  # uint | size | enum | match
+    default: str
+    rule: tuple[str, ...]  # uint: [min [max]]; size: [min]; enum: values; match: regex, description
+
+    @property
+    def service(self) -> str:
+        return SERVICES[self.image]
+
+    def problem(self, value: str) -> str | None:
+        """Why VALUE is not allowed, in the entrypoint's own words; None when it is."""
+        if self.kind == "uint":
+            if not value.isdigit():
+                return "must be a whole number"
+            if len(self.rule) > 0 and int(value) < int(self.rule[0]):
+                return f"must be at least {self.rule[0]}"
+            if len(self.rule) > 1 and int(value) > int(self.rule[1]):
+                return f"must be at most {self.rule[1]}"
+        elif self.kind == "size":
+            if not _SIZE.match(value):
+                return "must be a size like 512k, 64M or 1G"
+            if self.rule and size_bytes(value) < size_bytes(self.rule[0]):
+                return f"must be at least {self.rule[0]}"
+        elif self.kind == "enum":
+            if value not in self.rule:
+                return f"must be one of: {' '.join(self.rule)}"
+        elif "\n" in value or not re.search(self.rule[0], value):  # the entrypoint's `grep -E` on one line
+            return self.rule[1]
+        return None
+
+
+def _parse(image: str, text: str) -> list[Setting]:
+    settings = []
+    for line in text.splitlines():
+        match = _DECLARATION.match(line.strip())
+        if match:
+            kind, name, rest = match.groups()
+            default, *rule = shlex.split(rest)
+            settings.append(Setting(name, image, kind, default, tuple(rule)))
+    return settings
+
+
+@cache
+def catalogue(source: Path | None = None) -> dict[str, Setting]:
+    """Every setting a user may change, by name."""
+    root = source or images_dir()
+    found: dict[str, Setting] = {}
+    for image in SERVICES:
+        for setting in _parse(image, (root / image / "entrypoint.sh").read_text()):
+            if setting.name not in MANAGED:
+                found[setting.name] = setting
+    return found
+
+
+def lookup(name: str, settings: dict[str, Setting] | None = None) -> Setting:
+    known = settings if settings is not None else catalogue()
+    if name in known:
+        return known[name]
+    if name in MANAGED:
+        raise InvalidInput(f"{name} is managed by Hakobune from the site's settings and cannot be set")
+    close = difflib.get_close_matches(name.upper(), list(known), n=1)
+    raise InvalidInput(f"unknown setting '{name}'",
+                       f"did you mean {close[0]}?" if close else "see 'hakobune config get' for the list")
+
+
+def check(name: str, value: str, settings: dict[str, Setting] | None = None) -> Setting:
+    setting = lookup(name, settings)
+    problem = setting.problem(value)
+    if problem:
+        raise InvalidInput(f"invalid {name}='{value}': {problem}")
+    return setting

@@ -1,0 +1,101 @@
+"""`hakobune config get|set|unset`: change a site's image settings, checked before anything changes, applied by
+recreating only the services they belong to; a change that does not come up healthy is undone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from hakobune.catalogue import catalogue, check, lookup
+from hakobune.engine import Engine, EngineError
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.sitedir import COMPOSE, SETTINGS, SiteDir
+from hakobune.site import Site, service_of
+
+APPLY_TIMEOUT = 180
+
+
+@dataclass(frozen=True)
+class Value:
+    name: str
+    value: str
+    default: str
+    service: str
+    changed: bool  # set by the user, not the image's default
+
+
+def values(sitedir: SiteDir) -> list[Value]:
+    site = sitedir.load()
+    return [
+        Value(s.name, site.settings.get(s.name, s.default), s.default, s.service, s.name in site.settings)
+        for s in sorted(catalogue().values(), key=lambda s: (s.service, s.name))
+    ]
+
+
+def get(sitedir: SiteDir, name: str) -> Value:
+    setting = lookup(name)
+    return next(v for v in values(sitedir) if v.name == setting.name)
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    updates: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InvalidInput(f"'{pair}' is not KEY=VALUE", "e.g. hakobune config set PHP_MEMORY_LIMIT=512M")
+        updates[name] = value
+    return updates
+
+
+def _ask_images(engine: Engine, site: Site, services: list[str]) -> None:
+    """The image has the last word on its settings (time zones that exist, limits that fit together):
+    run its entrypoint in check-only mode with the new settings, before the site is touched."""
+    images = {"web": "nginx", "php": "php", "db": "mariadb"}
+    for service in services:
+        try:
+            engine.run_image(site.image(images[service]), env={**site.settings_for(service),
+                                                                 "HAKOBUNE_CHECK_ONLY": "1"})
+        except EngineError as exc:
+            lines = [line for line in exc.stderr.splitlines() if line.startswith("hakobune: invalid ")]
+            if lines:
+                raise InvalidInput(lines[-1].removeprefix("hakobune: ")) from None
+            raise
+
+
+def change(engine: Engine, sitedir: SiteDir, updates: dict[str, str | None],
+           report: Callable[[str], None]) -> list[str]:
+    """Apply UPDATES (None: back to the default). Returns the services that were recreated."""
+    site = sitedir.load()
+    known = catalogue()
+    settings = dict(site.settings)
+    for name, value in updates.items():
+        if value is None:
+            lookup(name, known)
+            settings.pop(name, None)
+        else:
+            check(name, value, known)
+            settings[name] = value
+    if settings == site.settings:
+        report("Nothing to change")
+        return []
+    services = sorted({service_of(name) for name in updates})
+    new_site = replace(site, settings=settings)
+    engine.ping()
+    _ask_images(engine, new_site, services)
+
+    before = {name: (sitedir.path / name).read_text() for name in (SETTINGS, COMPOSE)}
+    sitedir.save(new_site)
+    report(f"Recreating {', '.join(services)} with the new settings")
+    try:
+        engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(APPLY_TIMEOUT),
+                       "--no-deps", *services, timeout=APPLY_TIMEOUT + 60)
+    except BaseException as exc:
+        report("The new settings did not come up healthy: restoring the previous ones")
+        for name, text in before.items():
+            (sitedir.path / name).write_text(text)
+        engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(APPLY_TIMEOUT),
+                       "--no-deps", *services, check=False, timeout=APPLY_TIMEOUT + 60)
+        if isinstance(exc, HakobuneError):
+            raise HakobuneError(f"settings not applied, the previous ones are back: {exc.message}") from None
+        raise
+    return services
