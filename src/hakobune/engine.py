@@ -182,6 +182,27 @@ class Engine:
             argv += ["-e", f"{key}={value}"]
         return self._run([*argv, ref, *command], input=input or "", timeout=120).stdout
 
+    def read_file(self, ref: str, path: str) -> str:
+        """A file's text from an image, through a throw-away container (works on a remote engine too)."""
+        return self.docker("run", "--rm", "--network", "none", "--entrypoint", "cat", ref, path).stdout
+
+    def save_image(self, ref: str, tarball: Path) -> None:
+        self.docker("save", "-o", str(tarball), ref, timeout=900)
+
+    def images(self, reference: str) -> list[dict[str, str]]:
+        out = self.docker("images", "--filter", f"reference={reference}", "--format", "{{json .}}").stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def site_images(self) -> dict[str, set[str]]:
+        """Image -> the sites whose containers run it."""
+        fmt = "{{.Image}}\t{{.Label \"" + SITE_LABEL + "\"}}"
+        out = self.docker("ps", "-a", "--filter", f"label={SITE_LABEL}", "--format", fmt).stdout
+        users: dict[str, set[str]] = {}
+        for line in out.splitlines():
+            image, _, site = line.partition("\t")
+            users.setdefault(image, set()).add(site)
+        return users
+
     def try_pull(self, ref: str) -> bool:
         return self._run([*self._docker(), "pull", "--quiet", ref], check=False, timeout=600).returncode == 0
 

@@ -8,7 +8,6 @@ import secrets
 import string
 from dataclasses import asdict, dataclass, field, fields
 
-from hakobune import __version__
 from hakobune.errors import InvalidInput
 
 SITE_LABEL = "io.hakobune.site"
@@ -117,7 +116,7 @@ class Site:
     wplang: str = "en_US"
     db_name: str = "wordpress"
     db_user: str = "wordpress"
-    image_version: str = __version__
+    images: dict[str, str] = field(default_factory=dict)  # image name -> the exact image the site runs
     settings: dict[str, str] = field(default_factory=dict)  # image settings the user changed (config set)
 
     def __post_init__(self) -> None:
@@ -143,6 +142,8 @@ class Site:
         _check(_WPLANG, "--wplang", self.wplang, "a WordPress locale such as en_US, ja or de_DE")
         _check(_DB_NAME, "--dbname", self.db_name, "use letters, digits and _ (at most 64)")
         _check(_DB_USER, "--dbuser", self.db_user, "use letters, digits and _ (at most 32)")
+        if self.images and set(self.images) != set(IMAGE_NAMES):
+            raise InvalidInput(f"a site runs the images {', '.join(IMAGE_NAMES)}; got {', '.join(sorted(self.images))}")
         for key, value in self.settings.items():
             service_of(key)
             if not isinstance(value, str):
@@ -159,11 +160,10 @@ class Site:
         return f"https://{self.fqdn}{port}"
 
     def image(self, name: str) -> str:
-        return f"hakobune/{name}:{self.image_version}"
-
-    @property
-    def images(self) -> dict[str, str]:
-        return {name: self.image(name) for name in IMAGE_NAMES}
+        try:
+            return self.images[name]
+        except KeyError:
+            raise InvalidInput(f"site {self.name} names no {name} image") from None
 
     def settings_for(self, service: str) -> dict[str, str]:
         return {key: value for key, value in sorted(self.settings.items()) if service_of(key) == service}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 
 import pytest
 
-from hakobune import __version__
+from hakobune.versions import image_refs
 from tests.e2e.conftest import REPO, docker, hb
 
 pytestmark = pytest.mark.e2e
@@ -18,14 +19,14 @@ USERS = {"nginx": "hbweb", "php": "www-data", "mariadb": "mysql", "ops": "www-da
 
 def test_build_lists_every_image_and_says_when_it_made_the_base(images):
     for name in USERS:
-        assert re.search(rf"hakobune/{name}:{re.escape(__version__)} +\d+ MB +\d+s", images.result.stdout)
+        assert re.search(rf"{re.escape(image_refs()[name])} +\d+ MB +\d+s", images.result.stdout)
     made_base = "creating it from a Debian mirror with debootstrap" in images.result.stderr
     assert made_base == images.base_was_missing
 
 
 @pytest.mark.parametrize("name", sorted(USERS))
 def test_image_is_tagged_non_root_with_a_healthcheck(images, name):
-    (info,) = json.loads(docker("image", "inspect", f"hakobune/{name}:{__version__}"))
+    (info,) = json.loads(docker("image", "inspect", image_refs()[name]))
     config = info["Config"]
     assert config["User"] == USERS[name]
     if name == "ops":  # run for a job, not a service
@@ -35,7 +36,7 @@ def test_image_is_tagged_non_root_with_a_healthcheck(images, name):
 
 
 def test_php_image_carries_wordpress_core_theme_and_languages(images):
-    out = docker("run", "--rm", "--entrypoint", "sh", f"hakobune/php:{__version__}", "-c",
+    out = docker("run", "--rm", "--entrypoint", "sh", image_refs()["php"], "-c",
                  "cat /opt/hakobune/wordpress-version; ls /opt/hakobune/wordpress/wp-content/themes; "
                  "ls /opt/hakobune/wordpress-languages | grep -c '\\.mo$'; "
                  "find /opt/hakobune/wordpress -type l | wc -l; php -m")
@@ -57,7 +58,7 @@ def test_php_image_carries_wordpress_core_theme_and_languages(images):
     ],
 )
 def test_invalid_setting_stops_the_container_with_one_line(images, image, setting, message):
-    proc = subprocess.run(["docker", "run", "--rm", "-e", setting, f"hakobune/{image}:{__version__}"],
+    proc = subprocess.run(["docker", "run", "--rm", "-e", setting, image_refs()[image]],
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 64, proc
     assert proc.stderr.strip().splitlines() == [f"hakobune: {message}"]
@@ -80,3 +81,70 @@ def test_bootstrap_base_creates_a_debian_image(engine, tmp_path):
         assert sources == "1"
     finally:
         docker("image", "rm", "-f", tag)
+
+
+@pytest.mark.parametrize("name", sorted(USERS))
+def test_each_image_has_a_valid_cyclonedx_sbom(images, name):
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    written = (REPO / "build" / "sbom" / f"{name}.cdx.json").read_text()
+    inside = docker("run", "--rm", "--entrypoint", "cat", image_refs()[name],
+                    "/usr/share/hakobune/sbom.cdx.json")
+    assert written == inside
+    assert JsonStrictValidator(SchemaVersion.V1_5).validate_str(written) is None
+    bom = json.loads(written)
+    assert bom["metadata"]["component"]["name"] == f"hakobune/{name}"
+    components = {c["name"]: c for c in bom["components"]}
+    expected = {"nginx": "nginx", "php": "php8.4-fpm", "mariadb": "mariadb-server-core", "ops": "mariadb-client-core"}
+    assert components[expected[name]]["purl"].startswith(f"pkg:deb/debian/{expected[name]}@")
+    if name in ("php", "ops"):
+        assert components["wordpress"]["version"].startswith("6.8.")
+        assert components["mysqli"]["group"] == "php-extension"
+
+
+def test_a_package_version_other_than_pinned_fails_the_build(engine, tmp_path):
+    images_copy = tmp_path / "images"
+    shutil.copytree(REPO / "images", images_copy)
+    versions = images_copy / "versions.yaml"
+    versions.write_text(versions.read_text().replace('packages: {nginx: "1.26."}', 'packages: {nginx: "9.99."}'))
+    result = hb("images", "build", "nginx", cwd=tmp_path, env={"HAKOBUNE_IMAGES_DIR": str(images_copy)})
+    assert result.returncode == 1
+    assert "images/versions.yaml wants 9.99.*" in result.stderr + result.stdout
+    assert result.stderr.strip().splitlines()[-1].startswith("error: docker build failed")
+
+
+def build_check_in(image: str, env: dict[str, str], setup: str = "apt-get update -qq") -> subprocess.CompletedProcess:
+    """Run the images' build check inside a container of IMAGE (a base image, as a build would)."""
+    script = (REPO / "images" / "common" / "hakobune-build-check.sh").read_text()
+    args = ["docker", "run", "--rm", "-i"]
+    for key, value in env.items():
+        args += ["-e", f"{key}={value}"]
+    return subprocess.run([*args, "--entrypoint", "sh", image, "-c",
+                           f"{setup} >/dev/null && cat > /check.sh && sh /check.sh test 0"],
+                          input=script, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_build_check_needs_the_security_suite(images):
+    result = build_check_in("debian:trixie-slim", {},
+                            setup="sed -i '/security/,$d' /etc/apt/sources.list.d/debian.sources && apt-get update -qq")
+    assert result.returncode == 1
+    assert "security suite is not in the apt sources" in result.stderr
+
+
+def test_build_check_fails_on_pending_security_updates_unless_allowed(images):
+    """The base image as debootstrap made it has had no update applied. If the security suite has updates for
+    it, the check must fail, and pass with the override; if it has none, the check must pass."""
+    pending = subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", "sh", "debian:trixie-slim", "-c",
+         "apt-get update -qq >/dev/null && apt-get -s upgrade | grep '^Inst ' | grep -ci security || true"],
+        capture_output=True, text=True, timeout=600, check=True).stdout.strip()
+    strict = build_check_in("debian:trixie-slim", {})
+    if int(pending or 0) > 0:
+        assert strict.returncode == 1
+        assert "pending security updates" in strict.stderr
+        allowed = build_check_in("debian:trixie-slim", {"HAKOBUNE_ALLOW_PENDING_SECURITY": "1"})
+        assert allowed.returncode == 0, allowed.stderr
+        assert "WARNING: security updates pending" in allowed.stderr
+    else:
+        assert strict.returncode == 0, strict.stderr

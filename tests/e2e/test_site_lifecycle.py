@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from sslyze import (
     Scanner,
     ServerNetworkLocation,
@@ -21,6 +22,7 @@ from sslyze import (
 )
 from sslyze.plugins.scan_commands import ScanCommand
 
+from hakobune.versions import image_refs
 from tests.e2e.conftest import NOTHING, docker, free_port, hb, leftovers, site_name
 
 pytestmark = pytest.mark.e2e
@@ -90,6 +92,16 @@ def test_site_folder_holds_settings_compose_and_private_secrets(site):
     for line in (site.folder / "secrets.env").read_text().splitlines():
         if "=" in line and not line.startswith("#"):
             assert line.split("=", 1)[1] not in compose
+
+
+def test_site_records_its_images_and_the_engine_lists_who_uses_them(site):
+    recorded = yaml.safe_load((site.folder / "hakobune.yaml").read_text())["site"]["images"]
+    assert recorded == image_refs()
+    listing = json.loads(hb("images", "list", "--json", cwd=site.folder).stdout)
+    users = {item["ref"]: item["sites"] for item in listing}
+    for ref in (recorded["nginx"], recorded["php"], recorded["mariadb"]):
+        assert site.name in users[ref]
+    assert all(item["size"] > 10_000_000 for item in listing)
 
 
 def test_home_page_over_http2_and_tls13(site):

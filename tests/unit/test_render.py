@@ -5,8 +5,9 @@ import yaml
 from hakobune.render.compose import RUNTIMES, compose_document, compose_yaml
 from hakobune.render.wordpress import db_setup_request, install_request, secrets_request, seed_request
 from hakobune.site import SITE_LABEL, Site, SiteSecrets
+from hakobune.versions import image_refs
 
-SITE = Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, wplang="ja")
+SITE = Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, wplang="ja", images=image_refs())
 SECRETS = SiteSecrets(admin_password="admin-password-1", db_password="db-password-1",
                       db_root_password="root-password-1")
 
@@ -17,8 +18,8 @@ def test_services_images_and_profile():
     assert set(doc["services"]) == {"web", "php", "db", "ops", "secrets"}
     assert doc["services"]["ops"]["profiles"] == ["ops"]
     assert doc["services"]["secrets"]["profiles"] == ["init"]
-    for name, image in {"web": "nginx", "php": "php", "db": "mariadb", "ops": "ops"}.items():
-        assert doc["services"][name]["image"] == f"hakobune/{image}:{SITE.image_version}"
+    for name, image in {"web": "nginx", "php": "php", "db": "mariadb", "ops": "ops", "secrets": "ops"}.items():
+        assert doc["services"][name]["image"] == image_refs()[image]
 
 
 def test_only_the_web_ports_are_published():
@@ -114,8 +115,8 @@ def test_ops_requests():
 
 
 def test_settings_go_to_their_service_only():
-    site = Site(name="s", fqdn="localhost", settings={"PHP_MEMORY_LIMIT": "512M", "NGINX_GZIP": "off",
-                                                       "MARIADB_MAX_CONNECTIONS": "50"})
+    settings = {"PHP_MEMORY_LIMIT": "512M", "NGINX_GZIP": "off", "MARIADB_MAX_CONNECTIONS": "50"}
+    site = Site(name="s", fqdn="localhost", images=image_refs(), settings=settings)
     services = compose_document(site)["services"]
     assert services["php"]["environment"] == {"PHP_MEMORY_LIMIT": "512M"}
     assert services["web"]["environment"]["NGINX_GZIP"] == "off"

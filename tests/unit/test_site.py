@@ -39,7 +39,6 @@ def test_defaults_and_url():
     assert site.title == "www.example.com"
     assert site.admin_email == "admin@www.example.com"
     assert site.project == "hb-blog"
-    assert site.images["php"].startswith("hakobune/php:")
 
 
 def test_url_carries_a_non_default_tls_port():

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
 from hakobune.cli.context import state
+from hakobune.errors import HakobuneError
 from hakobune.ops import images as images_op
+from hakobune.ops import scan as scan_op
 from hakobune.ops.base_image import DEFAULT_BASE, bootstrap_base
 
 app = typer.Typer(help="Build Hakobune's container images.", no_args_is_help=True)
@@ -21,15 +27,56 @@ def build(
     names: list[str] = typer.Argument(None, help="Images to build (default: all: nginx php mariadb ops)."),
     base: str = typer.Option(DEFAULT_BASE, "--base", help=BASE_HELP),
     mirror: str | None = typer.Option(None, "--mirror", help=MIRROR_HELP),
+    allow_pending_security: bool = typer.Option(
+        False, "--allow-pending-security-updates",
+        help="Build even when an installed package has a pending update from Debian's security suite."),
+    sbom_dir: Path = typer.Option(Path("build/sbom"), "--sbom-dir", help="Where to write each image's SBOM."),
 ) -> None:
-    """Build every image. A missing base image is pulled, or created with debootstrap when it cannot be."""
+    """Build every image. A missing base image is pulled, or created with debootstrap when it cannot be.
+    The build fails when a package has a pending security update; each image gets a CycloneDX SBOM."""
     st = state(ctx)
     with st.output.working("Building images"):
-        built = images_op.build(st.engine, base, mirror, names, st.output.step, st.output.detail)
+        built = images_op.build(st.engine, base, mirror, names, st.output.step, st.output.detail,
+                                allow_pending_security=allow_pending_security, sbom_dir=sbom_dir)
     table = Table("image", "size", "build time", box=None)
     for item in built:
         table.add_row(item.ref, f"{item.size / 1e6:.0f} MB", f"{item.seconds:.0f}s")
     st.output.out.print(table)
+    st.output.out.print(f"SBOMs written to {sbom_dir}/", markup=False)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show Hakobune's images on the engine, their sizes, and the sites that run each."""
+    st = state(ctx)
+    listed = images_op.list_images(st.engine)
+    if as_json:
+        st.output.out.print_json(json.dumps([asdict(item) for item in listed]))
+        return
+    table = Table("image", "size", "created", "sites", box=None)
+    for item in listed:
+        table.add_row(item.ref, f"{item.size / 1e6:.0f} MB", item.created, ", ".join(item.sites) or "-")
+    st.output.out.print(table)
+
+
+@app.command("scan")
+def scan(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(None, help="Images to scan (default: all)."),
+) -> None:
+    """Scan the images with Trivy (offline, its database must be present). Exit 0: no HIGH or CRITICAL
+    finding; 1: findings; 3: no scanner or no database, so nothing was checked."""
+    st = state(ctx)
+    with st.output.working("Scanning images"):
+        findings = scan_op.scan(st.engine, names, st.output.step)
+    if not findings:
+        st.output.out.print("No HIGH or CRITICAL vulnerabilities found.")
+        return
+    table = Table("image", "package", "vulnerability", "severity", box=None)
+    for f in findings:
+        table.add_row(f.image, f.package, f.vulnerability, f.severity)
+    st.output.out.print(table)
+    raise HakobuneError(f"{len(findings)} HIGH or CRITICAL vulnerabilities found")
 
 
 @app.command("bootstrap-base")

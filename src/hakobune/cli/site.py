@@ -16,6 +16,7 @@ from hakobune.ops.remove import remove as remove_op
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.status import status as status_op
 from hakobune.site import Site, SiteSecrets, generate_password
+from hakobune.versions import image_refs
 
 DIR_HELP = "The site folder (default: the current directory)."
 
@@ -45,6 +46,7 @@ def provision(
     site = Site(
         name=target, fqdn=fqdn, http_port=http_port, tls_port=tls_port, title=wp_title or "",
         admin_user=admin_user, admin_email=admin_email or "", wplang=wplang, db_name=dbname, db_user=dbuser,
+        images=image_refs(),
     )
     secrets = SiteSecrets(
         admin_password=admin_pass or generate_password(),

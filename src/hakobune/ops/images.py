@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-import hakobune
 from hakobune.catalogue import images_dir
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError
 from hakobune.ops.base_image import bootstrap_base
 from hakobune.site import IMAGE_NAMES
+from hakobune.versions import image_versions
+
+SBOM_PATH = "/usr/share/hakobune/sbom.cdx.json"
 
 
 @dataclass(frozen=True)
@@ -20,10 +23,6 @@ class Built:
     ref: str
     size: int
     seconds: float
-
-
-def image_ref(name: str, version: str = hakobune.__version__) -> str:
-    return f"hakobune/{name}:{version}"
 
 
 def ensure_base(engine: Engine, base: str, mirror: str | None, report: Callable[[str], None],
@@ -40,24 +39,51 @@ def ensure_base(engine: Engine, base: str, mirror: str | None, report: Callable[
 
 
 def build(engine: Engine, base: str, mirror: str | None, only: list[str] | None,
-          report: Callable[[str], None], on_line: Callable[[str], None]) -> list[Built]:
+          report: Callable[[str], None], on_line: Callable[[str], None],
+          allow_pending_security: bool = False, sbom_dir: Path | None = None) -> list[Built]:
     engine.ping()
     unknown = sorted(set(only or []) - set(IMAGE_NAMES))
     if unknown:
         raise HakobuneError(f"unknown image(s): {', '.join(unknown)}", f"images: {', '.join(IMAGE_NAMES)}")
     source = images_dir()
+    versions = image_versions(source)
     ensure_base(engine, base, mirror, report, on_line)
     built = []
     for name in IMAGE_NAMES:  # ops builds on php, so the order matters
         if only and name not in only:
             continue
-        ref = image_ref(name)
+        ref = versions[name].ref
         report(f"Building {ref}")
         started = time.monotonic()
         engine.build(
             context=source, dockerfile=source / name / "Dockerfile", tag=ref,
-            build_args={"PHP_IMAGE": image_ref("php")} if name == "ops" else {"BASE_IMAGE": base},
+            build_args={"HAKOBUNE_IMAGE_VERSION": versions[name].version,
+                        "HAKOBUNE_EXPECT": versions[name].expectations,
+                        "HAKOBUNE_ALLOW_PENDING_SECURITY": "1" if allow_pending_security else "0",
+                        **({"PHP_IMAGE": versions["php"].ref} if name == "ops" else {"BASE_IMAGE": base})},
             on_line=on_line,
         )
         built.append(Built(name, ref, engine.image_size(ref), time.monotonic() - started))
+        if sbom_dir is not None:
+            sbom_dir.mkdir(parents=True, exist_ok=True)
+            (sbom_dir / f"{name}.cdx.json").write_text(engine.read_file(ref, SBOM_PATH))
     return built
+
+
+@dataclass(frozen=True)
+class Listed:
+    ref: str
+    size: int
+    created: str
+    sites: list[str]
+
+
+def list_images(engine: Engine) -> list[Listed]:
+    """Hakobune's images on the engine, and which sites run each."""
+    engine.ping()
+    users = engine.site_images()
+    listed = []
+    for entry in engine.images("hakobune/*"):
+        ref = f"{entry['Repository']}:{entry['Tag']}"
+        listed.append(Listed(ref, engine.image_size(ref), entry.get("CreatedSince", ""), sorted(users.get(ref, []))))
+    return sorted(listed, key=lambda item: item.ref)

@@ -1,0 +1,34 @@
+"""images/versions.yaml and what is built from it; the scanner's 'nothing checked' answer."""
+
+import pytest
+
+from hakobune.cli import main
+from hakobune.errors import InvalidInput
+from hakobune.site import IMAGE_NAMES, Site
+from hakobune.versions import image_refs, image_versions
+
+
+def test_every_image_has_a_version_and_pinned_packages():
+    versions = image_versions()
+    assert set(versions) == set(IMAGE_NAMES)
+    for name, version in versions.items():
+        assert version.ref == f"hakobune/{name}:{version.version}"
+        assert version.packages, name
+    assert "php8.4-fpm=8.4." in versions["php"].expectations.split()
+    assert "wordpress=6.8." in versions["php"].expectations.split()
+
+
+def test_a_site_runs_exactly_the_four_images():
+    site = Site(name="s", fqdn="localhost", images=image_refs())
+    assert site.image("ops") == image_refs()["ops"]
+    with pytest.raises(InvalidInput, match="a site runs the images"):
+        Site(name="s", fqdn="localhost", images={"nginx": "hakobune/nginx:1"})
+
+
+def test_scan_without_trivy_says_nothing_was_checked(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["images", "scan"])
+    assert exit_info.value.code == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: no scanner available: trivy is not installed, so the images were NOT scanned")
