@@ -36,6 +36,7 @@ _UNREACHABLE = re.compile(
     r"|dial unix .*: connect|context .* does not exist|Is the docker daemon running",
     re.IGNORECASE,
 )
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STOP_GRACE = 60  # seconds an interrupted docker command gets to finish its current call
 _PORT_TAKEN = re.compile(r"port is already allocated|address already in use", re.IGNORECASE)
 
@@ -227,8 +228,8 @@ class Engine:
         with subprocess.Popen(list(argv), env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, errors="replace") as proc:
             assert proc.stdout is not None  # noqa: S101 - Popen with PIPE always has it
-            for line in proc.stdout:
-                line = line.rstrip()
+            for raw in proc.stdout:
+                line = _ANSI.sub("", raw).rstrip()  # the classic builder colours what RUN steps print
                 tail = [*tail[-40:], line]
                 on_line(line)
         if proc.returncode != 0:

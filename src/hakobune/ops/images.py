@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hakobune.catalogue import images_dir
-from hakobune.engine import Engine
+from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError
 from hakobune.ops.base_image import bootstrap_base
 from hakobune.site import IMAGE_NAMES
@@ -55,19 +55,29 @@ def build(engine: Engine, base: str, mirror: str | None, only: list[str] | None,
         ref = versions[name].ref
         report(f"Building {ref}")
         started = time.monotonic()
-        engine.build(
-            context=source, dockerfile=source / name / "Dockerfile", tag=ref,
-            build_args={"HAKOBUNE_IMAGE_VERSION": versions[name].version,
-                        "HAKOBUNE_EXPECT": versions[name].expectations,
-                        "HAKOBUNE_ALLOW_PENDING_SECURITY": "1" if allow_pending_security else "0",
-                        **({"PHP_IMAGE": versions["php"].ref} if name == "ops" else {"BASE_IMAGE": base})},
-            on_line=on_line,
-        )
+        try:
+            engine.build(
+                context=source, dockerfile=source / name / "Dockerfile", tag=ref,
+                build_args={"HAKOBUNE_IMAGE_VERSION": versions[name].version,
+                            "HAKOBUNE_EXPECT": versions[name].expectations,
+                            "HAKOBUNE_ALLOW_PENDING_SECURITY": "1" if allow_pending_security else "0",
+                            **({"PHP_IMAGE": versions["php"].ref} if name == "ops" else {"BASE_IMAGE": base})},
+                on_line=on_line,
+            )
+        except EngineError as exc:
+            raise HakobuneError(f"building {ref} failed: {_build_reason(exc)}",
+                                "run again with --debug to see the whole build log") from None
         built.append(Built(name, ref, engine.image_size(ref), time.monotonic() - started))
         if sbom_dir is not None:
             sbom_dir.mkdir(parents=True, exist_ok=True)
             (sbom_dir / f"{name}.cdx.json").write_text(engine.read_file(ref, SBOM_PATH))
     return built
+
+
+def _build_reason(exc: EngineError) -> str:
+    """The build check's own words when it stopped the build; else docker's last line."""
+    checks = [line.strip() for line in exc.stderr.splitlines() if line.startswith("hakobune build check:")]
+    return checks[-1].removeprefix("hakobune build check: ") if checks else exc.message
 
 
 @dataclass(frozen=True)
