@@ -4,6 +4,11 @@
 
 HB_RUN_DIR=${HB_RUN_DIR:-/run/hakobune}
 
+# The TLS policy of every web server: Mozilla "intermediate" (TLS 1.2 and 1.3, ECDHE with AEAD suites only).
+HB_TLS_CIPHERS=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
+HB_TLS_CURVES=X25519:prime256v1:secp384r1
+export HB_TLS_CIPHERS HB_TLS_CURVES
+
 hb_log() {
     echo "hakobune: $*" >&2
 }
@@ -114,4 +119,29 @@ hb_checked() {
 
 hb_prepare_run_dir() {
     mkdir -p "$HB_RUN_DIR"
+}
+
+# hb_self_signed_certificate FQDN: the web servers' certificate until the site gets a real one. Made on first
+# start and kept in the tls volume; made again when it is for another host name or has less than 30 days
+# left (Mozilla: at most 366 days). ECDSA P-256.
+hb_self_signed_certificate() {
+    _hb_tls=/var/lib/hakobune/tls
+    if [ ! -s "$_hb_tls/cert.pem" ] || [ ! -s "$_hb_tls/key.pem" ] \
+        || ! openssl x509 -in "$_hb_tls/cert.pem" -noout -checkend 2592000 >/dev/null 2>&1 \
+        || ! openssl x509 -in "$_hb_tls/cert.pem" -noout -checkhost "$1" 2>/dev/null | grep -q 'does match'; then
+        hb_log "creating a self-signed certificate for $1"
+        (
+            umask 077
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+                -subj "/CN=$1" -addext "subjectAltName=DNS:$1" \
+                -keyout "$_hb_tls/key.pem.new" -out "$_hb_tls/cert.pem.new" 2>/dev/null
+            mv "$_hb_tls/key.pem.new" "$_hb_tls/key.pem"
+            mv "$_hb_tls/cert.pem.new" "$_hb_tls/cert.pem"
+        )
+    fi
+}
+
+# hb_public_port_suffix PORT: "" for 443, ":PORT" otherwise, as URLs write it.
+hb_public_port_suffix() {
+    if [ "$1" = 443 ]; then echo ""; else echo ":$1"; fi
 }

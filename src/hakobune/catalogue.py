@@ -16,9 +16,9 @@ from hakobune.errors import HakobuneError, InvalidInput
 
 IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 # Image -> the service that runs it.
-SERVICES = {"nginx": "web", "php": "php", "mariadb": "db"}
+SERVICES = {"nginx": "web", "httpd": "web", "php": "php", "mariadb": "db"}
 # Set by Hakobune from the site's model; a user changes them with their own commands, not `config set`.
-MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS"}
+MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS"}
 _DECLARATION = re.compile(r"^hb_(uint|size|enum|match) +([A-Z][A-Z0-9_]*) +(.*)$")
 _SIZE = re.compile(r"^([0-9]+)([kKmMgG]?)$")
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -103,6 +103,9 @@ def lookup(name: str, settings: dict[str, Setting] | None = None) -> Setting:
         return known[name]
     if name in MANAGED:
         raise InvalidInput(f"{name} is managed by Hakobune from the site's settings and cannot be set")
+    other = catalogue().get(name)
+    if other is not None:
+        raise InvalidInput(f"{name} is a setting of the {other.image} image, which this site does not run")
     close = difflib.get_close_matches(name.upper(), list(known), n=1)
     raise InvalidInput(f"unknown setting '{name}'",
                        f"did you mean {close[0]}?" if close else "see 'hakobune config get' for the list")

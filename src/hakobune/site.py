@@ -12,7 +12,10 @@ from hakobune.errors import InvalidInput
 
 SITE_LABEL = "io.hakobune.site"
 SERVICE_LABEL = "io.hakobune.service"
-IMAGE_NAMES = ("nginx", "php", "mariadb", "ops")
+IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "ops")
+WEB_SERVERS = ("nginx", "httpd")
+# Image settings of each web server start with its own prefix.
+WEB_PREFIX = {"nginx": "NGINX_", "httpd": "HTTPD_"}
 MIN_PASSWORD_LENGTH = 8
 SALT_NAMES = (
     "AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY",
@@ -27,7 +30,7 @@ _WPLANG = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?(_[a-z0-9]+)?$")
 _DB_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _DB_USER = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 # Image settings (environment variables) by prefix -> the service whose container takes them.
-SETTING_SERVICES = {"NGINX_": "web", "PHP_": "php", "MARIADB_": "db"}
+SETTING_SERVICES = {"NGINX_": "web", "HTTPD_": "web", "PHP_": "php", "MARIADB_": "db"}
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 _SALT_ALPHABET = string.ascii_letters + string.digits + "!#$%()*+,-./:;<=>?@[]^_{|}~"
 
@@ -89,7 +92,13 @@ def service_of(setting: str) -> str:
     for prefix, service in SETTING_SERVICES.items():
         if setting.startswith(prefix):
             return service
-    raise InvalidInput(f"'{setting}' is not an image setting", "settings start with NGINX_, PHP_ or MARIADB_")
+    raise InvalidInput(f"'{setting}' is not an image setting",
+                       "settings start with NGINX_, HTTPD_, PHP_ or MARIADB_")
+
+
+def site_image_names(web: str) -> tuple[str, ...]:
+    """The images a site runs: its web server's, PHP's, MariaDB's and the ops image."""
+    return (web, "php", "mariadb", "ops")
 
 
 def generate_password(length: int = 24) -> str:
@@ -128,8 +137,8 @@ class Site:
             raise InvalidInput(f"--http-port and --tls-port are both {self.tls_port}", "give two different ports")
         if self.profile != "wp":
             raise InvalidInput(f"profile '{self.profile}' is not supported yet", "use --wp")
-        if self.web != "nginx":
-            raise InvalidInput(f"web server '{self.web}' is not supported yet", "use --nginx")
+        if self.web not in WEB_SERVERS:
+            raise InvalidInput(f"web server '{self.web}' is not supported", "use --nginx or --httpd")
         if not self.title:
             object.__setattr__(self, "title", self.fqdn)
         if len(self.title) > 200 or any(ch in self.title for ch in "\r\n\0"):
@@ -142,10 +151,14 @@ class Site:
         _check(_WPLANG, "--wplang", self.wplang, "a WordPress locale such as en_US, ja or de_DE")
         _check(_DB_NAME, "--dbname", self.db_name, "use letters, digits and _ (at most 64)")
         _check(_DB_USER, "--dbuser", self.db_user, "use letters, digits and _ (at most 32)")
-        if self.images and set(self.images) != set(IMAGE_NAMES):
-            raise InvalidInput(f"a site runs the images {', '.join(IMAGE_NAMES)}; got {', '.join(sorted(self.images))}")
+        needed = site_image_names(self.web)
+        if self.images and set(self.images) != set(needed):
+            raise InvalidInput(f"a site runs the images {', '.join(needed)}; got {', '.join(sorted(self.images))}")
+        other_web = [prefix for web, prefix in WEB_PREFIX.items() if web != self.web]
         for key, value in self.settings.items():
             service_of(key)
+            if key.startswith(tuple(other_web)):
+                raise InvalidInput(f"{key} is a setting of another web server; site {self.name} runs {self.web}")
             if not isinstance(value, str):
                 raise InvalidInput(f"setting {key} must be text, not {type(value).__name__}")
 

@@ -10,7 +10,7 @@ import yaml
 
 from hakobune.catalogue import images_dir
 from hakobune.errors import HakobuneError
-from hakobune.site import IMAGE_NAMES
+from hakobune.site import IMAGE_NAMES, site_image_names
 
 VERSIONS_FILE = "versions.yaml"
 
@@ -46,5 +46,11 @@ def image_versions(source: Path | None = None) -> dict[str, ImageVersion]:
 
 
 def image_refs() -> dict[str, str]:
-    """The image each service of a new site runs: what this Hakobune builds."""
+    """Every image this Hakobune builds."""
     return {name: version.ref for name, version in image_versions().items()}
+
+
+def images_for(web: str) -> dict[str, str]:
+    """The images a new site with this web server runs."""
+    refs = image_refs()
+    return {name: refs[name] for name in site_image_names(web)}

@@ -14,7 +14,7 @@ from tests.e2e.conftest import REPO, docker, hb
 
 pytestmark = pytest.mark.e2e
 
-USERS = {"nginx": "hbweb", "php": "www-data", "mariadb": "mysql", "ops": "www-data"}
+USERS = {"nginx": "hbweb", "httpd": "hbweb", "php": "www-data", "mariadb": "mysql", "ops": "www-data"}
 
 
 def test_build_lists_every_image_and_says_when_it_made_the_base(images):
@@ -54,6 +54,7 @@ def test_php_image_carries_wordpress_core_theme_and_languages(images):
     [
         ("php", "PHP_MEMORY_LIMIT=lots", "invalid PHP_MEMORY_LIMIT='lots': must be a size like 512k, 64M or 1G"),
         ("nginx", "NGINX_GZIP=maybe", "invalid NGINX_GZIP='maybe': must be one of: on off"),
+        ("httpd", "HTTPD_MAX_REQUEST_WORKERS=many", "invalid HTTPD_MAX_REQUEST_WORKERS='many': must be a whole number"),
         ("mariadb", "MARIADB_MAX_CONNECTIONS=many", "invalid MARIADB_MAX_CONNECTIONS='many': must be a whole number"),
     ],
 )
@@ -96,7 +97,8 @@ def test_each_image_has_a_valid_cyclonedx_sbom(images, name):
     bom = json.loads(written)
     assert bom["metadata"]["component"]["name"] == f"hakobune/{name}"
     components = {c["name"]: c for c in bom["components"]}
-    expected = {"nginx": "nginx", "php": "php8.4-fpm", "mariadb": "mariadb-server-core", "ops": "mariadb-client-core"}
+    expected = {"nginx": "nginx", "httpd": "apache2", "php": "php8.4-fpm", "mariadb": "mariadb-server-core",
+                "ops": "mariadb-client-core"}
     assert components[expected[name]]["purl"].startswith(f"pkg:deb/debian/{expected[name]}@")
     if name in ("php", "ops"):
         assert components["wordpress"]["version"].startswith("6.8.")

@@ -1,5 +1,6 @@
-"""The walking skeleton, end to end: provision a WordPress site, use it over HTTPS as a browser would,
-check its TLS, log in to wp-admin, read its status, remove it and find nothing left."""
+"""The walking skeleton, end to end, on each web server (nginx and Apache httpd): provision a WordPress site, use
+it over HTTPS as a browser would, check its TLS, log in to wp-admin, inspect its containers, change its
+settings, read its status, remove it and find nothing left."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ MOZILLA_INTERMEDIATE_TLS12 = {
 
 @dataclass
 class Provisioned:
+    web: str
     name: str
     folder: Path
     http_port: int
@@ -50,6 +52,11 @@ class Provisioned:
     def url(self) -> str:
         return f"https://localhost:{self.tls_port}"
 
+    @property
+    def prefix(self) -> str:
+        """Its web server's settings prefix."""
+        return {"nginx": "NGINX_", "httpd": "HTTPD_"}[self.web]
+
 
 def client() -> httpx.Client:
     # The certificate is self-signed: what is checked here is the protocol, not the trust chain.
@@ -58,22 +65,23 @@ def client() -> httpx.Client:
     return http
 
 
-@pytest.fixture(scope="module")
-def site(images, sites_dir):
-    name = site_name("e2e")
+@pytest.fixture(scope="module", params=["nginx", "httpd"])
+def site(request, images, sites_dir):
+    web = request.param
+    name = site_name(f"e2e-{web}")
     http_port, tls_port = free_port(), free_port()
     title = f"Hakobune E2E {name}"
     started = time.monotonic()
     result = hb("provision", "--fqdn", "localhost", "--http-port", str(http_port), "--tls-port", str(tls_port),
                 "--wp-title", title, "--admin-pass", ADMIN_PASSWORD, "--admin-email", "owner@example.com",
-                name, cwd=sites_dir)
+                f"--{web}", name, cwd=sites_dir)
     assert result.returncode == 0, result.stderr
     with client() as http:
         while http.get(f"https://localhost:{tls_port}/").status_code != 200:
             time.sleep(0.2)
-    site = Provisioned(name, sites_dir / name, http_port, tls_port, title, result.stdout,
+    site = Provisioned(web, name, sites_dir / name, http_port, tls_port, title, result.stdout,
                        time.monotonic() - started)
-    print(f"\nprovision to first 200: {site.seconds_to_first_200:.1f}s")  # a figure for the closing note
+    print(f"\n{web}: provision to first 200: {site.seconds_to_first_200:.1f}s")  # a figure for the closing note
     yield site
     if site.folder.exists():  # the removal test failed: still leave nothing behind
         hb("remove", "-y", str(site.folder), cwd=sites_dir)
@@ -96,10 +104,11 @@ def test_site_folder_holds_settings_compose_and_private_secrets(site):
 
 def test_site_records_its_images_and_the_engine_lists_who_uses_them(site):
     recorded = yaml.safe_load((site.folder / "hakobune.yaml").read_text())["site"]["images"]
-    assert recorded == image_refs()
+    assert recorded == {name: ref for name, ref in image_refs().items() if name in recorded}
     listing = json.loads(hb("images", "list", "--json", cwd=site.folder).stdout)
     users = {item["ref"]: item["sites"] for item in listing}
-    for ref in (recorded["nginx"], recorded["php"], recorded["mariadb"]):
+    assert set(recorded) == {site.web, "php", "mariadb", "ops"}
+    for ref in (recorded[site.web], recorded["php"], recorded["mariadb"]):
         assert site.name in users[ref]
     assert all(item["size"] > 10_000_000 for item in listing)
 
@@ -235,7 +244,8 @@ def upload_limit_shown_to_the_admin(site):
 def test_config_set_applies_and_restarts_only_what_it_affects(site):
     assert upload_limit_shown_to_the_admin(site) == "64 MB"
     db_started = started_at(site, "db")
-    result = hb("config", "set", "PHP_UPLOAD_MAX_FILESIZE=32M", "NGINX_HSTS_MAX_AGE=31536000", cwd=site.folder)
+    result = hb("config", "set", "PHP_UPLOAD_MAX_FILESIZE=32M", f"{site.prefix}HSTS_MAX_AGE=31536000",
+                cwd=site.folder)
     assert result.returncode == 0, result.stderr
     assert "restarted: php, web" in result.stdout
     assert upload_limit_shown_to_the_admin(site) == "32 MB"
@@ -245,7 +255,7 @@ def test_config_set_applies_and_restarts_only_what_it_affects(site):
     assert hb("config", "get", "PHP_UPLOAD_MAX_FILESIZE", "-C", str(site.folder), cwd=site.folder).stdout.strip() \
         == "32M"
 
-    result = hb("config", "unset", "NGINX_HSTS_MAX_AGE", cwd=site.folder)
+    result = hb("config", "unset", f"{site.prefix}HSTS_MAX_AGE", cwd=site.folder)
     assert result.returncode == 0, result.stderr
     with client() as http:
         assert "strict-transport-security" not in http.get(f"{site.url}/").headers
@@ -260,7 +270,8 @@ def test_config_set_applies_and_restarts_only_what_it_affects(site):
         ("PHP_MEMORY_LIMIT=32M", "error: invalid PHP_MEMORY_LIMIT='32M': must be at least 64M"),
         ("PHP_UPLAOD_MAX_FILESIZE=8M", "error: unknown setting 'PHP_UPLAOD_MAX_FILESIZE' (hint: did you mean "
                                        "PHP_UPLOAD_MAX_FILESIZE?)"),
-        ("NGINX_GZIP=maybe", "error: invalid NGINX_GZIP='maybe': must be one of: on off"),
+        ("{WEB}GZIP=maybe", "error: invalid {WEB}GZIP='maybe': must be one of: on off"),
+        ("{OTHER}GZIP=off", "error: {OTHER}GZIP is a setting of the {other} image, which this site does not run"),
         # Only the image knows these: the check runs its entrypoint before the site is touched.
         ("PHP_FPM_MAX_CHILDREN=2", "error: invalid PHP_FPM_MAX_SPARE_SERVERS='3': must not exceed "
                                    "PHP_FPM_MAX_CHILDREN (2)"),
@@ -270,6 +281,9 @@ def test_config_set_applies_and_restarts_only_what_it_affects(site):
     ],
 )
 def test_config_set_refuses_bad_settings_and_leaves_the_site_untouched(site, assignment, message):
+    other = "httpd" if site.web == "nginx" else "nginx"
+    names = {"WEB": site.prefix, "OTHER": other.upper() + "_", "other": other}
+    assignment, message = assignment.format(**names), message.format(**names)
     settings = (site.folder / "hakobune.yaml").read_text()
     started = {service: started_at(site, service) for service in ("web", "php", "db")}
     result = hb("config", "set", assignment, cwd=site.folder)

@@ -48,6 +48,7 @@ def test_version(capsys):
         (["provision", "--fqdn", "localhost", "--http-port", "eighty", "site"],
          "error: Invalid value for '--http-port'"),
         (["nonsense"], "error: No such command 'nonsense'"),
+        ([*GOOD, "--nginx", "--httpd", "site"], "error: --nginx and --httpd cannot be used together"),
     ],
 )
 def test_bad_input_is_a_usage_error(capsys, in_tmp, args, message):

@@ -5,9 +5,10 @@ import yaml
 from hakobune.render.compose import RUNTIMES, compose_document, compose_yaml
 from hakobune.render.wordpress import db_setup_request, install_request, secrets_request, seed_request
 from hakobune.site import SITE_LABEL, Site, SiteSecrets
-from hakobune.versions import image_refs
+from hakobune.versions import image_refs, images_for
 
-SITE = Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, wplang="ja", images=image_refs())
+SITE = Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, wplang="ja",
+            images=images_for("nginx"))
 SECRETS = SiteSecrets(admin_password="admin-password-1", db_password="db-password-1",
                       db_root_password="root-password-1")
 
@@ -116,9 +117,28 @@ def test_ops_requests():
 
 def test_settings_go_to_their_service_only():
     settings = {"PHP_MEMORY_LIMIT": "512M", "NGINX_GZIP": "off", "MARIADB_MAX_CONNECTIONS": "50"}
-    site = Site(name="s", fqdn="localhost", images=image_refs(), settings=settings)
+    site = Site(name="s", fqdn="localhost", images=images_for("nginx"), settings=settings)
     services = compose_document(site)["services"]
     assert services["php"]["environment"] == {"PHP_MEMORY_LIMIT": "512M"}
     assert services["web"]["environment"]["NGINX_GZIP"] == "off"
     assert services["db"]["environment"]["MARIADB_MAX_CONNECTIONS"] == "50"
     assert "PHP_MEMORY_LIMIT" not in services["web"]["environment"]
+
+
+def test_httpd_site_runs_the_httpd_image_with_its_own_settings():
+    site = Site(name="h", fqdn="localhost", web="httpd", images=images_for("httpd"), tls_port=8443,
+                settings={"HTTPD_GZIP": "off"})
+    web = compose_document(site)["services"]["web"]
+    assert web["image"] == image_refs()["httpd"]
+    assert web["environment"]["HTTPD_PUBLIC_TLS_PORT"] == "8443"
+    assert web["environment"]["HTTPD_GZIP"] == "off"
+    assert "NGINX_PUBLIC_TLS_PORT" not in web["environment"]
+
+
+def test_a_setting_of_the_other_web_server_is_refused():
+    import pytest
+
+    from hakobune.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="NGINX_GZIP is a setting of another web server"):
+        Site(name="h", fqdn="localhost", web="httpd", settings={"NGINX_GZIP": "off"})

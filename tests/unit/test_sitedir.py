@@ -7,11 +7,11 @@ import pytest
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.sitedir import SiteDir
 from hakobune.site import Site, SiteSecrets
-from hakobune.versions import image_refs
+from hakobune.versions import images_for
 
 
 def test_create_and_load(tmp_path):
-    site, secrets = Site(name="blog", fqdn="localhost", images=image_refs()), SiteSecrets()
+    site, secrets = Site(name="blog", fqdn="localhost", images=images_for("nginx")), SiteSecrets()
     sitedir = SiteDir(tmp_path / "blog")
     sitedir.create(site, secrets)
     assert sorted(p.name for p in sitedir.path.iterdir()) == ["compose.yaml", "hakobune.yaml", "secrets.env"]
@@ -26,7 +26,8 @@ def test_existing_folder_is_refused_and_untouched(tmp_path):
     (tmp_path / "blog").mkdir()
     (tmp_path / "blog" / "keep.txt").write_text("mine")
     with pytest.raises(InvalidInput, match="already exists"):
-        SiteDir(tmp_path / "blog").create(Site(name="blog", fqdn="localhost", images=image_refs()), SiteSecrets())
+        site = Site(name="blog", fqdn="localhost", images=images_for("nginx"))
+        SiteDir(tmp_path / "blog").create(site, SiteSecrets())
     assert [p.name for p in (tmp_path / "blog").iterdir()] == ["keep.txt"]
 
 

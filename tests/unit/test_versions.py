@@ -5,7 +5,7 @@ import pytest
 from hakobune.cli import main
 from hakobune.errors import InvalidInput
 from hakobune.site import IMAGE_NAMES, Site
-from hakobune.versions import image_refs, image_versions
+from hakobune.versions import image_refs, image_versions, images_for
 
 
 def test_every_image_has_a_version_and_pinned_packages():
@@ -18,11 +18,14 @@ def test_every_image_has_a_version_and_pinned_packages():
     assert "wordpress=6.8." in versions["php"].expectations.split()
 
 
-def test_a_site_runs_exactly_the_four_images():
-    site = Site(name="s", fqdn="localhost", images=image_refs())
+def test_a_site_runs_exactly_its_four_images():
+    site = Site(name="s", fqdn="localhost", images=images_for("nginx"))
     assert site.image("ops") == image_refs()["ops"]
+    assert set(images_for("httpd")) == {"httpd", "php", "mariadb", "ops"}
     with pytest.raises(InvalidInput, match="a site runs the images"):
         Site(name="s", fqdn="localhost", images={"nginx": "hakobune/nginx:1"})
+    with pytest.raises(InvalidInput, match="a site runs the images"):
+        Site(name="s", fqdn="localhost", images=image_refs())
 
 
 def test_scan_without_trivy_says_nothing_was_checked(capsys, monkeypatch, tmp_path):

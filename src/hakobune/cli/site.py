@@ -16,7 +16,7 @@ from hakobune.ops.remove import remove as remove_op
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.status import status as status_op
 from hakobune.site import Site, SiteSecrets, generate_password
-from hakobune.versions import image_refs
+from hakobune.versions import images_for
 
 DIR_HELP = "The site folder (default: the current directory)."
 
@@ -26,7 +26,8 @@ def provision(
     target: str = typer.Argument(..., help="Name of the site: its folder is created in the current directory."),
     fqdn: str = typer.Option(..., "--fqdn", help="The site's host name; the site URL is https://FQDN."),
     wp: bool = typer.Option(True, "--wp", help="A WordPress site (the default and, for now, only profile)."),
-    nginx: bool = typer.Option(True, "--nginx", help="nginx as the web server (the default)."),
+    nginx: bool = typer.Option(False, "--nginx", help="nginx as the web server (the default)."),
+    httpd: bool = typer.Option(False, "--httpd", help="Apache httpd as the web server instead of nginx."),
     http_port: int = typer.Option(80, "--http-port", help="Published HTTP port; it redirects to HTTPS."),
     tls_port: int = typer.Option(443, "--tls-port", help="Published HTTPS port (HTTP/2, TLS 1.2/1.3)."),
     wp_title: str | None = typer.Option(None, "--wp-title", help="Site title (default: the FQDN)."),
@@ -42,11 +43,14 @@ def provision(
 ) -> None:
     """Create a site: folder, containers, database and a WordPress install, served over HTTPS."""
     st = state(ctx)
-    # --wp and --nginx are the only profile and web server so far: accepted for KUSANAGI compatibility.
-    site = Site(
+    if nginx and httpd:
+        raise InvalidInput("--nginx and --httpd cannot be used together", "choose one web server")
+    web = "httpd" if httpd else "nginx"
+    # --wp is the only profile so far: accepted for KUSANAGI compatibility.
+    site = Site(web=web,
         name=target, fqdn=fqdn, http_port=http_port, tls_port=tls_port, title=wp_title or "",
         admin_user=admin_user, admin_email=admin_email or "", wplang=wplang, db_name=dbname, db_user=dbuser,
-        images=image_refs(),
+        images=images_for(web),
     )
     secrets = SiteSecrets(
         admin_password=admin_pass or generate_password(),

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from hakobune.catalogue import catalogue, check, lookup
+from hakobune.catalogue import Setting, catalogue, check, lookup
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.sitedir import COMPOSE, SETTINGS, SiteDir
-from hakobune.site import Site, service_of
+from hakobune.site import Site, service_of, site_image_names
 
 APPLY_TIMEOUT = 180
 
@@ -24,16 +24,21 @@ class Value:
     changed: bool  # set by the user, not the image's default
 
 
+def site_catalogue(site: Site) -> dict[str, Setting]:
+    """The settings of the images this site runs (its web server's, not the other's)."""
+    return {name: s for name, s in catalogue().items() if s.image in site_image_names(site.web)}
+
+
 def values(sitedir: SiteDir) -> list[Value]:
     site = sitedir.load()
     return [
         Value(s.name, site.settings.get(s.name, s.default), s.default, s.service, s.name in site.settings)
-        for s in sorted(catalogue().values(), key=lambda s: (s.service, s.name))
+        for s in sorted(site_catalogue(site).values(), key=lambda s: (s.service, s.name))
     ]
 
 
 def get(sitedir: SiteDir, name: str) -> Value:
-    setting = lookup(name)
+    setting = lookup(name, site_catalogue(sitedir.load()))
     return next(v for v in values(sitedir) if v.name == setting.name)
 
 
@@ -50,7 +55,7 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
 def _ask_images(engine: Engine, site: Site, services: list[str]) -> None:
     """The image has the last word on its settings (time zones that exist, limits that fit together):
     run its entrypoint in check-only mode with the new settings, before the site is touched."""
-    images = {"web": "nginx", "php": "php", "db": "mariadb"}
+    images = {"web": site.web, "php": "php", "db": "mariadb"}
     for service in services:
         try:
             engine.run_image(site.image(images[service]), env={**site.settings_for(service),
@@ -66,7 +71,7 @@ def change(engine: Engine, sitedir: SiteDir, updates: dict[str, str | None],
            report: Callable[[str], None]) -> list[str]:
     """Apply UPDATES (None: back to the default). Returns the services that were recreated."""
     site = sitedir.load()
-    known = catalogue()
+    known = site_catalogue(site)
     settings = dict(site.settings)
     for name, value in updates.items():
         if value is None:

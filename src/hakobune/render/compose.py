@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from hakobune.site import SERVICE_LABEL, SITE_LABEL, Site
+from hakobune.site import SERVICE_LABEL, SITE_LABEL, WEB_PREFIX, Site
 
 DB_HOST = "db"
 SECRETS_DIR = "/run/secrets"
@@ -36,7 +36,7 @@ class Runtime:
 
 
 RUNTIMES = {
-    "web": Runtime("nginx", 101, ("/run/hakobune",)),
+    "web": Runtime("web", 101, ("/run/hakobune",)),  # the image is the site's web server: nginx or httpd
     "php": Runtime("php", 33, ("/run/hakobune", "/tmp")),
     "db": Runtime("mariadb", 999, ("/run/hakobune", "/run/mysqld", "/tmp")),
     "ops": Runtime("ops", 33, ("/tmp",)),
@@ -60,7 +60,7 @@ def _tmpfs(runtime: Runtime) -> list[str]:
 def _service(site: Site, name: str, **extra: Any) -> dict[str, Any]:
     runtime = RUNTIMES[name]
     service: dict[str, Any] = {
-        "image": site.image(runtime.image),
+        "image": site.image(site.web if name == "web" else runtime.image),
         "restart": "unless-stopped",
         "labels": _labels(site, name),
         "networks": ["site"],
@@ -86,7 +86,7 @@ def compose_document(site: Site) -> dict[str, Any]:
             ports=[f"{site.http_port}:8080", f"{site.tls_port}:8443"],
             environment={
                 "SITE_FQDN": site.fqdn,
-                "NGINX_PUBLIC_TLS_PORT": str(site.tls_port),
+                f"{WEB_PREFIX[site.web]}PUBLIC_TLS_PORT": str(site.tls_port),
                 "PHP_FPM_ADDRESS": "php:9000",
                 **site.settings_for("web"),
             },

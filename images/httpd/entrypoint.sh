@@ -1,0 +1,47 @@
+#!/bin/sh
+# Turn the environment into Apache httpd's configuration, make the site's certificate on first start, then run
+# httpd in the foreground.
+set -eu
+# shellcheck source=images/common/hakobune-lib.sh
+. /usr/local/lib/hakobune/hakobune-lib.sh
+
+hb_match SITE_FQDN localhost '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' "must be a host name"
+hb_uint HTTPD_PUBLIC_TLS_PORT 443 1 65535
+hb_uint HTTPD_THREADS_PER_CHILD 25 1 64
+hb_uint HTTPD_MAX_REQUEST_WORKERS 150 1
+hb_uint HTTPD_KEEPALIVE_TIMEOUT 5 0 3600
+hb_size HTTPD_CLIENT_MAX_BODY_SIZE 64M
+hb_enum HTTPD_GZIP on on off
+hb_uint HTTPD_HSTS_MAX_AGE 0
+hb_uint HTTPD_FASTCGI_READ_TIMEOUT 300 1
+hb_match PHP_FPM_ADDRESS php:9000 '^[A-Za-z0-9._-]+:[0-9]+$' "must be HOST:PORT"
+[ $((HTTPD_MAX_REQUEST_WORKERS % HTTPD_THREADS_PER_CHILD)) -eq 0 ] || hb_invalid HTTPD_MAX_REQUEST_WORKERS \
+    "$HTTPD_MAX_REQUEST_WORKERS" "must be a multiple of HTTPD_THREADS_PER_CHILD ($HTTPD_THREADS_PER_CHILD)"
+hb_checked
+
+HTTPD_SERVER_LIMIT=$((HTTPD_MAX_REQUEST_WORKERS / HTTPD_THREADS_PER_CHILD))
+HTTPD_LIMIT_REQUEST_BODY=$(hb_bytes "$HTTPD_CLIENT_MAX_BODY_SIZE")
+HTTPD_TLS_PORT_SUFFIX=$(hb_public_port_suffix "$HTTPD_PUBLIC_TLS_PORT")
+if [ "$HTTPD_HSTS_MAX_AGE" -gt 0 ]; then
+    HTTPD_HSTS_DIRECTIVE="    Header always set Strict-Transport-Security \"max-age=$HTTPD_HSTS_MAX_AGE\""
+else
+    HTTPD_HSTS_DIRECTIVE=""
+fi
+if [ "$HTTPD_GZIP" = on ]; then
+    HTTPD_DEFLATE_DIRECTIVE="    AddOutputFilterByType DEFLATE text/html text/css text/plain text/xml application/javascript application/json application/xml application/rss+xml image/svg+xml"
+else
+    HTTPD_DEFLATE_DIRECTIVE=""
+fi
+export HTTPD_SERVER_LIMIT HTTPD_LIMIT_REQUEST_BODY HTTPD_TLS_PORT_SUFFIX HTTPD_HSTS_DIRECTIVE HTTPD_DEFLATE_DIRECTIVE
+
+hb_prepare_run_dir
+hb_self_signed_certificate "$SITE_FQDN"
+hb_render /etc/hakobune/httpd.conf.template "$HB_RUN_DIR/httpd.conf" \
+    SITE_FQDN HTTPD_SERVER_LIMIT HTTPD_THREADS_PER_CHILD HTTPD_MAX_REQUEST_WORKERS HTTPD_KEEPALIVE_TIMEOUT \
+    HTTPD_LIMIT_REQUEST_BODY HTTPD_FASTCGI_READ_TIMEOUT HTTPD_TLS_PORT_SUFFIX HTTPD_HSTS_DIRECTIVE \
+    HTTPD_DEFLATE_DIRECTIVE PHP_FPM_ADDRESS HB_TLS_CIPHERS HB_TLS_CURVES
+
+if [ "$#" -eq 0 ]; then
+    set -- apache2 -f "$HB_RUN_DIR/httpd.conf" -DFOREGROUND
+fi
+exec "$@"
