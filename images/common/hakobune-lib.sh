@@ -7,7 +7,9 @@ HB_RUN_DIR=${HB_RUN_DIR:-/run/hakobune}
 # The TLS policy of every web server: Mozilla "intermediate" (TLS 1.2 and 1.3, ECDHE with AEAD suites only).
 HB_TLS_CIPHERS=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
 HB_TLS_CURVES=X25519:prime256v1:secp384r1
-export HB_TLS_CIPHERS HB_TLS_CURVES
+# What the web servers compress (gzip, brotli): text, never images that are compressed already.
+HB_COMPRESS_TYPES="text/css text/plain text/xml application/javascript application/json application/xml application/rss+xml image/svg+xml"
+export HB_TLS_CIPHERS HB_TLS_CURVES HB_COMPRESS_TYPES
 
 hb_log() {
     echo "hakobune: $*" >&2
@@ -133,7 +135,8 @@ hb_self_signed_certificate() {
         (
             umask 077
             openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
-                -subj "/CN=$1" -addext "subjectAltName=DNS:$1" \
+                -subj "/CN=$1" -addext "subjectAltName=DNS:$1" -addext "basicConstraints=critical,CA:FALSE" \
+                -addext "keyUsage=critical,digitalSignature" -addext "extendedKeyUsage=serverAuth" \
                 -keyout "$_hb_tls/key.pem.new" -out "$_hb_tls/cert.pem.new" 2>/dev/null
             mv "$_hb_tls/key.pem.new" "$_hb_tls/key.pem"
             mv "$_hb_tls/cert.pem.new" "$_hb_tls/cert.pem"

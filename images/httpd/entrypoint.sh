@@ -12,6 +12,9 @@ hb_uint HTTPD_MAX_REQUEST_WORKERS 150 1
 hb_uint HTTPD_KEEPALIVE_TIMEOUT 5 0 3600
 hb_size HTTPD_CLIENT_MAX_BODY_SIZE 64M
 hb_enum HTTPD_GZIP on on off
+hb_enum HTTPD_BROTLI on on off
+hb_enum HTTPD_HTTPS_REDIRECT on on off
+hb_enum HTTPD_SECURITY_HEADERS on on off
 hb_uint HTTPD_HSTS_MAX_AGE 0
 hb_uint HTTPD_FASTCGI_READ_TIMEOUT 300 1
 hb_match PHP_FPM_ADDRESS php:9000 '^[A-Za-z0-9._-]+:[0-9]+$' "must be HOST:PORT"
@@ -27,19 +30,38 @@ if [ "$HTTPD_HSTS_MAX_AGE" -gt 0 ]; then
 else
     HTTPD_HSTS_DIRECTIVE=""
 fi
-if [ "$HTTPD_GZIP" = on ]; then
-    HTTPD_DEFLATE_DIRECTIVE="    AddOutputFilterByType DEFLATE text/html text/css text/plain text/xml application/javascript application/json application/xml application/rss+xml image/svg+xml"
+# Brotli first for clients that take it; DEFLATE leaves an already encoded response alone.
+filters=""
+[ "$HTTPD_BROTLI" = on ] && filters="BROTLI_COMPRESS"
+[ "$HTTPD_GZIP" = on ] && filters="${filters:+$filters;}DEFLATE"
+HTTPD_COMPRESS_DIRECTIVE=""
+[ -n "$filters" ] && HTTPD_COMPRESS_DIRECTIVE="AddOutputFilterByType $filters text/html $HB_COMPRESS_TYPES"
+if [ "$HTTPD_HTTPS_REDIRECT" = on ]; then
+    HTTPD_HTTP_SITE=$(printf '%s\n' '    RewriteEngine On' \
+        '    RewriteCond %{REQUEST_URI} !^/\.hakobune/ping$' \
+        '    RewriteCond %{HTTP_HOST} ^([^:]+)' \
+        "    RewriteRule ^ https://%1$HTTPD_TLS_PORT_SUFFIX%{REQUEST_URI} [R=308,L]")
 else
-    HTTPD_DEFLATE_DIRECTIVE=""
+    HTTPD_HTTP_SITE="    Include /run/hakobune/site.conf"
 fi
-export HTTPD_SERVER_LIMIT HTTPD_LIMIT_REQUEST_BODY HTTPD_TLS_PORT_SUFFIX HTTPD_HSTS_DIRECTIVE HTTPD_DEFLATE_DIRECTIVE
+HTTPD_SECURITY_HEADERS_DIRECTIVES=""
+if [ "$HTTPD_SECURITY_HEADERS" = on ]; then
+    HTTPD_SECURITY_HEADERS_DIRECTIVES=$(printf '%s\n' \
+        'Header always set X-Content-Type-Options nosniff' \
+        'Header always set X-Frame-Options SAMEORIGIN' \
+        'Header always set Referrer-Policy strict-origin-when-cross-origin')
+fi
+export HTTPD_SERVER_LIMIT HTTPD_LIMIT_REQUEST_BODY HTTPD_TLS_PORT_SUFFIX HTTPD_HSTS_DIRECTIVE \
+    HTTPD_COMPRESS_DIRECTIVE HTTPD_HTTP_SITE HTTPD_SECURITY_HEADERS_DIRECTIVES
 
 hb_prepare_run_dir
 hb_self_signed_certificate "$SITE_FQDN"
 hb_render /etc/hakobune/httpd.conf.template "$HB_RUN_DIR/httpd.conf" \
     SITE_FQDN HTTPD_SERVER_LIMIT HTTPD_THREADS_PER_CHILD HTTPD_MAX_REQUEST_WORKERS HTTPD_KEEPALIVE_TIMEOUT \
-    HTTPD_LIMIT_REQUEST_BODY HTTPD_FASTCGI_READ_TIMEOUT HTTPD_TLS_PORT_SUFFIX HTTPD_HSTS_DIRECTIVE \
-    HTTPD_DEFLATE_DIRECTIVE PHP_FPM_ADDRESS HB_TLS_CIPHERS HB_TLS_CURVES
+    HTTPD_LIMIT_REQUEST_BODY HTTPD_FASTCGI_READ_TIMEOUT HTTPD_HSTS_DIRECTIVE HTTPD_HTTP_SITE \
+    PHP_FPM_ADDRESS HB_TLS_CIPHERS HB_TLS_CURVES
+hb_render /etc/hakobune/site.conf.template "$HB_RUN_DIR/site.conf" \
+    HTTPD_SECURITY_HEADERS_DIRECTIVES HTTPD_COMPRESS_DIRECTIVE PHP_FPM_ADDRESS
 
 if [ "$#" -eq 0 ]; then
     set -- apache2 -f "$HB_RUN_DIR/httpd.conf" -DFOREGROUND

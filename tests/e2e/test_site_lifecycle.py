@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from cryptography import x509
 from sslyze import (
     Scanner,
     ServerNetworkLocation,
@@ -123,6 +124,15 @@ def test_home_page_over_http2_and_tls13(site):
     assert f"<title>{site.title}" in body
     # WordPress builds its links from the site URL, port included.
     assert f"https://localhost:{site.tls_port}/" in body
+
+
+def test_certificate_is_a_server_certificate_for_the_site(site):
+    pem = ssl.get_server_certificate(("localhost", site.tls_port))
+    cert = x509.load_pem_x509_certificate(pem.encode())
+    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName) == ["localhost"]
+    assert (cert.not_valid_after_utc - cert.not_valid_before_utc).days <= 366  # Mozilla's limit
 
 
 def test_http_redirects_to_https_with_308(site):
@@ -262,6 +272,29 @@ def test_config_set_applies_and_restarts_only_what_it_affects(site):
     listing = json.loads(hb("config", "get", "--json", cwd=site.folder).stdout)
     changed = {v["name"]: v["value"] for v in listing if v["changed"]}
     assert changed == {"PHP_UPLOAD_MAX_FILESIZE": "32M"}
+
+
+def test_web_settings_for_redirect_headers_and_compression(site):
+    p = site.prefix
+    with client() as http:
+        response = http.get(f"{site.url}/", headers={"Accept-Encoding": "br, gzip"})
+        assert response.headers["content-encoding"] == "br"
+        assert response.headers["x-frame-options"] == "SAMEORIGIN"
+        assert response.headers["x-content-type-options"] == "nosniff"
+    result = hb("config", "set", f"{p}HTTPS_REDIRECT=off", f"{p}SECURITY_HEADERS=off", f"{p}BROTLI=off",
+                cwd=site.folder)
+    assert result.returncode == 0, result.stderr
+    with httpx.Client(timeout=30) as plain:
+        served = plain.get(f"http://localhost:{site.http_port}/wp-includes/css/dashicons.min.css")
+        assert served.status_code == 200 and served.headers["content-type"].startswith("text/css")
+    with client() as http:
+        response = http.get(f"{site.url}/", headers={"Accept-Encoding": "br, gzip"})
+        assert response.headers["content-encoding"] == "gzip"
+        assert "x-content-type-options" not in response.headers
+    result = hb("config", "unset", f"{p}HTTPS_REDIRECT", f"{p}SECURITY_HEADERS", f"{p}BROTLI", cwd=site.folder)
+    assert result.returncode == 0, result.stderr
+    with httpx.Client(timeout=30) as plain:
+        assert plain.get(f"http://localhost:{site.http_port}/").status_code == 308
 
 
 @pytest.mark.parametrize(
