@@ -22,9 +22,16 @@ hb_invalid() {
     exit 64
 }
 
-# hb_default NAME DEFAULT: give NAME its default when unset or empty.
+_hb_nl='
+'
+
+# hb_default NAME DEFAULT: give NAME its default when unset or empty. Every setting is one line: a line break
+# could smuggle directives into a rendered configuration file.
 hb_default() {
     eval "_hb_v=\${$1:-}"
+    case "$_hb_v" in
+        *"$_hb_nl"*) hb_invalid "$1" "$_hb_v" "must be a single line" ;;
+    esac
     if [ -z "$_hb_v" ]; then
         eval "$1=\$2"
     fi
@@ -52,7 +59,7 @@ hb_uint() {
 hb_size() {
     hb_default "$1" "$2"
     eval "_hb_v=\$$1"
-    if ! printf '%s' "$_hb_v" | grep -Eq '^[0-9]+[kKmMgG]?$'; then
+    if ! printf '%s\n' "$_hb_v" | grep -Eq '^[0-9]+[kKmMgG]?$'; then
         hb_invalid "$1" "$_hb_v" "must be a size like 512k, 64M or 1G"
     fi
     if [ -n "${3:-}" ] && [ "$(hb_bytes "$_hb_v")" -lt "$(hb_bytes "$3")" ]; then
@@ -86,7 +93,7 @@ hb_enum() {
 hb_match() {
     hb_default "$1" "$2"
     eval "_hb_v=\$$1"
-    if ! printf '%s' "$_hb_v" | grep -Eq "$3"; then
+    if ! printf '%s\n' "$_hb_v" | grep -Eq "$3"; then
         hb_invalid "$1" "$_hb_v" "$4"
     fi
 }

@@ -20,6 +20,12 @@ hb_uint PHP_FPM_START_SERVERS 2 1
 hb_uint PHP_FPM_MIN_SPARE_SERVERS 1 1
 hb_uint PHP_FPM_MAX_SPARE_SERVERS 3 1
 hb_uint PHP_FPM_MAX_REQUESTS 500 0
+hb_match PHP_SMTP_HOST "" '^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)?$' "must be a host name, or empty for no mail relay"
+hb_uint PHP_SMTP_PORT 587 1 65535
+hb_enum PHP_SMTP_TLS starttls starttls tls off
+hb_match PHP_SMTP_USER "" '^[A-Za-z0-9._@+=-]*$' "must be a user name (letters, digits and . _ @ + = -)"
+hb_match PHP_SMTP_FROM "" '^([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+)?$' "must be an e-mail address, or empty to keep the sender's"
+hb_secret PHP_SMTP_PASSWORD
 # PHP-FPM refuses to start unless min spare <= start <= max spare <= max children.
 if [ "$PHP_FPM_PM" = dynamic ]; then
     [ "$PHP_FPM_MAX_SPARE_SERVERS" -le "$PHP_FPM_MAX_CHILDREN" ] || hb_invalid PHP_FPM_MAX_SPARE_SERVERS \
@@ -53,6 +59,38 @@ session.save_path = /tmp
 upload_tmp_dir = /tmp
 sys_temp_dir = /tmp
 INI
+
+# Outgoing mail: PHP's mail() hands messages to msmtp, which relays them to PHP_SMTP_HOST. Without a relay
+# mail() fails (and WordPress says so) instead of losing messages silently.
+if [ -n "$PHP_SMTP_HOST" ]; then
+    (
+        umask 077
+        {
+            echo "# Rendered by the entrypoint from environment variables at every start."
+            echo "account default"
+            echo "host $PHP_SMTP_HOST"
+            # shellcheck disable=SC2153 # set by hb_uint above
+            echo "port $PHP_SMTP_PORT"
+            echo "logfile -"
+            echo "syslog off"
+            case "$PHP_SMTP_TLS" in
+                starttls) printf 'tls on\ntls_starttls on\n' ;;
+                tls) printf 'tls on\ntls_starttls off\n' ;;
+                off) echo "tls off" ;;
+            esac
+            echo "tls_trust_file /etc/ssl/certs/ca-certificates.crt"
+            if [ -n "$PHP_SMTP_USER" ]; then
+                printf 'auth on\nuser %s\npassword %s\n' "$PHP_SMTP_USER" "${PHP_SMTP_PASSWORD:-}"
+            fi
+            if [ -n "$PHP_SMTP_FROM" ]; then echo "from $PHP_SMTP_FROM"; fi
+        } >"$HB_RUN_DIR/msmtprc"
+    )
+    from_flag="--read-envelope-from"
+    [ -n "$PHP_SMTP_FROM" ] && from_flag=""
+    echo "sendmail_path = \"/usr/bin/msmtp -C $HB_RUN_DIR/msmtprc $from_flag -t\"" >>"$HB_RUN_DIR/php/99-hakobune.ini"
+else
+    echo "sendmail_path = /bin/false" >>"$HB_RUN_DIR/php/99-hakobune.ini"
+fi
 
 cat >"$HB_RUN_DIR/php-fpm.conf" <<CONF
 ; Rendered by the entrypoint from environment variables at every start.

@@ -19,6 +19,8 @@ IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 SERVICES = {"nginx": "web", "httpd": "web", "php": "php", "mariadb": "db"}
 # Set by Hakobune from the site's model; a user changes them with their own commands, not `config set`.
 MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS"}
+# Declared with hb_secret: read from NAME_FILE, never taken as a plain setting.
+SECRET_SETTINGS = {"PHP_SMTP_PASSWORD", "MARIADB_ROOT_PASSWORD"}
 _DECLARATION = re.compile(r"^hb_(uint|size|enum|match) +([A-Z][A-Z0-9_]*) +(.*)$")
 _SIZE = re.compile(r"^([0-9]+)([kKmMgG]?)$")
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -34,7 +36,7 @@ def images_dir() -> Path:
 
 
 def size_bytes(value: str) -> int:
-    match = _SIZE.match(value)
+    match = _SIZE.fullmatch(value)
     if not match:
         raise ValueError(value)
     return int(match.group(1)) * _UNITS[match.group(2).lower()]
@@ -54,6 +56,8 @@ class Setting:
 
     def problem(self, value: str) -> str | None:
         """Why VALUE is not allowed, in the entrypoint's own words; None when it is."""
+        if "\n" in value or "\r" in value:
+            return "must be a single line"
         if self.kind == "uint":
             if not value.isdigit():
                 return "must be a whole number"
@@ -62,14 +66,14 @@ class Setting:
             if len(self.rule) > 1 and int(value) > int(self.rule[1]):
                 return f"must be at most {self.rule[1]}"
         elif self.kind == "size":
-            if not _SIZE.match(value):
+            if not _SIZE.fullmatch(value):
                 return "must be a size like 512k, 64M or 1G"
             if self.rule and size_bytes(value) < size_bytes(self.rule[0]):
                 return f"must be at least {self.rule[0]}"
         elif self.kind == "enum":
             if value not in self.rule:
                 return f"must be one of: {' '.join(self.rule)}"
-        elif "\n" in value or not re.search(self.rule[0], value):  # the entrypoint's `grep -E` on one line
+        elif not re.search(self.rule[0], value):
             return self.rule[1]
         return None
 
@@ -101,6 +105,9 @@ def lookup(name: str, settings: dict[str, Setting] | None = None) -> Setting:
     known = settings if settings is not None else catalogue()
     if name in known:
         return known[name]
+    if name in SECRET_SETTINGS:
+        raise InvalidInput(f"{name} is a secret: 'config set' does not carry secrets yet",
+                           f"the image reads it from {name}_FILE; see docs/images.md")
     if name in MANAGED:
         raise InvalidInput(f"{name} is managed by Hakobune from the site's settings and cannot be set")
     other = catalogue().get(name)

@@ -297,6 +297,55 @@ def test_web_settings_for_redirect_headers_and_compression(site):
         assert plain.get(f"http://localhost:{site.http_port}/").status_code == 308
 
 
+SMTP_SINK = r"""
+$server = stream_socket_server('tcp://0.0.0.0:2525');
+while ($client = stream_socket_accept($server, -1)) {
+    fwrite($client, "220 sink\r\n");
+    $data = false;
+    while (($line = fgets($client)) !== false) {
+        if ($data) {
+            if (rtrim($line, "\r\n") === '.') { $data = false; fwrite($client, "250 queued\r\n"); }
+            else { echo $line; }
+            continue;
+        }
+        echo $line;
+        $verb = strtoupper(substr($line, 0, 4));
+        if ($verb === 'EHLO' || $verb === 'HELO') { fwrite($client, "250 sink\r\n"); }
+        elseif ($verb === 'DATA') { $data = true; fwrite($client, "354 go ahead\r\n"); }
+        elseif ($verb === 'QUIT') { fwrite($client, "221 bye\r\n"); break; }
+        else { fwrite($client, "250 ok\r\n"); }
+    }
+    fclose($client);
+}
+"""
+
+
+def ask_for_password_reset(site) -> str:
+    with client() as http:
+        response = http.post(f"{site.url}/wp-login.php?action=lostpassword",
+                             data={"user_login": "admin", "redirect_to": "", "wp-submit": "Get New Password"})
+    return response.headers.get("location", "") + response.text
+
+
+def test_wordpress_mail_goes_through_the_smtp_relay(site):
+    """A real SMTP peer (a few lines of PHP) on the site's network; WordPress's password-reset mail reaches it."""
+    sink = docker("run", "-d", "--network", f"hb-{site.name}_site", "--network-alias", "smtp-sink",
+                  "--entrypoint", "php", image_refs()["ops"], "-r", SMTP_SINK).strip()
+    try:
+        assert "could not be sent" in ask_for_password_reset(site)  # no relay: the failure shows
+        result = hb("config", "set", "PHP_SMTP_HOST=smtp-sink", "PHP_SMTP_PORT=2525", "PHP_SMTP_TLS=off",
+                    "PHP_SMTP_FROM=wordpress@example.com", cwd=site.folder)
+        assert result.returncode == 0, result.stderr
+        assert "checkemail=confirm" in ask_for_password_reset(site)
+        received = docker("logs", sink)
+        assert "MAIL FROM:<wordpress@example.com>" in received
+        assert "RCPT TO:<owner@example.com>" in received
+        assert "action=rp" in received and "password reset request" in received  # the reset link and its text
+    finally:
+        docker("rm", "-f", sink)
+        hb("config", "unset", "PHP_SMTP_HOST", "PHP_SMTP_PORT", "PHP_SMTP_TLS", "PHP_SMTP_FROM", cwd=site.folder)
+
+
 @pytest.mark.parametrize(
     ("assignment", "message"),
     [

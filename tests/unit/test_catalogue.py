@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from hakobune.catalogue import MANAGED, catalogue, check, lookup
+from hakobune.catalogue import MANAGED, SECRET_SETTINGS, catalogue, check, lookup
 from hakobune.errors import InvalidInput
 from hakobune.ops.config import parse_assignments
 from hakobune.site import service_of
@@ -19,6 +19,13 @@ def test_catalogue_reads_every_image():
     assert settings["PHP_MEMORY_LIMIT"].default == "256M"
     assert settings["NGINX_GZIP"].rule == ("on", "off")
     assert not MANAGED & set(settings)
+
+
+def test_match_rules_mean_the_same_to_grep_and_python():
+    for setting in catalogue().values():
+        if setting.kind == "match":
+            assert "[:" not in setting.rule[0], f"{setting.name}: POSIX classes differ between grep -E and Python"
+            re.compile(setting.rule[0])
 
 
 def test_prefix_and_image_agree_on_the_service():
@@ -36,7 +43,9 @@ def test_prefix_and_image_agree_on_the_service():
         ("MARIADB_MAX_CONNECTIONS", "0", "must be at least 1"),
         ("NGINX_KEEPALIVE_TIMEOUT", "99999", "must be at most 3600"),
         ("NGINX_WORKER_PROCESSES", "two", "must be 'auto' or a whole number"),
-        ("PHP_TIMEZONE", "Asia/Tokyo\nX", "must be a time zone name"),
+        ("PHP_TIMEZONE", "Asia/Tokyo\nX", "must be a single line"),
+        ("PHP_MEMORY_LIMIT", "64M\n", "must be a single line"),
+        ("PHP_SMTP_HOST", "bad host", "must be a host name, or empty for no mail relay"),
     ],
 )
 def test_invalid_values_are_refused_with_the_entrypoints_words(name, value, message):
@@ -59,6 +68,18 @@ def test_unknown_setting_suggests_the_nearest():
 def test_managed_settings_cannot_be_set():
     with pytest.raises(InvalidInput, match="managed by Hakobune"):
         lookup("SITE_FQDN")
+
+
+def test_secret_settings_are_refused_plainly():
+    with pytest.raises(InvalidInput, match="PHP_SMTP_PASSWORD is a secret"):
+        check("PHP_SMTP_PASSWORD", "hunter2")
+
+
+def test_secret_declarations_are_known():
+    images = Path(__file__).resolve().parents[2] / "images"
+    declared = set(re.findall(r"^hb_secret (\w+)", "\n".join(
+        (images / name / "entrypoint.sh").read_text() for name in ("nginx", "httpd", "php", "mariadb")), re.M))
+    assert declared == SECRET_SETTINGS
 
 
 def test_assignments():
