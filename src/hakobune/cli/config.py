@@ -9,21 +9,20 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from hakobune.cli.context import state
+from hakobune.cli.context import SITE_DIRECTORY, state
 from hakobune.ops import config as config_op
 from hakobune.ops.sitedir import SiteDir
 
 app = typer.Typer(help="Read and change a site's settings (the images' environment variables).",
                   no_args_is_help=True)
 
-DIR_HELP = "The site folder (default: the current directory)."
 
 
 @app.command("get")
 def get(
     ctx: typer.Context,
     key: str | None = typer.Argument(None, help="One setting (default: all of them)."),
-    directory: Path | None = typer.Option(None, "-C", "--directory", help=DIR_HELP),
+    directory: Path | None = SITE_DIRECTORY,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show the site's settings: each value, and whether it is the image's default."""
@@ -50,7 +49,7 @@ def get(
 def set_(
     ctx: typer.Context,
     assignments: list[str] = typer.Argument(..., help="KEY=VALUE pairs, e.g. PHP_MEMORY_LIMIT=512M."),
-    directory: Path | None = typer.Option(None, "-C", "--directory", help=DIR_HELP),
+    directory: Path | None = SITE_DIRECTORY,
 ) -> None:
     """Change settings. All are checked before anything changes; only the services they belong to restart."""
     _apply(ctx, directory, dict(config_op.parse_assignments(assignments)))
@@ -60,7 +59,7 @@ def set_(
 def unset(
     ctx: typer.Context,
     keys: list[str] = typer.Argument(..., help="Settings to return to the image's default."),
-    directory: Path | None = typer.Option(None, "-C", "--directory", help=DIR_HELP),
+    directory: Path | None = SITE_DIRECTORY,
 ) -> None:
     """Return settings to the image's defaults; only the services they belong to restart."""
     _apply(ctx, directory, dict.fromkeys(keys))

@@ -16,5 +16,9 @@ class State:
     output: Output
 
 
+# `-C TARGET`, as every command that works on one site takes it.
+SITE_DIRECTORY = typer.Option(None, "-C", "--directory", help="The site folder (default: the current directory).")
+
+
 def state(ctx: typer.Context) -> State:
     return ctx.find_root().obj  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from hakobune.cli.context import state
+from hakobune.cli.context import SITE_DIRECTORY, state
 from hakobune.errors import InvalidInput
 from hakobune.ops.provision import provision as provision_op
 from hakobune.ops.remove import remove as remove_op
@@ -17,8 +17,6 @@ from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.status import status as status_op
 from hakobune.site import Site, SiteSecrets, generate_password
 from hakobune.versions import images_for
-
-DIR_HELP = "The site folder (default: the current directory)."
 
 
 def provision(
@@ -88,7 +86,7 @@ def remove(
 
 def status(
     ctx: typer.Context,
-    directory: Path | None = typer.Option(None, "-C", "--directory", help=DIR_HELP),
+    directory: Path | None = SITE_DIRECTORY,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show each service of a site, its state and its health."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from hakobune.catalogue import Setting, catalogue, check, lookup
+from hakobune.catalogue import SERVICES, Setting, catalogue, check, lookup
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.sitedir import COMPOSE, SETTINGS, SiteDir
@@ -55,7 +55,7 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
 def _ask_images(engine: Engine, site: Site, services: list[str]) -> None:
     """The image has the last word on its settings (time zones that exist, limits that fit together):
     run its entrypoint in check-only mode with the new settings, before the site is touched."""
-    images = {"web": site.web, "php": "php", "db": "mariadb"}
+    images = {SERVICES[image]: image for image in site_image_names(site.web) if image in SERVICES}
     for service in services:
         try:
             engine.run_image(site.image(images[service]), env={**site.settings_for(service),
