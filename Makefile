@@ -36,7 +36,11 @@ lint: venv
 unit: venv
 	pytest -m 'not e2e' tests/unit
 
+# Debian packages the end-to-end tests use besides the engine: Go and bbolt build the scanner's test database.
+E2E_PACKAGES := golang-go golang-github-coreos-bbolt-dev
+
 e2e: venv
+	scripts/apt-install.sh $(E2E_PACKAGES)
 	scripts/docker-engine.sh run -- pytest -m e2e tests/e2e
 
 test: lint unit e2e

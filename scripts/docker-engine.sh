@@ -21,11 +21,7 @@ install_packages() {
     command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
     command -v docker >/dev/null 2>&1 || missing+=(docker.io)
     command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
-    [ "${#missing[@]}" -eq 0 ] && return 0
-    need_root "installing ${missing[*]}"
-    log "installing ${missing[*]} from the distribution's archive"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ "${#missing[@]}" -eq 0 ] || "$(dirname "$0")/apt-install.sh" "${missing[@]}"
 }
 
 # A dockerd that ended with an earlier session can leave its pid files behind; they stop a new one starting.

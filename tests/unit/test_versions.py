@@ -35,3 +35,23 @@ def test_scan_without_trivy_says_nothing_was_checked(capsys, monkeypatch, tmp_pa
     assert exit_info.value.code == 3
     err = capsys.readouterr().err
     assert err.startswith("error: no scanner available: trivy is not installed, so the images were NOT scanned")
+
+
+@pytest.mark.parametrize("command", ["build", "scan"])
+def test_unknown_image_name_is_refused_before_anything_runs(capsys, monkeypatch, tmp_path, command):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no docker, no trivy: the name is checked first
+    with pytest.raises(SystemExit) as exit_info:
+        main(["images", command, "nginx", "ngnix"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "error: unknown image(s): ngnix (hint: images: nginx, httpd, php, mariadb, ops)\n"
+
+
+def test_scan_without_a_database_says_nothing_was_checked(capsys, monkeypatch, tmp_path):
+    (tmp_path / "trivy").write_text("#!/bin/sh\nexit 0\n")
+    (tmp_path / "trivy").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("TRIVY_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["images", "scan"])
+    assert exit_info.value.code == 3
+    assert "trivy has no vulnerability database in" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hakobune.catalogue import images_dir
 from hakobune.engine import Engine, EngineError
-from hakobune.errors import HakobuneError
+from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.base_image import bootstrap_base
 from hakobune.site import IMAGE_NAMES
 from hakobune.versions import image_versions
@@ -38,13 +38,17 @@ def ensure_base(engine: Engine, base: str, mirror: str | None, report: Callable[
     return True
 
 
+def check_names(names: list[str] | None) -> None:
+    unknown = sorted(set(names or []) - set(IMAGE_NAMES))
+    if unknown:
+        raise InvalidInput(f"unknown image(s): {', '.join(unknown)}", f"images: {', '.join(IMAGE_NAMES)}")
+
+
 def build(engine: Engine, base: str, mirror: str | None, only: list[str] | None,
           report: Callable[[str], None], on_line: Callable[[str], None],
           allow_pending_security: bool = False, sbom_dir: Path | None = None) -> list[Built]:
+    check_names(only)
     engine.ping()
-    unknown = sorted(set(only or []) - set(IMAGE_NAMES))
-    if unknown:
-        raise HakobuneError(f"unknown image(s): {', '.join(unknown)}", f"images: {', '.join(IMAGE_NAMES)}")
     source = images_dir()
     versions = image_versions(source)
     ensure_base(engine, base, mirror, report, on_line)

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError
+from hakobune.ops.images import SBOM_PATH, check_names
 from hakobune.versions import image_refs
 
 SEVERITIES = "HIGH,CRITICAL"
@@ -35,8 +35,8 @@ class Finding:
 
 def find_trivy() -> tuple[str, Path]:
     """The trivy binary and its vulnerability database, or NoScanner saying which is missing."""
-    trivy = shutil.which("trivy") or str(Path(sys.executable).parent / "trivy")
-    if not Path(trivy).is_file():
+    trivy = shutil.which("trivy")
+    if not trivy:
         raise NoScanner("no scanner available: trivy is not installed, so the images were NOT scanned",
                         "install trivy and its vulnerability database, then run this again")
     cache = Path(os.environ.get("TRIVY_CACHE_DIR") or Path.home() / ".cache" / "trivy")
@@ -46,7 +46,19 @@ def find_trivy() -> tuple[str, Path]:
     return trivy, cache
 
 
+def trivy_command(trivy: str, cache: Path, tarball: Path) -> list[str]:
+    """Offline, vulnerabilities only. Trivy reads the dpkg database itself rather than our SBOM (it distrusts
+    third-party SBOMs), and looks at language packages only when its Java DB is there too: its jar analyser
+    would otherwise try to download that database and fail the whole scan."""
+    pkg_types = "os,library" if (cache / "java-db" / "trivy-java.db").is_file() else "os"
+    return [trivy, "image", "--cache-dir", str(cache), "--skip-db-update", "--skip-java-db-update",
+            "--offline-scan", "--quiet", "--scanners", "vuln", "--pkg-types", pkg_types,
+            "--skip-files", SBOM_PATH.lstrip("/"), "--severity", SEVERITIES, "--format", "json",
+            "--input", str(tarball)]
+
+
 def scan(engine: Engine, names: list[str] | None, report: Callable[[str], None]) -> list[Finding]:
+    check_names(names)
     trivy, cache = find_trivy()
     engine.ping()
     refs = [ref for name, ref in image_refs().items() if not names or name in names]
@@ -56,13 +68,11 @@ def scan(engine: Engine, names: list[str] | None, report: Callable[[str], None])
             report(f"Scanning {ref}")
             tarball = Path(work) / "image.tar"
             engine.save_image(ref, tarball)
-            result = subprocess.run(
-                [trivy, "image", "--cache-dir", str(cache), "--skip-db-update", "--offline-scan", "--quiet",
-                 "--severity", SEVERITIES, "--format", "json", "--input", str(tarball)],
-                capture_output=True, text=True, check=False, timeout=1800,
-            )
+            result = subprocess.run(trivy_command(trivy, cache, tarball), capture_output=True, text=True,
+                                    check=False, timeout=1800)
             if result.returncode != 0:
-                raise HakobuneError(f"trivy failed on {ref}: {result.stderr.strip().splitlines()[-1:]}")
+                last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+                raise HakobuneError(f"trivy failed on {ref}: {last}")
             for target in json.loads(result.stdout).get("Results") or []:
                 for vuln in target.get("Vulnerabilities") or []:
                     findings.append(Finding(ref, vuln.get("PkgName", "?"), vuln.get("VulnerabilityID", "?"),
