@@ -105,6 +105,11 @@ hb_secret() {
         [ -r "$_hb_f" ] || hb_invalid "$1_FILE" "$_hb_f" "file is missing or unreadable"
         eval "$1=\$(cat \"\$_hb_f\")"
     fi
+    # Like every setting, one line; the value itself never goes to the log.
+    eval "_hb_v=\${$1:-}"
+    case "$_hb_v" in
+        *"$_hb_nl"*) hb_invalid "$1" "(hidden)" "must be a single line" ;;
+    esac
 }
 
 # hb_render TEMPLATE OUTPUT VAR...: substitute only the listed variables, so nginx's own $variables survive.

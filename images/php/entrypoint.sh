@@ -80,7 +80,10 @@ if [ -n "$PHP_SMTP_HOST" ]; then
             esac
             echo "tls_trust_file /etc/ssl/certs/ca-certificates.crt"
             if [ -n "$PHP_SMTP_USER" ]; then
-                printf 'auth on\nuser %s\npassword %s\n' "$PHP_SMTP_USER" "${PHP_SMTP_PASSWORD:-}"
+                # msmtp reads the password from a file of its own (this tmpfs, mode 0600): any printable
+                # password works as given, with no quoting rules of msmtprc to get wrong.
+                printf '%s' "${PHP_SMTP_PASSWORD:-}" >"$HB_RUN_DIR/smtp-password"
+                printf 'auth on\nuser %s\npasswordeval "cat %s/smtp-password"\n' "$PHP_SMTP_USER" "$HB_RUN_DIR"
             fi
             if [ -n "$PHP_SMTP_FROM" ]; then echo "from $PHP_SMTP_FROM"; fi
         } >"$HB_RUN_DIR/msmtprc"

@@ -1,5 +1,5 @@
-"""The settings each image takes, read from the images' own entrypoints (their `hb_uint`, `hb_size`, `hb_enum`
-and `hb_match` declarations), so the CLI, the docs' tests and the containers share one definition."""
+"""The settings each image takes, read from the images' own entrypoints (their `hb_uint`, `hb_size`, `hb_enum`,
+`hb_match` and `hb_secret` declarations), so the CLI, the docs' tests and the containers share one definition."""
 
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 # Image -> the service that runs it.
 SERVICES = {"nginx": "web", "httpd": "web", "php": "php", "mariadb": "db"}
 # Set by Hakobune from the site's model; a user changes them with their own commands, not `config set`.
-MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS"}
-# Declared with hb_secret: read from NAME_FILE, never taken as a plain setting.
-SECRET_SETTINGS = {"PHP_SMTP_PASSWORD", "MARIADB_ROOT_PASSWORD"}
-_DECLARATION = re.compile(r"^hb_(uint|size|enum|match) +([A-Z][A-Z0-9_]*) +(.*)$")
+MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS", "MARIADB_ROOT_PASSWORD"}
+_DECLARATION = re.compile(r"^hb_(uint|size|enum|match|secret) +([A-Z][A-Z0-9_]*) *(.*)$")
+SECRET_MAX_LENGTH = 256
 _SIZE = re.compile(r"^([0-9]+)([kKmMgG]?)$")
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -46,9 +45,14 @@ def size_bytes(value: str) -> int:
 class Setting:
     name: str
     image: str
-    kind: str  # uint | size | enum | match
+    kind: str  # uint | size | enum | match | secret
     default: str
     rule: tuple[str, ...]  # uint: [min [max]]; size: [min]; enum: values; match: regex, description
+
+    @property
+    def secret(self) -> bool:
+        """Read by the image from NAME_FILE: kept in the site's secrets and secret volume, never in compose.yaml."""
+        return self.kind == "secret"
 
     @property
     def service(self) -> str:
@@ -58,7 +62,10 @@ class Setting:
         """Why VALUE is not allowed, in the entrypoint's own words; None when it is."""
         if "\n" in value or "\r" in value:
             return "must be a single line"
-        if self.kind == "uint":
+        if self.kind == "secret":
+            if not value or len(value) > SECRET_MAX_LENGTH or not value.isprintable():
+                return f"must be 1 to {SECRET_MAX_LENGTH} printable characters"
+        elif self.kind == "uint":
             if not value.isdigit():
                 return "must be a whole number"
             if len(self.rule) > 0 and int(value) < int(self.rule[0]):
@@ -84,7 +91,7 @@ def _parse(image: str, text: str) -> list[Setting]:
         match = _DECLARATION.match(line.strip())
         if match:
             kind, name, rest = match.groups()
-            default, *rule = shlex.split(rest)
+            default, *rule = shlex.split(rest) or [""]
             settings.append(Setting(name, image, kind, default, tuple(rule)))
     return settings
 
@@ -105,9 +112,6 @@ def lookup(name: str, settings: dict[str, Setting] | None = None) -> Setting:
     known = settings if settings is not None else catalogue()
     if name in known:
         return known[name]
-    if name in SECRET_SETTINGS:
-        raise InvalidInput(f"{name} is a secret: 'config set' does not carry secrets yet",
-                           f"the image reads it from {name}_FILE; see docs/images.md")
     if name in MANAGED:
         raise InvalidInput(f"{name} is managed by Hakobune from the site's settings and cannot be set")
     other = catalogue().get(name)
@@ -122,5 +126,6 @@ def check(name: str, value: str, settings: dict[str, Setting] | None = None) -> 
     setting = lookup(name, settings)
     problem = setting.problem(value)
     if problem:
-        raise InvalidInput(f"invalid {name}='{value}': {problem}")
+        shown = " (value hidden)" if setting.secret else f"='{value}'"
+        raise InvalidInput(f"invalid {name}{shown}: {problem}")
     return setting

@@ -127,6 +127,7 @@ class Site:
     db_user: str = "wordpress"
     images: dict[str, str] = field(default_factory=dict)  # image name -> the exact image the site runs
     settings: dict[str, str] = field(default_factory=dict)  # image settings the user changed (config set)
+    secret_settings: tuple[str, ...] = ()  # secret image settings the user set: names only, values in the secrets
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -161,6 +162,12 @@ class Site:
                 raise InvalidInput(f"{key} is a setting of another web server; site {self.name} runs {self.web}")
             if not isinstance(value, str):
                 raise InvalidInput(f"setting {key} must be text, not {type(value).__name__}")
+        object.__setattr__(self, "secret_settings", tuple(sorted(self.secret_settings)))
+        for key in self.secret_settings:
+            if service_of(key) == "web":  # the web server has no secret volume
+                raise InvalidInput(f"{key}: the web server takes no secret settings")
+            if key in self.settings:
+                raise InvalidInput(f"{key} is both a plain and a secret setting")
 
     @property
     def project(self) -> str:
@@ -181,8 +188,11 @@ class Site:
     def settings_for(self, service: str) -> dict[str, str]:
         return {key: value for key, value in sorted(self.settings.items()) if service_of(key) == service}
 
+    def secret_settings_for(self, service: str) -> tuple[str, ...]:
+        return tuple(key for key in self.secret_settings if service_of(key) == service)
+
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "secret_settings": list(self.secret_settings)}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Site:
@@ -201,6 +211,7 @@ class SiteSecrets:
     db_password: str = field(default_factory=generate_password)
     admin_password: str = field(default_factory=generate_password)
     salts: tuple[str, ...] = field(default_factory=lambda: tuple(generate_salt() for _ in SALT_NAMES))
+    settings: dict[str, str] = field(default_factory=dict)  # secret image settings (config set), by name
 
     def __post_init__(self) -> None:
         validate_password("--admin-pass", self.admin_password)
@@ -216,6 +227,7 @@ class SiteSecrets:
             "ADMIN_PASSWORD": self.admin_password,
         }
         env.update({f"WP_{name}": salt for name, salt in zip(SALT_NAMES, self.salts, strict=True)})
+        env.update(sorted(self.settings.items()))
         return env
 
     @classmethod
@@ -226,6 +238,7 @@ class SiteSecrets:
                 db_password=env["DB_PASSWORD"],
                 admin_password=env["ADMIN_PASSWORD"],
                 salts=tuple(env[f"WP_{name}"] for name in SALT_NAMES),
+                settings={key: value for key, value in env.items() if key.startswith(tuple(SETTING_SERVICES))},
             )
         except KeyError as missing:
             raise InvalidInput(f"the secrets file lacks {missing.args[0]}") from None

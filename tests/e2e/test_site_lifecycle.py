@@ -297,20 +297,80 @@ def test_web_settings_for_redirect_headers_and_compression(site):
         assert plain.get(f"http://localhost:{site.http_port}/").status_code == 308
 
 
+def secret_files(site) -> list[str]:
+    return docker("run", "--rm", "-v", f"hb-{site.name}_secrets-app:/s", "--entrypoint", "ls", image_refs()["ops"],
+                  "/s").split()
+
+
+def test_config_change_that_fails_after_applying_puts_everything_back(site):
+    """Plain and secret settings together; the change fails once applied (a failpoint stands in for a service
+    that does not come up): the files, the secret volume and the running service are as they were."""
+    files = {name: (site.folder / name).read_text() for name in ("hakobune.yaml", "compose.yaml", "secrets.env")}
+    assert secret_files(site) == ["db_password"]
+    result = hb("config", "set", "PHP_UPLOAD_MAX_FILESIZE=16M", "PHP_SMTP_PASSWORD=never-kept", cwd=site.folder,
+                env={"HAKOBUNE_FAILPOINT": "config-applied"})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == ("error: settings not applied, the previous ones are back: "
+                                                      "stopped at step 'config-applied' (HAKOBUNE_FAILPOINT is set)")
+    assert {name: (site.folder / name).read_text() for name in files} == files
+    assert secret_files(site) == ["db_password"]
+    assert upload_limit_shown_to_the_admin(site) == "32 MB"  # as the test before left it
+
+
 SMTP_SINK = r"""
+// A minimal SMTP peer: prints what it receives, and checks SCRAM-SHA-256 logins (RFC 5802) against the
+// password in SMTP_PASSWORD, so a login only succeeds when the client had exactly that password.
+function scram(?array &$s, string $message, string $password): string {
+    if (!isset($s['bare'])) {  // client-first: n,,n=USER,r=NONCE
+        preg_match('/^n,[^,]*,(n=([^,]*),r=([^,]*))$/', $message, $m);
+        $s += ['bare' => $m[1], 'user' => $m[2], 'salt' => random_bytes(16)];
+        $s['first'] = 'r=' . $m[3] . bin2hex(random_bytes(8)) . ',s=' . base64_encode($s['salt']) . ',i=4096';
+        return '334 ' . base64_encode($s['first']);
+    }
+    if (isset($s['done'])) {  // the client's empty answer to our signature
+        $s = null;
+        return '235 authenticated';
+    }
+    preg_match('/^(c=[^,]*,r=[^,]*),p=(.*)$/', $message, $m);
+    $salted = hash_pbkdf2('sha256', $password, $s['salt'], 4096, 32, true);
+    $clientKey = hash_hmac('sha256', 'Client Key', $salted, true);
+    $auth = "{$s['bare']},{$s['first']},{$m[1]}";
+    $proof = $clientKey ^ hash_hmac('sha256', $auth, hash('sha256', $clientKey, true), true);
+    if (!hash_equals($proof, (string) base64_decode($m[2]))) {
+        echo "AUTH-FAILED {$s['user']}\n";
+        $s = null;
+        return '535 authentication failed';
+    }
+    echo "AUTH-OK {$s['user']}\n";
+    $s['done'] = true;
+    $serverKey = hash_hmac('sha256', 'Server Key', $salted, true);
+    return '334 ' . base64_encode('v=' . base64_encode(hash_hmac('sha256', $auth, $serverKey, true)));
+}
+
+$password = (string) getenv('SMTP_PASSWORD');
 $server = stream_socket_server('tcp://0.0.0.0:2525');
 while ($client = stream_socket_accept($server, -1)) {
     fwrite($client, "220 sink\r\n");
     $data = false;
+    $scram = null;
     while (($line = fgets($client)) !== false) {
         if ($data) {
             if (rtrim($line, "\r\n") === '.') { $data = false; fwrite($client, "250 queued\r\n"); }
             else { echo $line; }
             continue;
         }
+        if ($scram !== null) {
+            fwrite($client, scram($scram, (string) base64_decode(trim($line)), $password) . "\r\n");
+            continue;
+        }
         echo $line;
-        $verb = strtoupper(substr($line, 0, 4));
-        if ($verb === 'EHLO' || $verb === 'HELO') { fwrite($client, "250 sink\r\n"); }
+        $words = preg_split('/\s+/', trim($line));
+        $verb = strtoupper($words[0]);
+        if ($verb === 'EHLO') { fwrite($client, "250-sink\r\n250 AUTH SCRAM-SHA-256\r\n"); }
+        elseif ($verb === 'AUTH') {
+            $scram = [];
+            fwrite($client, (isset($words[2]) ? scram($scram, base64_decode($words[2]), $password) : '334 ') . "\r\n");
+        }
         elseif ($verb === 'DATA') { $data = true; fwrite($client, "354 go ahead\r\n"); }
         elseif ($verb === 'QUIT') { fwrite($client, "221 bye\r\n"); break; }
         else { fwrite($client, "250 ok\r\n"); }
@@ -318,6 +378,10 @@ while ($client = stream_socket_accept($server, -1)) {
     fclose($client);
 }
 """
+SMTP_SETTINGS = ("PHP_SMTP_HOST=smtp-sink", "PHP_SMTP_PORT=2525", "PHP_SMTP_TLS=off",
+                 "PHP_SMTP_FROM=wordpress@example.com")
+# Spaces, quotes and a backslash: the password must reach msmtp exactly as given.
+SMTP_PASSWORD = 'correct "horse" \\ battery'
 
 
 def ask_for_password_reset(site) -> str:
@@ -327,23 +391,54 @@ def ask_for_password_reset(site) -> str:
     return response.headers.get("location", "") + response.text
 
 
+def in_php(site, command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", "exec", f"hb-{site.name}-php-1", "sh", "-c", command],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
 def test_wordpress_mail_goes_through_the_smtp_relay(site):
-    """A real SMTP peer (a few lines of PHP) on the site's network; WordPress's password-reset mail reaches it."""
+    """A real SMTP peer (a little PHP) on the site's network; WordPress's password-reset mail reaches it, first
+    without authentication, then with a user and a secret password (SCRAM-SHA-256: the peer accepts exactly that
+    password), which never appears in compose.yaml and is removed again by `config unset`."""
     sink = docker("run", "-d", "--network", f"hb-{site.name}_site", "--network-alias", "smtp-sink",
-                  "--entrypoint", "php", image_refs()["ops"], "-r", SMTP_SINK).strip()
+                  "-e", f"SMTP_PASSWORD={SMTP_PASSWORD}", "--entrypoint", "php", image_refs()["ops"],
+                  "-r", SMTP_SINK).strip()
     try:
         assert "could not be sent" in ask_for_password_reset(site)  # no relay: the failure shows
-        result = hb("config", "set", "PHP_SMTP_HOST=smtp-sink", "PHP_SMTP_PORT=2525", "PHP_SMTP_TLS=off",
-                    "PHP_SMTP_FROM=wordpress@example.com", cwd=site.folder)
+        result = hb("config", "set", *SMTP_SETTINGS, cwd=site.folder)
         assert result.returncode == 0, result.stderr
         assert "checkemail=confirm" in ask_for_password_reset(site)
         received = docker("logs", sink)
         assert "MAIL FROM:<wordpress@example.com>" in received
         assert "RCPT TO:<owner@example.com>" in received
         assert "action=rp" in received and "password reset request" in received  # the reset link and its text
+        assert "AUTH-" not in received
+
+        result = hb("config", "set", "PHP_SMTP_USER=relay-user", f"PHP_SMTP_PASSWORD={SMTP_PASSWORD}",
+                    cwd=site.folder)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().endswith("restarted: php")
+        assert SMTP_PASSWORD not in (site.folder / "compose.yaml").read_text()
+        assert (site.folder / "secrets.env").stat().st_mode & 0o777 == 0o600
+        assert f"PHP_SMTP_PASSWORD={SMTP_PASSWORD}\n" in (site.folder / "secrets.env").read_text()
+        shown = hb("config", "get", "PHP_SMTP_PASSWORD", cwd=site.folder)
+        assert shown.stdout.strip() == "(secret, set)"
+        owner = in_php(site, "stat -c '%U %a' \"$PHP_SMTP_PASSWORD_FILE\"")
+        assert owner.stdout.strip() == "www-data 400", owner
+        assert "checkemail=confirm" in ask_for_password_reset(site)
+        received = docker("logs", sink).splitlines()
+        assert "AUTH-OK relay-user" in received
+        assert "AUTH-FAILED relay-user" not in received
+
+        result = hb("config", "unset", "PHP_SMTP_PASSWORD", "PHP_SMTP_USER", cwd=site.folder)
+        assert result.returncode == 0, result.stderr
+        assert "PHP_SMTP_PASSWORD" not in (site.folder / "secrets.env").read_text()
+        assert in_php(site, "echo \"${PHP_SMTP_PASSWORD_FILE:-none}\"").stdout.strip() == "none"
+        assert secret_files(site) == ["db_password"]
     finally:
         docker("rm", "-f", sink)
-        hb("config", "unset", "PHP_SMTP_HOST", "PHP_SMTP_PORT", "PHP_SMTP_TLS", "PHP_SMTP_FROM", cwd=site.folder)
+        hb("config", "unset", *(pair.split("=")[0] for pair in SMTP_SETTINGS), "PHP_SMTP_USER", "PHP_SMTP_PASSWORD",
+           cwd=site.folder)
 
 
 @pytest.mark.parametrize(
@@ -360,6 +455,8 @@ def test_wordpress_mail_goes_through_the_smtp_relay(site):
         ("PHP_TIMEZONE=Mars/Olympus", "error: invalid PHP_TIMEZONE='Mars/Olympus': is not a known time zone"),
         ("SITE_FQDN=evil.example", "error: SITE_FQDN is managed by Hakobune"),
         ("PHP_MEMORY_LIMIT", "error: 'PHP_MEMORY_LIMIT' is not KEY=VALUE"),
+        ("PHP_SMTP_PASSWORD=", "error: invalid PHP_SMTP_PASSWORD (value hidden): must be 1 to 256 printable"),
+        ("MARIADB_ROOT_PASSWORD=x", "error: MARIADB_ROOT_PASSWORD is managed by Hakobune"),
     ],
 )
 def test_config_set_refuses_bad_settings_and_leaves_the_site_untouched(site, assignment, message):

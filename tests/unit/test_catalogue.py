@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from hakobune.catalogue import MANAGED, SECRET_SETTINGS, catalogue, check, lookup
+from hakobune.catalogue import MANAGED, catalogue, check, lookup
 from hakobune.errors import InvalidInput
 from hakobune.ops.config import parse_assignments
 from hakobune.site import service_of
@@ -70,16 +70,27 @@ def test_managed_settings_cannot_be_set():
         lookup("SITE_FQDN")
 
 
-def test_secret_settings_are_refused_plainly():
-    with pytest.raises(InvalidInput, match="PHP_SMTP_PASSWORD is a secret"):
-        check("PHP_SMTP_PASSWORD", "hunter2")
+def test_secret_settings_are_known_checked_and_never_echoed():
+    settings = catalogue()
+    assert settings["PHP_SMTP_PASSWORD"].secret
+    assert "MARIADB_ROOT_PASSWORD" not in settings  # Hakobune's own: managed
+    assert check("PHP_SMTP_PASSWORD", "hunter2 with spaces").service == "php"
+    for bad in ("", "two\nlines", "x" * 257, "bell\a"):
+        with pytest.raises(InvalidInput) as error:
+            check("PHP_SMTP_PASSWORD", bad)
+        assert str(error.value).startswith("invalid PHP_SMTP_PASSWORD (value hidden): must be ")
+        assert bad not in str(error.value) or not bad
+    with pytest.raises(InvalidInput, match="managed by Hakobune"):
+        lookup("MARIADB_ROOT_PASSWORD")
 
 
-def test_secret_declarations_are_known():
+def test_every_secret_declaration_is_a_secret_or_managed_setting():
     images = Path(__file__).resolve().parents[2] / "images"
     declared = set(re.findall(r"^hb_secret (\w+)", "\n".join(
         (images / name / "entrypoint.sh").read_text() for name in ("nginx", "httpd", "php", "mariadb")), re.M))
-    assert declared == SECRET_SETTINGS
+    secrets = {name for name, s in catalogue().items() if s.secret}
+    assert declared == secrets | (declared & MANAGED)
+    assert secrets
 
 
 def test_assignments():

@@ -103,6 +103,27 @@ def test_secret_files_go_to_their_readers():
     assert {f["mode"] for f in files.values()} <= {"0400", "0440"}
 
 
+def test_secret_settings_reach_their_service_as_files_only():
+    site = Site(name="shop", fqdn="shop.example.com", images=images_for("nginx"), settings={"PHP_SMTP_USER": "u"},
+                secret_settings=("PHP_SMTP_PASSWORD",))
+    secrets = SiteSecrets(admin_password="admin-password-1", db_password="db-password-1",
+                          db_root_password="root-password-1", settings={"PHP_SMTP_PASSWORD": "smtp pass \"1\""})
+    text = compose_yaml(site)
+    assert "smtp pass" not in text
+    services = yaml.safe_load(text)["services"]
+    assert services["php"]["environment"]["PHP_SMTP_PASSWORD_FILE"] == "/run/secrets/app/php_smtp_password"
+    assert "PHP_SMTP_PASSWORD" not in services["php"]["environment"]
+    assert not any("PHP_SMTP_PASSWORD" in key for key in services["web"]["environment"])
+    files = {f["path"]: f for f in secrets_request(secrets, removed=("PHP_OLD_SECRET",))["files"]}
+    assert files["/srv/secrets-app/php_smtp_password"] == {
+        "path": "/srv/secrets-app/php_smtp_password", "owner": "33:33", "mode": "0400",
+        "content": 'smtp pass "1"'}
+    assert files["/srv/secrets-app/php_old_secret"]["remove"] is True
+    assert "content" not in files["/srv/secrets-app/php_old_secret"]
+    assert SiteSecrets.from_env(secrets.to_env()) == secrets
+    assert Site.from_dict(yaml.safe_load(yaml.safe_dump(site.to_dict()))) == site
+
+
 def test_ops_requests():
     assert db_setup_request(SITE) == {"db_host": "db", "db_name": "wordpress", "db_user": "wordpress"}
     seed = seed_request(SITE, SECRETS)

@@ -1,5 +1,7 @@
 """The site model: defaults, URL, and validation of every setting."""
 
+import re
+
 import pytest
 
 from hakobune.errors import InvalidInput
@@ -99,3 +101,16 @@ def test_secrets_round_trip_through_env():
     del env["WP_NONCE_SALT"]
     with pytest.raises(InvalidInput, match="lacks WP_NONCE_SALT"):
         SiteSecrets.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("settings", "secret_settings", "message"),
+    [
+        ({}, ("NGINX_PASSWORD",), "NGINX_PASSWORD: the web server takes no secret settings"),
+        ({"PHP_SMTP_PASSWORD": "x"}, ("PHP_SMTP_PASSWORD",), "PHP_SMTP_PASSWORD is both a plain and a secret setting"),
+        ({}, ("SMTP_PASSWORD",), "'SMTP_PASSWORD' is not an image setting"),
+    ],
+)
+def test_secret_setting_names_are_checked(settings, secret_settings, message):
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        Site(name="s", fqdn="localhost", settings=settings, secret_settings=secret_settings)

@@ -9,8 +9,11 @@ from dataclasses import dataclass, replace
 from hakobune.catalogue import SERVICES, Setting, catalogue, check, lookup
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
-from hakobune.ops.sitedir import COMPOSE, SETTINGS, SiteDir
-from hakobune.site import Site, service_of, site_image_names
+from hakobune.ops.helpers import run_helper
+from hakobune.ops.rollback import failpoint
+from hakobune.ops.sitedir import COMPOSE, SECRETS, SETTINGS, SiteDir
+from hakobune.render.wordpress import secrets_request
+from hakobune.site import Site, SiteSecrets, service_of, site_image_names
 
 APPLY_TIMEOUT = 180
 
@@ -29,12 +32,21 @@ def site_catalogue(site: Site) -> dict[str, Setting]:
     return {name: s for name, s in catalogue().items() if s.image in site_image_names(site.web)}
 
 
+HIDDEN_VALUE = "(secret, set)"
+
+
 def values(sitedir: SiteDir) -> list[Value]:
+    """Every setting of the site's images; a secret one shows only whether it is set."""
     site = sitedir.load()
-    return [
-        Value(s.name, site.settings.get(s.name, s.default), s.default, s.service, s.name in site.settings)
-        for s in sorted(site_catalogue(site).values(), key=lambda s: (s.service, s.name))
-    ]
+    found = []
+    for s in sorted(site_catalogue(site).values(), key=lambda s: (s.service, s.name)):
+        if s.secret:
+            changed = s.name in site.secret_settings
+            found.append(Value(s.name, HIDDEN_VALUE if changed else "", "", s.service, changed))
+        else:
+            found.append(Value(s.name, site.settings.get(s.name, s.default), s.default, s.service,
+                               s.name in site.settings))
+    return found
 
 
 def get(sitedir: SiteDir, name: str) -> Value:
@@ -70,37 +82,59 @@ def _ask_images(engine: Engine, site: Site, services: list[str]) -> None:
 def change(engine: Engine, sitedir: SiteDir, updates: dict[str, str | None],
            report: Callable[[str], None]) -> list[str]:
     """Apply UPDATES (None: back to the default). Returns the services that were recreated."""
-    site = sitedir.load()
+    site, secrets = sitedir.load(), sitedir.secrets()
     known = site_catalogue(site)
-    settings = dict(site.settings)
+    plain, secret = dict(site.settings), dict(secrets.settings)
     for name, value in updates.items():
+        setting = lookup(name, known) if value is None else check(name, value, known)
+        target = secret if setting.secret else plain
         if value is None:
-            lookup(name, known)
-            settings.pop(name, None)
+            target.pop(name, None)
         else:
-            check(name, value, known)
-            settings[name] = value
-    if settings == site.settings:
+            target[name] = value
+    if plain == site.settings and secret == secrets.settings:
         report("Nothing to change")
         return []
     services = sorted({service_of(name) for name in updates})
-    new_site = replace(site, settings=settings)
+    new_site = replace(site, settings=plain, secret_settings=tuple(secret))
+    new_secrets = replace(secrets, settings=secret)
     engine.ping()
     _ask_images(engine, new_site, services)
 
-    before = {name: (sitedir.path / name).read_text() for name in (SETTINGS, COMPOSE)}
-    sitedir.save(new_site)
-    report(f"Recreating {', '.join(services)} with the new settings")
+    before = {name: (sitedir.path / name).read_text() for name in (SETTINGS, COMPOSE, SECRETS)}
     try:
-        engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(APPLY_TIMEOUT),
-                       "--no-deps", *services, timeout=APPLY_TIMEOUT + 60)
+        sitedir.save(new_site)
+        if secret != secrets.settings:
+            sitedir.write_secrets(new_secrets)
+            report("Storing the secret settings in the site's secret volumes")
+            _write_secret_volumes(engine, sitedir, new_secrets, old=secrets)
+        report(f"Recreating {', '.join(services)} with the new settings")
+        _up(engine, sitedir, services)
+        failpoint("config-applied")
     except BaseException as exc:
         report("The new settings did not come up healthy: restoring the previous ones")
         for name, text in before.items():
             (sitedir.path / name).write_text(text)
-        engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(APPLY_TIMEOUT),
-                       "--no-deps", *services, check=False, timeout=APPLY_TIMEOUT + 60)
+        if secret != secrets.settings:
+            _write_secret_volumes(engine, sitedir, secrets, old=new_secrets, check=False)
+        _up(engine, sitedir, services, check=False)
         if isinstance(exc, HakobuneError):
             raise HakobuneError(f"settings not applied, the previous ones are back: {exc.message}") from None
         raise
     return services
+
+
+def _write_secret_volumes(engine: Engine, sitedir: SiteDir, secrets: SiteSecrets, old: SiteSecrets,
+                          check: bool = True) -> None:
+    """Write SECRETS' files; remove the files of secret settings that OLD had and SECRETS has not."""
+    removed = tuple(sorted(set(old.settings) - set(secrets.settings)))
+    try:
+        run_helper(engine, sitedir, "write-secrets", secrets_request(secrets, removed), service="secrets")
+    except HakobuneError:
+        if check:
+            raise
+
+
+def _up(engine: Engine, sitedir: SiteDir, services: list[str], check: bool = True) -> None:
+    engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(APPLY_TIMEOUT),
+                   "--no-deps", *services, check=check, timeout=APPLY_TIMEOUT + 60)

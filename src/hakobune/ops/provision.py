@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import errno
-import json
 import shutil
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hakobune.engine import Engine, EngineError
+from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.helpers import available_languages, run_helper
 from hakobune.ops.rollback import Rollback, failpoint
 from hakobune.ops.sitedir import SiteDir
 from hakobune.render.wordpress import db_setup_request, install_request, secrets_request, seed_request
 from hakobune.site import Site, SiteSecrets
 
-HELPER = "/opt/hakobune/helpers/hakobune.php"
 START_TIMEOUT = 240
 
 Report = Callable[[str], None]
@@ -43,25 +42,6 @@ def check_ports_free(*ports: int) -> None:
                         f"port {port} is already in use on this machine",
                         "choose free ports with --http-port/--tls-port",
                     ) from None
-
-
-def run_helper(engine: Engine, sitedir: SiteDir, task: str, request: dict[str, object],
-               service: str = "ops") -> dict[str, object]:
-    """Run one of the ops image's helpers in a one-shot container, with a JSON request on its standard input."""
-    try:
-        result = engine.compose(
-            sitedir.path, "run", "--rm", "-T", "--no-deps", service, "php", HELPER, task,
-            input=json.dumps(request), timeout=600,
-        )
-    except EngineError as exc:
-        raise HakobuneError(f"{task} failed: {exc.message.split(': ', 1)[-1]}") from None
-    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
-    return json.loads(lines[-1]) if lines else {}
-
-
-def available_languages(engine: Engine, site: Site) -> list[str]:
-    out = engine.run_image(site.image("ops"), "php", HELPER, "languages")
-    return list(json.loads(out)["languages"])
 
 
 def teardown(engine: Engine, sitedir: SiteDir, site: Site) -> None:

@@ -39,7 +39,7 @@ class SiteDir:
             self.path.mkdir(mode=0o750)
         except FileExistsError:
             raise InvalidInput(f"TARGET '{self.path.name}' already exists", "choose another name") from None
-        self._write_secrets(secrets)
+        self.write_secrets(secrets)
         self.save(site)
 
     def save(self, site: Site) -> None:
@@ -51,7 +51,7 @@ class SiteDir:
         )
         (self.path / COMPOSE).write_text(compose_yaml(site))
 
-    def _write_secrets(self, secrets: SiteSecrets) -> None:
+    def write_secrets(self, secrets: SiteSecrets) -> None:
         path = self.path / SECRETS
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:

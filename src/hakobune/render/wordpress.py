@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from hakobune.render.compose import DB_HOST
+from hakobune.render.compose import DB_HOST, secret_setting_file
 from hakobune.site import Site, SiteSecrets
 
 # Owners of the secret files: www-data (33) reads the app's, mysql (999) the database's; the ops container
 # (www-data) needs the root password too, so that file is group www-data.
 APP_OWNER, DB_OWNER = "33:33", "999:33"
+OWNERS = {"secrets-app": (APP_OWNER, "0400"), "secrets-db": (DB_OWNER, "0440")}
 
 
-def secrets_request(secrets: SiteSecrets) -> dict[str, object]:
-    return {"files": [
-        {"path": "/srv/secrets-app/db_password", "owner": APP_OWNER, "mode": "0400",
-         "content": secrets.db_password},
-        {"path": "/srv/secrets-db/db_root_password", "owner": DB_OWNER, "mode": "0440",
-         "content": secrets.db_root_password},
-    ]}
+def _file(volume: str, name: str, content: str | None) -> dict[str, object]:
+    owner, mode = OWNERS[volume]
+    entry: dict[str, object] = {"path": f"/srv/{volume}/{name}", "owner": owner, "mode": mode}
+    return {**entry, "content": content} if content is not None else {**entry, "remove": True}
+
+
+def secrets_request(secrets: SiteSecrets, removed: tuple[str, ...] = ()) -> dict[str, object]:
+    """Every secret file, written whole; REMOVED names secret settings whose files go."""
+    files = [_file("secrets-app", "db_password", secrets.db_password),
+             _file("secrets-db", "db_root_password", secrets.db_root_password)]
+    for name, value in sorted(secrets.settings.items()):
+        files.append(_file(*secret_setting_file(name), value))
+    for name in removed:
+        files.append(_file(*secret_setting_file(name), None))
+    return {"files": files}
 
 
 def db_setup_request(site: Site) -> dict[str, object]:

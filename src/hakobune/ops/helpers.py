@@ -1,0 +1,31 @@
+"""The ops image's PHP helpers, run in one-shot containers of the site's stack with a JSON request on stdin."""
+
+from __future__ import annotations
+
+import json
+
+from hakobune.engine import Engine, EngineError
+from hakobune.errors import HakobuneError
+from hakobune.ops.sitedir import SiteDir
+from hakobune.site import Site
+
+HELPER = "/opt/hakobune/helpers/hakobune.php"
+
+
+def run_helper(engine: Engine, sitedir: SiteDir, task: str, request: dict[str, object],
+               service: str = "ops") -> dict[str, object]:
+    """Run TASK in a one-shot container of SERVICE (the ops container, or `secrets` to write secret volumes)."""
+    try:
+        result = engine.compose(
+            sitedir.path, "run", "--rm", "-T", "--no-deps", service, "php", HELPER, task,
+            input=json.dumps(request), timeout=600,
+        )
+    except EngineError as exc:
+        raise HakobuneError(f"{task} failed: {exc.message.split(': ', 1)[-1]}") from None
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
+def available_languages(engine: Engine, site: Site) -> list[str]:
+    out = engine.run_image(site.image("ops"), "php", HELPER, "languages")
+    return list(json.loads(out)["languages"])
