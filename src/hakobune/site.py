@@ -12,6 +12,7 @@ from hakobune.errors import InvalidInput
 
 SITE_LABEL = "io.hakobune.site"
 SERVICE_LABEL = "io.hakobune.service"
+URL_LABEL = "io.hakobune.url"
 IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "ops")
 WEB_SERVERS = ("nginx", "httpd")
 # Image settings of each web server start with its own prefix.

@@ -10,9 +10,11 @@ import secrets
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,3 +89,51 @@ def images(engine: str) -> Build:
 @pytest.fixture(scope="session")
 def sites_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("sites")
+
+
+ADMIN_PASSWORD = "e2e-Admin-pass-1"
+
+
+@dataclass
+class Provisioned:
+    web: str
+    name: str
+    folder: Path
+    http_port: int
+    tls_port: int
+    title: str
+    output: str
+    seconds_to_first_200: float
+
+    @property
+    def url(self) -> str:
+        return f"https://localhost:{self.tls_port}"
+
+    @property
+    def prefix(self) -> str:
+        """Its web server's settings prefix."""
+        return {"nginx": "NGINX_", "httpd": "HTTPD_"}[self.web]
+
+
+def client() -> httpx.Client:
+    # The certificate is self-signed: what is checked here is the protocol, not the trust chain.
+    http = httpx.Client(http2=True, verify=False, timeout=30)  # noqa: S501 - self-signed by design
+    http.cookies.set("wordpress_test_cookie", "WP Cookie check")  # what wp-login.php's page sets in JS
+    return http
+
+
+def provision_site(web: str, sites_dir: Path, prefix: str = "e2e") -> Provisioned:
+    """Provision a site as a user would, on free ports, and wait for its first 200."""
+    name = site_name(f"{prefix}-{web}")
+    http_port, tls_port = free_port(), free_port()
+    title = f"Hakobune E2E {name}"
+    started = time.monotonic()
+    result = hb("provision", "--fqdn", "localhost", "--http-port", str(http_port), "--tls-port", str(tls_port),
+                "--wp-title", title, "--admin-pass", ADMIN_PASSWORD, "--admin-email", "owner@example.com",
+                f"--{web}", name, cwd=sites_dir)
+    assert result.returncode == 0, result.stderr
+    with client() as http:
+        while http.get(f"https://localhost:{tls_port}/").status_code != 200:
+            time.sleep(0.2)
+    return Provisioned(web, name, sites_dir / name, http_port, tls_port, title, result.stdout,
+                       time.monotonic() - started)

@@ -8,9 +8,6 @@ import json
 import re
 import ssl
 import subprocess
-import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,11 +22,18 @@ from sslyze import (
 from sslyze.plugins.scan_commands import ScanCommand
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import NOTHING, docker, free_port, hb, leftovers, site_name
+from tests.e2e.conftest import (
+    ADMIN_PASSWORD,
+    NOTHING,
+    client,
+    docker,
+    hb,
+    leftovers,
+    provision_site,
+)
 
 pytestmark = pytest.mark.e2e
 
-ADMIN_PASSWORD = "e2e-Admin-pass-1"
 # Mozilla "intermediate" TLS 1.2 suites (OpenSSL names); TLS 1.3 suites are all acceptable.
 MOZILLA_INTERMEDIATE_TLS12 = {
     "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
@@ -38,51 +42,10 @@ MOZILLA_INTERMEDIATE_TLS12 = {
 }
 
 
-@dataclass
-class Provisioned:
-    web: str
-    name: str
-    folder: Path
-    http_port: int
-    tls_port: int
-    title: str
-    output: str
-    seconds_to_first_200: float
-
-    @property
-    def url(self) -> str:
-        return f"https://localhost:{self.tls_port}"
-
-    @property
-    def prefix(self) -> str:
-        """Its web server's settings prefix."""
-        return {"nginx": "NGINX_", "httpd": "HTTPD_"}[self.web]
-
-
-def client() -> httpx.Client:
-    # The certificate is self-signed: what is checked here is the protocol, not the trust chain.
-    http = httpx.Client(http2=True, verify=False, timeout=30)  # noqa: S501 - self-signed by design
-    http.cookies.set("wordpress_test_cookie", "WP Cookie check")  # what wp-login.php's page sets in JS
-    return http
-
-
 @pytest.fixture(scope="module", params=["nginx", "httpd"])
 def site(request, images, sites_dir):
-    web = request.param
-    name = site_name(f"e2e-{web}")
-    http_port, tls_port = free_port(), free_port()
-    title = f"Hakobune E2E {name}"
-    started = time.monotonic()
-    result = hb("provision", "--fqdn", "localhost", "--http-port", str(http_port), "--tls-port", str(tls_port),
-                "--wp-title", title, "--admin-pass", ADMIN_PASSWORD, "--admin-email", "owner@example.com",
-                f"--{web}", name, cwd=sites_dir)
-    assert result.returncode == 0, result.stderr
-    with client() as http:
-        while http.get(f"https://localhost:{tls_port}/").status_code != 200:
-            time.sleep(0.2)
-    site = Provisioned(web, name, sites_dir / name, http_port, tls_port, title, result.stdout,
-                       time.monotonic() - started)
-    print(f"\n{web}: provision to first 200: {site.seconds_to_first_200:.1f}s")  # a figure for the closing note
+    site = provision_site(request.param, sites_dir)
+    print(f"\n{site.web}: provision to first 200: {site.seconds_to_first_200:.1f}s")  # a figure for the closing note
     yield site
     if site.folder.exists():  # the removal test failed: still leave nothing behind
         hb("remove", "-y", str(site.folder), cwd=sites_dir)

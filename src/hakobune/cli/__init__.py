@@ -10,13 +10,11 @@ import typer
 from typer._click.exceptions import UsageError
 
 from hakobune import __version__
-from hakobune.cli import config, images, site
+from hakobune.cli import config, images, lifecycle, site
 from hakobune.cli.context import State
 from hakobune.cli.output import Output
-from hakobune.engine import Engine
+from hakobune.engine import INTERRUPTED, Engine
 from hakobune.errors import HakobuneError
-
-INTERRUPTED = 130
 
 app = typer.Typer(
     name="hakobune",
@@ -29,6 +27,7 @@ app = typer.Typer(
 app.add_typer(images.app, name="images")
 app.add_typer(config.app, name="config")
 site.register(app)
+lifecycle.register(app)
 
 
 def _version(value: bool) -> None:

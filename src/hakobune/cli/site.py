@@ -89,16 +89,16 @@ def status(
     directory: Path | None = SITE_DIRECTORY,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Show each service of a site, its state and its health."""
+    """Show each service of a site: its state, health, published ports and image; and the site's URLs."""
     st = state(ctx)
     result = status_op(st.engine, SiteDir.find(directory))
     if as_json:
         st.output.out.print_json(json.dumps(result.to_dict()))
         return
-    st.output.out.print(f"{result.site}  {result.url}/", markup=False)
-    table = Table("service", "state", "health", "ports", box=None)
+    st.output.out.print(f"{result.site}  {result.url}/  (admin: {result.admin_url})", markup=False)
+    table = Table("service", "state", "health", "ports", "image", box=None)
     for svc in result.services:
-        table.add_row(svc.service, svc.state, svc.health, svc.ports)
+        table.add_row(svc.service, svc.state, svc.health, svc.ports, svc.image)
     st.output.out.print(table)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from hakobune.site import SERVICE_LABEL, SITE_LABEL, WEB_PREFIX, Site, service_of
+from hakobune.site import SERVICE_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site, service_of
 
 DB_HOST = "db"
 SECRETS_DIR = "/run/secrets"
@@ -60,6 +60,8 @@ RUNTIMES = {
 
 def _labels(site: Site, service: str | None = None) -> dict[str, str]:
     labels = {SITE_LABEL: site.name}
+    if service in ("web", "php", "db"):  # the running services: what `hakobune list` finds on an engine
+        labels[URL_LABEL] = site.url
     if service:
         labels[SERVICE_LABEL] = service
     return labels

@@ -1,0 +1,117 @@
+"""Everyday commands on a running site: start, stop, restart, logs, shell, exec, info, and `list` of every site
+on the engine."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass
+
+from hakobune.engine import Engine
+from hakobune.errors import InvalidInput
+from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.status import SERVICES
+from hakobune.site import SITE_LABEL, URL_LABEL
+
+ONE_SHOT = ("ops",)  # started for a job: `shell ops` runs a new container
+START_TIMEOUT = 240
+WORKING_DIR_LABEL = "com.docker.compose.project.working_dir"
+
+
+def check_service(name: str, allowed: tuple[str, ...] = SERVICES) -> str:
+    if name in allowed:
+        return name
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f"did you mean {close[0]}?" if close else f"services: {', '.join(allowed)}"
+    raise InvalidInput(f"unknown service '{name}'", hint)
+
+
+def _wait_up(engine: Engine, sitedir: SiteDir, services: tuple[str, ...]) -> None:
+    engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT), "--no-recreate",
+                   *services, timeout=START_TIMEOUT + 60)
+
+
+def start(engine: Engine, sitedir: SiteDir) -> None:
+    sitedir.load()
+    engine.ping()
+    _wait_up(engine, sitedir, SERVICES)
+
+
+def stop(engine: Engine, sitedir: SiteDir) -> None:
+    sitedir.load()
+    engine.ping()
+    engine.compose(sitedir.path, "stop", "--timeout", "20", *SERVICES, timeout=300)
+
+
+def restart(engine: Engine, sitedir: SiteDir, service: str | None) -> tuple[str, ...]:
+    """Restart one service (only that one) or all; returns when they are healthy again."""
+    services = (check_service(service),) if service else SERVICES
+    sitedir.load()
+    engine.ping()
+    engine.compose(sitedir.path, "restart", "--timeout", "20", *services, timeout=300)
+    _wait_up(engine, sitedir, services)
+    return services
+
+
+def attached_args(verb: str, service: str, command: list[str], tty: bool) -> list[str]:
+    """compose arguments that run COMMAND in SERVICE: `exec` in a running service, `run --rm` for ops."""
+    if service in ONE_SHOT:
+        return ["run", "--rm", "--no-deps", *([] if tty else ["-T"]), service, *command]
+    return [verb, *([] if tty else ["-T"]), service, *command]
+
+
+def logs_args(service: str | None, follow: bool, since: str | None, tail: str | None) -> list[str]:
+    if tail is not None and tail != "all" and not tail.isdigit():
+        raise InvalidInput(f"--tail '{tail}' must be a number of lines or 'all'")
+    args = ["logs", "--timestamps"]
+    if follow:
+        args.append("--follow")
+    if since:
+        args += ["--since", since]
+    if tail is not None:
+        args += ["--tail", tail]
+    return [*args, *([check_service(service)] if service else SERVICES)]
+
+
+@dataclass(frozen=True)
+class ListedSite:
+    site: str
+    url: str
+    folder: str
+    running: int
+    healthy: int
+    services: int
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @property
+    def state(self) -> str:
+        if self.running == 0:
+            return "stopped"
+        if self.healthy == self.services:
+            return "healthy"
+        return f"{self.running}/{self.services} running, {self.healthy} healthy"
+
+
+def list_sites(engine: Engine) -> list[ListedSite]:
+    """Every site on the engine, from its containers' labels (any client sees the same), and sites that have
+    only volumes left (stopped and removed containers) too."""
+    engine.ping()
+    found: dict[str, list[dict[str, object]]] = {name: [] for name in engine.sites()}
+    for container in engine.site_containers():
+        labels = container["Config"]["Labels"] or {}
+        if labels.get("com.docker.compose.service") in SERVICES:
+            found.setdefault(labels[SITE_LABEL], []).append(container)
+    listed = []
+    for name, containers in sorted(found.items()):
+        labels = [c["Config"]["Labels"] for c in containers]
+        states = [c["State"] for c in containers]
+        listed.append(ListedSite(
+            site=name,
+            url=next((lab[URL_LABEL] for lab in labels if URL_LABEL in lab), ""),
+            folder=next((lab[WORKING_DIR_LABEL] for lab in labels if WORKING_DIR_LABEL in lab), ""),
+            running=sum(1 for st in states if st.get("Running")),
+            healthy=sum(1 for st in states if (st.get("Health") or {}).get("Status") == "healthy"),
+            services=len(SERVICES),
+        ))
+    return listed

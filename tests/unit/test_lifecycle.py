@@ -1,0 +1,29 @@
+"""The everyday commands' argument handling, without Docker."""
+
+import pytest
+
+from hakobune.errors import InvalidInput
+from hakobune.ops.lifecycle import attached_args, check_service, logs_args
+
+
+def test_services_are_checked_with_a_hint():
+    assert check_service("php") == "php"
+    with pytest.raises(InvalidInput, match=r"unknown service 'wbe' \(hint: did you mean web\?\)"):
+        check_service("wbe")
+    with pytest.raises(InvalidInput, match=r"hint: services: web, php, db"):
+        check_service("ops")  # a one-shot container, not a service to restart or read logs of
+
+
+def test_logs_arguments():
+    assert logs_args(None, False, None, None) == ["logs", "--timestamps", "web", "php", "db"]
+    assert logs_args("db", True, "10m", "50") == ["logs", "--timestamps", "--follow", "--since", "10m",
+                                                  "--tail", "50", "db"]
+    assert logs_args(None, False, None, "all")[-4:] == ["all", "web", "php", "db"]
+    with pytest.raises(InvalidInput, match="--tail '-1' must be a number of lines or 'all'"):
+        logs_args(None, False, None, "-1")
+
+
+def test_commands_run_in_the_running_service_or_a_one_shot_ops_container():
+    assert attached_args("exec", "php", ["php", "-v"], tty=False) == ["exec", "-T", "php", "php", "-v"]
+    assert attached_args("exec", "db", ["bash"], tty=True) == ["exec", "db", "bash"]
+    assert attached_args("exec", "ops", ["bash"], tty=False) == ["run", "--rm", "--no-deps", "-T", "ops", "bash"]
