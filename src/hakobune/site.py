@@ -83,6 +83,14 @@ def validate_password(option: str, password: str) -> str:
     return password
 
 
+def validate_login(option: str, login: str) -> str:
+    return _check(_ADMIN_USER, option, login, "use letters, digits and . _ @ - (at most 60)")
+
+
+def validate_email(option: str, email: str) -> str:
+    return _check(_EMAIL, option, email, "e.g. admin@example.com")
+
+
 def _check(pattern: re.Pattern[str], option: str, value: str, hint: str) -> str:
     if not pattern.match(value):
         raise InvalidInput(f"{option} '{value}' is not valid", hint)
@@ -145,11 +153,11 @@ class Site:
             object.__setattr__(self, "title", self.fqdn)
         if len(self.title) > 200 or any(ch in self.title for ch in "\r\n\0"):
             raise InvalidInput("--wp-title must be one line of at most 200 characters")
-        _check(_ADMIN_USER, "--admin-user", self.admin_user, "use letters, digits and . _ @ - (at most 60)")
+        validate_login("--admin-user", self.admin_user)
         if not self.admin_email:
             domain = self.fqdn if "." in self.fqdn else "example.com"
             object.__setattr__(self, "admin_email", f"admin@{domain}")
-        _check(_EMAIL, "--admin-email", self.admin_email, "e.g. admin@example.com")
+        validate_email("--admin-email", self.admin_email)
         _check(_WPLANG, "--wplang", self.wplang, "a WordPress locale such as en_US, ja or de_DE")
         _check(_DB_NAME, "--dbname", self.db_name, "use letters, digits and _ (at most 64)")
         _check(_DB_USER, "--dbuser", self.db_user, "use letters, digits and _ (at most 32)")

@@ -137,3 +137,14 @@ def provision_site(web: str, sites_dir: Path, prefix: str = "e2e") -> Provisione
             time.sleep(0.2)
     return Provisioned(web, name, sites_dir / name, http_port, tls_port, title, result.stdout,
                        time.monotonic() - started)
+
+
+def logs_in(url: str, login: str, password: str) -> bool:
+    """A real login through wp-login.php that reaches the dashboard."""
+    with client() as http:
+        http.get(f"{url}/wp-login.php")
+        response = http.post(f"{url}/wp-login.php", data={"log": login, "pwd": password, "wp-submit": "Log In",
+                                                          "redirect_to": f"{url}/wp-admin/", "testcookie": "1"})
+        if response.status_code != 302:
+            return False
+        return http.get(f"{url}/wp-admin/").status_code == 200

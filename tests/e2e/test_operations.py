@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import httpx
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import client, docker, hb, provision_site
+from tests.e2e.conftest import ADMIN_PASSWORD, client, docker, hb, logs_in, provision_site
 
 pytestmark = pytest.mark.e2e
 
@@ -82,6 +83,9 @@ def test_stop_then_start(site, tmp_path):
     listed = {s["site"]: s for s in json.loads(hb("list", "--json", cwd=tmp_path).stdout)}
     assert listed[site.name]["running"] == 0
     assert not serves(site)
+    stopped = hb("wp-option", "get", "blogname", cwd=site.folder)
+    assert stopped.returncode == 1
+    assert stopped.stderr.strip() == f"error: site {site.name} is not running (hint: start it with: hakobune start)"
     result = hb("start", "-C", str(site.folder), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert f"is up: {site.url}/" in result.stdout
@@ -171,3 +175,120 @@ def test_an_unreachable_engine_is_one_line(site, command):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: no Docker engine answers at tcp://127.0.0.1:1"), lines
+
+
+# -- WordPress work through the ops container ---------------------------------------------------------------
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_options_are_read_set_and_deleted(site):
+    ok(hb("wp-option", "set", "blogname", "Renamed by Hakobune", cwd=site.folder))
+    assert ok(hb("wp-option", "get", "blogname", cwd=site.folder)).strip() == "Renamed by Hakobune"
+    with client() as http:
+        assert "<title>Renamed by Hakobune" in http.get(f"{site.url}/").text
+    ok(hb("wp-option", "set", "hb_test_list", '{"a": [1, 2], "b": "x"}', "--json-value", cwd=site.folder))
+    assert json.loads(ok(hb("wp-option", "get", "hb_test_list", cwd=site.folder))) == {"a": [1, 2], "b": "x"}
+    ok(hb("wp-option", "delete", "hb_test_list", cwd=site.folder))
+    gone = hb("wp-option", "get", "hb_test_list", cwd=site.folder)
+    assert (gone.returncode, gone.stderr.strip()) == (1, "error: no option 'hb_test_list'")
+
+
+def test_users_are_created_can_log_in_and_are_deleted(site):
+    created = ok(hb("wp-user", "create", "editor1", "editor1@example.com", "--role", "editor", cwd=site.folder))
+    password = re.search(r"password: (\S+)", created).group(1)
+    assert logs_in(site.url, "editor1", password)
+    users = {u["login"]: u for u in json.loads(ok(hb("wp-user", "list", "--json", cwd=site.folder)))}
+    assert users["editor1"]["roles"] == ["editor"] and users["admin"]["roles"] == ["administrator"]
+    ok(hb("wp-user", "set-password", "editor1", "--password", "a-new-Pass-123", cwd=site.folder))
+    assert logs_in(site.url, "editor1", "a-new-Pass-123") and not logs_in(site.url, "editor1", password)
+    ok(hb("wp-user", "delete", "editor1", "--reassign", "admin", "-y", cwd=site.folder))
+    users = {u["login"] for u in json.loads(ok(hb("wp-user", "list", "--json", cwd=site.folder)))}
+    assert users == {"admin"}
+    assert logs_in(site.url, "admin", ADMIN_PASSWORD)
+
+
+def test_plugins_and_themes_are_listed_and_switched(site):
+    ok(hb("wp-plugin", "activate", "akismet", cwd=site.folder))
+    plugins = {p["name"]: p for p in json.loads(ok(hb("wp-plugin", "list", "--json", cwd=site.folder)))}
+    assert plugins["akismet"]["active"] is True
+    ok(hb("wp-plugin", "deactivate", "akismet", cwd=site.folder))
+    plugins = {p["name"]: p for p in json.loads(ok(hb("wp-plugin", "list", "--json", cwd=site.folder)))}
+    assert plugins["akismet"]["active"] is False
+    themes = {t["name"]: t for t in json.loads(ok(hb("wp-theme", "list", "--json", cwd=site.folder)))}
+    assert themes["twentytwentyfive"]["active"] is True
+    ok(hb("wp-theme", "activate", "twentytwentyfive", cwd=site.folder))
+
+
+def test_search_replace_keeps_serialised_data_valid_and_reports_rows(site):
+    ok(hb("wp-option", "set", "hb_test_nested", '{"url": "https://marker.example/x", "list": ["marker.example"]}',
+          "--json-value", cwd=site.folder))
+    ok(hb("wp-option", "set", "blogdescription", "Tagline at marker.example", cwd=site.folder))
+    dry = json.loads(ok(hb("search-replace", "marker.example", "replaced.example.org", "--dry-run", "--json",
+                           cwd=site.folder)))
+    assert dry["dry_run"] is True and dry["tables"] == {"wp_options": 2} and dry["rows"] == 2
+    assert ok(hb("wp-option", "get", "blogdescription", cwd=site.folder)).strip() == "Tagline at marker.example"
+    done = ok(hb("search-replace", "marker.example", "replaced.example.org", cwd=site.folder))
+    assert re.search(r"^ ?wp_options +2 *$", done, re.M) and "2 rows changed." in done
+    # A longer string inside a serialised array: the lengths were rewritten, so WordPress still reads it.
+    assert json.loads(ok(hb("wp-option", "get", "hb_test_nested", cwd=site.folder))) == {
+        "url": "https://replaced.example.org/x", "list": ["replaced.example.org"]}
+    with client() as http:
+        assert "Tagline at replaced.example.org" in http.get(f"{site.url}/").text
+    ok(hb("wp-option", "delete", "hb_test_nested", cwd=site.folder))
+
+
+def test_cache_flush_and_core_version(site):
+    assert ok(hb("cache", "flush", cwd=site.folder)).strip() == "Object cache flushed."
+    version = json.loads(ok(hb("core", "version", "--json", cwd=site.folder)))
+    assert version["wordpress"] == version["image_wordpress"] and version["wordpress"].startswith("6.8")
+    assert version["db_version"] == version["db_version_expected"]
+    assert version["php"].startswith("8.4.")
+
+
+def test_core_verify_finds_changed_and_added_core_files(site):
+    assert "core files match" in ok(hb("core", "verify", cwd=site.folder))
+    ok(hb("exec", "php", "--", "sh", "-c", "echo '// changed' >> /srv/site/public/wp-includes/version.php && "
+          "echo '<?php' > /srv/site/public/wp-includes/backdoor.php", cwd=site.folder))
+    try:
+        result = hb("core", "verify", cwd=site.folder)
+        assert result.returncode == 1
+        assert "modified: wp-includes/version.php" in result.stdout
+        assert "added: wp-includes/backdoor.php" in result.stdout
+        assert result.stderr.strip() == "error: core files differ from the image's WordPress: 2 files"
+    finally:
+        ok(hb("exec", "php", "--", "sh", "-c", "cp /opt/hakobune/wordpress/wp-includes/version.php "
+              "/srv/site/public/wp-includes/version.php && rm /srv/site/public/wp-includes/backdoor.php",
+              cwd=site.folder))
+    assert "core files match" in ok(hb("core", "verify", cwd=site.folder))
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["search-replace", "", "x"], 2, "error: search-replace needs a non-empty OLD (hint: e.g. hakobune "
+                                         "search-replace https://old.example.com https://new.example.com)"),
+        (["search-replace", "same", "same"], 2, "error: OLD and NEW are the same: nothing would change"),
+        (["wp-user", "create", "bob", "not-an-email"], 2, "error: EMAIL 'not-an-email' is not valid (hint: e.g. "
+                                                          "admin@example.com)"),
+        (["wp-user", "create", "bob", "bob@example.com", "--password", "short"], 2,
+         "error: --password must be at least 8 characters long"),
+        (["wp-user", "delete", "nobody", "-y"], 1, "error: no user 'nobody'"),
+        (["wp-plugin", "activate", "nosuch"], 1, "error: no plugin 'nosuch'; plugins: akismet"),
+        (["wp-theme", "activate", "nosuch"], 1, "error: no theme 'nosuch'; themes: twentytwentyfive"),
+        (["wp-option", "set", "x", "{", "--json-value"], 2, "error: VALUE is not JSON: Expecting property name "
+                                                            "enclosed in double quotes: line 1 column 2 (char 1)"),
+        (["wp", "--", "plugin", "list"], 1, "error: wp-cli is not in the ops image (it cannot be fetched where the "
+                                            "images are built) (hint: use hakobune wp-plugin "
+                                            "list|activate|deactivate)"),
+    ],
+)
+def test_bad_wordpress_input_is_one_line_and_changes_nothing(site, args, code, message):
+    users = ok(hb("wp-user", "list", "--json", cwd=site.folder))
+    result = hb(*args, cwd=site.folder)
+    assert result.returncode == code, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == message
+    assert ok(hb("wp-user", "list", "--json", cwd=site.folder)) == users

@@ -27,3 +27,15 @@ def test_commands_run_in_the_running_service_or_a_one_shot_ops_container():
     assert attached_args("exec", "php", ["php", "-v"], tty=False) == ["exec", "-T", "php", "php", "-v"]
     assert attached_args("exec", "db", ["bash"], tty=True) == ["exec", "db", "bash"]
     assert attached_args("exec", "ops", ["bash"], tty=False) == ["run", "--rm", "--no-deps", "-T", "ops", "bash"]
+
+
+def test_wordpress_input_is_checked_before_the_ops_container_starts():
+    from hakobune.ops.wordpress import check_new_user, check_search_replace
+
+    check_new_user("editor.1", "ed@example.com", "long-enough")
+    with pytest.raises(InvalidInput, match="LOGIN 'bad login' is not valid"):
+        check_new_user("bad login", "ed@example.com", "long-enough")
+    with pytest.raises(InvalidInput, match="needs a non-empty OLD"):
+        check_search_replace("", "new")
+    with pytest.raises(InvalidInput, match="OLD and NEW are the same"):
+        check_search_replace("a", "a")

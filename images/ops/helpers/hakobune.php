@@ -51,6 +51,30 @@ function secret(string $name): string
     return trim($value);
 }
 
+// WordPress must be loaded at file scope (its bootstrap makes globals), so tasks do:
+//     $req = request(); wordpress_request($req); require DOCROOT . '/wp-load.php';
+function wordpress_request(array $req): void
+{
+    $url = need($req, 'url');
+    $host = parse_url($url, PHP_URL_HOST);
+    $port = parse_url($url, PHP_URL_PORT);
+    $_SERVER['HTTP_HOST'] = $port ? "$host:$port" : $host;
+    $_SERVER['HTTPS'] = 'on';
+    $_SERVER['REQUEST_URI'] = '/';
+    if (!is_file(DOCROOT . '/wp-load.php') || !is_file(SITE_DIR . '/wp-config.php')) {
+        fail('this site has no WordPress');
+    }
+}
+
+function action(array $req, array $allowed): string
+{
+    $action = need($req, 'action');
+    if (!in_array($action, $allowed, true)) {
+        fail("unknown action '$action'; actions: " . implode(', ', $allowed), 2);
+    }
+    return $action;
+}
+
 function reply(array $data): void
 {
     echo json_encode($data, JSON_UNESCAPED_SLASHES), "\n";
@@ -63,6 +87,13 @@ $tasks = [
     'db-setup' => __DIR__ . '/tasks/db-setup.php',
     'seed' => __DIR__ . '/tasks/seed.php',
     'install' => __DIR__ . '/tasks/install.php',
+    'option' => __DIR__ . '/tasks/option.php',
+    'user' => __DIR__ . '/tasks/user.php',
+    'plugin' => __DIR__ . '/tasks/plugin.php',
+    'theme' => __DIR__ . '/tasks/theme.php',
+    'search-replace' => __DIR__ . '/tasks/search-replace.php',
+    'cache-flush' => __DIR__ . '/tasks/cache-flush.php',
+    'core' => __DIR__ . '/tasks/core.php',
 ];
 $task = $argv[1] ?? 'help';
 if (!isset($tasks[$task])) {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError
@@ -13,15 +14,17 @@ HELPER = "/opt/hakobune/helpers/hakobune.php"
 
 
 def run_helper(engine: Engine, sitedir: SiteDir, task: str, request: dict[str, object],
-               service: str = "ops") -> dict[str, object]:
-    """Run TASK in a one-shot container of SERVICE (the ops container, or `secrets` to write secret volumes)."""
+               service: str = "ops", plain_errors: bool = False) -> dict[str, Any]:
+    """Run TASK in a one-shot container of SERVICE (the ops container, or `secrets` to write secret volumes).
+    A failure is the helper's own line, prefixed with the task unless PLAIN_ERRORS."""
     try:
         result = engine.compose(
             sitedir.path, "run", "--rm", "-T", "--no-deps", service, "php", HELPER, task,
             input=json.dumps(request), timeout=600,
         )
     except EngineError as exc:
-        raise HakobuneError(f"{task} failed: {exc.message.split(': ', 1)[-1]}") from None
+        detail = exc.message.split(": ", 1)[-1]
+        raise HakobuneError(detail if plain_errors else f"{task} failed: {detail}") from None
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     return json.loads(lines[-1]) if lines else {}
 

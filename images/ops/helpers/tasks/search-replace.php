@@ -1,0 +1,82 @@
+<?php
+// Replaces OLD with NEW in every text column of the site's tables. PHP-serialised values are unserialised,
+// changed and serialised again, so their string lengths stay right; objects of classes that are not loaded
+// are left alone and counted as skipped. Reports the rows changed per table; --dry-run changes nothing.
+$req = request();
+wordpress_request($req);
+require DOCROOT . '/wp-load.php';
+
+$old = need($req, 'old');
+$new = (string) ($req['new'] ?? '');
+$dryRun = !empty($req['dry_run']);
+$skipped = 0;
+
+function replace_in(mixed $value, string $old, string $new, int &$skipped): mixed
+{
+    if (is_string($value)) {
+        if (is_serialized($value)) {
+            $inner = @unserialize($value, ['allowed_classes' => ['stdClass']]);
+            if ($inner !== false || $value === serialize(false)) {
+                return serialize(replace_in($inner, $old, $new, $skipped));
+            }
+        }
+        return str_replace($old, $new, $value);
+    }
+    if (is_array($value)) {
+        $changed = [];
+        foreach ($value as $key => $item) {
+            $changed[is_string($key) ? str_replace($old, $new, $key) : $key] = replace_in($item, $old, $new, $skipped);
+        }
+        return $changed;
+    }
+    if ($value instanceof stdClass) {
+        foreach (get_object_vars($value) as $key => $item) {
+            $value->$key = replace_in($item, $old, $new, $skipped);
+        }
+        return $value;
+    }
+    if (is_object($value)) {  // __PHP_Incomplete_Class: cannot be changed safely
+        $skipped++;
+    }
+    return $value;
+}
+
+global $wpdb;
+$tables = $wpdb->get_col($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($wpdb->prefix) . '%'));
+$report = [];
+$total = 0;
+foreach ($tables as $table) {
+    $columns = $wpdb->get_results("SHOW COLUMNS FROM `$table`");
+    $keys = array_values(array_map(fn ($c) => $c->Field, array_filter($columns, fn ($c) => $c->Key === 'PRI')));
+    $texts = array_map(fn ($c) => $c->Field, array_filter(
+        $columns, fn ($c) => preg_match('/char|text|blob/i', $c->Type)));
+    if (!$keys || !$texts) {
+        continue;
+    }
+    $changedRows = [];
+    foreach ($texts as $column) {
+        $select = implode(', ', array_map(fn ($k) => "`$k`", $keys));
+        $rows = $wpdb->get_results($wpdb->prepare(
+            "SELECT $select, `$column` AS hb_value FROM `$table` WHERE `$column` LIKE BINARY %s",
+            '%' . $wpdb->esc_like($old) . '%'), ARRAY_A);
+        foreach ($rows as $row) {
+            $value = replace_in($row['hb_value'], $old, $new, $skipped);
+            if ($value === $row['hb_value']) {
+                continue;
+            }
+            $where = array_intersect_key($row, array_flip($keys));
+            $changedRows[implode("\0", $where)] = true;
+            if (!$dryRun && $wpdb->update($table, [$column => $value], $where) === false) {
+                fail("cannot update $table.$column: " . $wpdb->last_error);
+            }
+        }
+    }
+    if ($changedRows) {
+        $report[$table] = count($changedRows);
+        $total += count($changedRows);
+    }
+}
+if (!$dryRun && $total > 0) {
+    wp_cache_flush();
+}
+reply(['tables' => (object) $report, 'rows' => $total, 'dry_run' => $dryRun, 'skipped_objects' => $skipped]);

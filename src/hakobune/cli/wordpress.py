@@ -1,0 +1,242 @@
+"""WordPress commands, run in the ops container through WordPress's own API: wp-option, wp-user, wp-plugin,
+wp-theme, search-replace, cache, core, and `wp` (wp-cli, when the ops image carries it)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from hakobune.cli.context import SITE_DIRECTORY, state
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops import wordpress as wp
+from hakobune.ops.lifecycle import attached_args
+from hakobune.ops.sitedir import SiteDir
+from hakobune.site import generate_password
+
+JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _run(ctx: typer.Context, directory: Path | None, task: str, **request: object) -> dict[str, Any]:
+    st = state(ctx)
+    with st.output.working("Working in the ops container"):
+        return wp.run(st.engine, SiteDir.find(directory), task, **request)
+
+
+def _print(ctx: typer.Context, data: object, as_json: bool, rows: list[dict[str, Any]] | None = None,
+           columns: tuple[str, ...] = ()) -> None:
+    out = state(ctx).output.out
+    if as_json:
+        out.print_json(json.dumps(data))
+    elif rows is not None:
+        table = Table(*columns, box=None)
+        for row in rows:
+            table.add_row(*(", ".join(v) if isinstance(v, list) else str(v) for v in (row[c] for c in columns)))
+        out.print(table)
+
+
+option = typer.Typer(help="Read and change WordPress options.", no_args_is_help=True)
+
+
+@option.command("get")
+def option_get(ctx: typer.Context, name: str, directory: Path | None = SITE_DIRECTORY, as_json: bool = JSON) -> None:
+    """Print an option's value (arrays as JSON)."""
+    value = _run(ctx, directory, "option", action="get", name=name)["value"]
+    out = state(ctx).output.out
+    if as_json or not isinstance(value, str):
+        out.print_json(json.dumps(value))
+    else:
+        out.print(value, markup=False)
+
+
+@option.command("set")
+def option_set(
+    ctx: typer.Context, name: str, value: str, directory: Path | None = SITE_DIRECTORY,
+    json_value: bool = typer.Option(False, "--json-value", help="VALUE is JSON (an array, a number)."),
+) -> None:
+    """Set an option."""
+    if json_value:
+        try:
+            json.loads(value)
+        except ValueError as exc:
+            raise InvalidInput(f"VALUE is not JSON: {exc}") from None
+    _run(ctx, directory, "option", action="set", name=name, value=value, json=json_value)
+    state(ctx).output.out.print(f"Option {name} set.", markup=False)
+
+
+@option.command("delete")
+def option_delete(ctx: typer.Context, name: str, directory: Path | None = SITE_DIRECTORY) -> None:
+    """Delete an option."""
+    _run(ctx, directory, "option", action="delete", name=name)
+    state(ctx).output.out.print(f"Option {name} deleted.", markup=False)
+
+
+user = typer.Typer(help="List, create and delete WordPress users; set their passwords.", no_args_is_help=True)
+
+
+@user.command("list")
+def user_list(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_json: bool = JSON) -> None:
+    """Every user with e-mail and roles."""
+    users = _run(ctx, directory, "user", action="list")["users"]
+    _print(ctx, users, as_json, users, ("id", "login", "email", "roles", "registered"))
+
+
+@user.command("create")
+def user_create(
+    ctx: typer.Context, login: str, email: str, directory: Path | None = SITE_DIRECTORY,
+    role: str = typer.Option("subscriber", "--role", help="administrator, editor, author, contributor, subscriber"),
+    password: str | None = typer.Option(None, "--password", help="8+ characters (default: generated, printed)."),
+) -> None:
+    """Create a user."""
+    chosen = password or generate_password()
+    wp.check_new_user(login, email, chosen)
+    _run(ctx, directory, "user", action="create", login=login, email=email, role=role, password=chosen)
+    out = state(ctx).output.out
+    out.print(f"User {login} created ({role}).", markup=False)
+    if password is None:
+        out.print(f"  password: {chosen}", markup=False)
+
+
+@user.command("delete")
+def user_delete(
+    ctx: typer.Context, login: str, directory: Path | None = SITE_DIRECTORY,
+    reassign: str | None = typer.Option(None, "--reassign", help="Give the user's posts to this user "
+                                                                 "(default: they are deleted with the user)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a user."""
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InvalidInput("wp-user delete asks for confirmation on a terminal", "pass -y to delete without asking")
+        what = f"give their content to {reassign}" if reassign else "delete their content"
+        typer.confirm(f"Delete user {login} and {what}?", abort=True)
+    _run(ctx, directory, "user", action="delete", login=login, reassign=reassign or "")
+    state(ctx).output.out.print(f"User {login} deleted.", markup=False)
+
+
+@user.command("set-password")
+def user_set_password(
+    ctx: typer.Context, login: str, directory: Path | None = SITE_DIRECTORY,
+    password: str | None = typer.Option(None, "--password", help="8+ characters (default: generated, printed)."),
+) -> None:
+    """Set a user's password."""
+    chosen = password or generate_password()
+    wp.check_new_user(login, "x@example.com", chosen)
+    _run(ctx, directory, "user", action="set-password", login=login, password=chosen)
+    out = state(ctx).output.out
+    out.print(f"Password of {login} set.", markup=False)
+    if password is None:
+        out.print(f"  password: {chosen}", markup=False)
+
+
+def _switchable(kind: str, verbs: tuple[str, ...]) -> typer.Typer:
+    """wp-plugin and wp-theme: list, and activate/deactivate by folder name."""
+    app = typer.Typer(help=f"List and {'/'.join(verbs)} WordPress {kind}s.", no_args_is_help=True)
+
+    @app.command("list")
+    def listing(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_json: bool = JSON) -> None:
+        items = _run(ctx, directory, kind, action="list")[f"{kind}s"]
+        _print(ctx, items, as_json, items, ("name", "title", "version", "active"))
+
+    listing.__doc__ = f"Every installed {kind}, and whether it is active."
+    for verb in verbs:
+        def switch(ctx: typer.Context, name: str, directory: Path | None = SITE_DIRECTORY, verb: str = verb) -> None:
+            result = _run(ctx, directory, kind, action=verb, name=name)
+            state(ctx).output.out.print(f"{kind.title()} {name} {'active' if result['active'] else 'inactive'}.",
+                                        markup=False)
+
+        switch.__doc__ = f"{verb.title()} a {kind} (by its folder name)."
+        app.command(verb)(switch)
+    return app
+
+
+def search_replace(
+    ctx: typer.Context, old: str, new: str, directory: Path | None = SITE_DIRECTORY,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would change; change nothing."),
+    as_json: bool = JSON,
+) -> None:
+    """Replace OLD with NEW in every table of the site (safe for PHP-serialised data); reports rows per table."""
+    wp.check_search_replace(old, new)
+    result = _run(ctx, directory, "search-replace", old=old, new=new, dry_run=dry_run)
+    if as_json:
+        _print(ctx, result, True)
+        return
+    rows = [{"table": table, "rows": count} for table, count in result["tables"].items()]
+    _print(ctx, result, False, rows, ("table", "rows"))
+    verb = "would change" if dry_run else "changed"
+    state(ctx).output.out.print(f"{result['rows']} rows {verb}.")
+    if result["skipped_objects"]:
+        state(ctx).output.out.print(f"{result['skipped_objects']} serialised objects of unknown classes left "
+                                    "unchanged.")
+
+
+cache = typer.Typer(help="WordPress's caches.", no_args_is_help=True)
+
+
+@cache.command("flush")
+def cache_flush(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
+    """Empty WordPress's object cache and expired transients."""
+    _run(ctx, directory, "cache-flush")
+    state(ctx).output.out.print("Object cache flushed.")
+
+
+core = typer.Typer(help="WordPress core: its version, and a check of its files.", no_args_is_help=True)
+
+
+@core.command("version")
+def core_version(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_json: bool = JSON) -> None:
+    """The site's WordPress version (and its database schema, PHP, and the image's WordPress)."""
+    result = _run(ctx, directory, "core", action="version")
+    if as_json:
+        _print(ctx, result, True)
+    else:
+        state(ctx).output.out.print(result["wordpress"])
+
+
+@core.command("verify")
+def core_verify(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_json: bool = JSON) -> None:
+    """Check every core file against the checksums recorded when the image was built."""
+    result = _run(ctx, directory, "core", action="verify")
+    out = state(ctx).output.out
+    if as_json:
+        _print(ctx, result, True)
+    else:
+        for kind in ("modified", "missing", "added"):
+            for path in result[kind]:
+                out.print(f"{kind}: {path}", markup=False)
+    if not result["ok"]:
+        count = sum(len(result[k]) for k in ("modified", "missing", "added"))
+        raise HakobuneError(f"core files differ from the image's WordPress: {count} files")
+    if not as_json:
+        out.print(f"All {result['checked']} core files match.")
+
+
+def wp_cli(
+    ctx: typer.Context,
+    args: list[str] = typer.Argument(None, help="wp-cli's arguments, after --: hakobune wp -- plugin list"),
+    directory: Path | None = SITE_DIRECTORY,
+) -> None:
+    """Pass through to wp-cli in the ops container, when the ops image carries it."""
+    st = state(ctx)
+    args = list(args or [])
+    if args[:1] == ["--"]:
+        args = args[1:]
+    sitedir = SiteDir.find(directory)
+    command = wp.wp_cli_command(st.engine, sitedir, args)
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    raise typer.Exit(st.engine.compose_attached(sitedir.path, *attached_args("exec", "ops", command, tty)))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(option, name="wp-option")
+    app.add_typer(user, name="wp-user")
+    app.add_typer(_switchable("plugin", ("activate", "deactivate")), name="wp-plugin")
+    app.add_typer(_switchable("theme", ("activate",)), name="wp-theme")
+    app.command("search-replace")(search_replace)
+    app.add_typer(cache, name="cache")
+    app.add_typer(core, name="core")
+    app.command("wp", context_settings={"allow_interspersed_args": False})(wp_cli)

@@ -1,0 +1,58 @@
+"""WordPress work through the ops container's helpers (WordPress's own PHP API; no wp-cli): options, users,
+plugins, themes, search-replace, the object cache and core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hakobune.engine import Engine
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.helpers import run_helper
+from hakobune.ops.sitedir import SiteDir
+from hakobune.site import validate_email, validate_login, validate_password
+
+WP_CLI = "/usr/local/bin/wp"
+# What `hakobune wp ARGS` suggests instead, by wp-cli's first word.
+BUILT_IN = {
+    "option": "hakobune wp-option get|set|delete", "user": "hakobune wp-user list|create|delete|set-password",
+    "plugin": "hakobune wp-plugin list|activate|deactivate", "theme": "hakobune wp-theme list|activate",
+    "search-replace": "hakobune search-replace OLD NEW [--dry-run]", "cache": "hakobune cache flush",
+    "core": "hakobune core version|verify",
+}
+
+
+def run(engine: Engine, sitedir: SiteDir, task: str, **request: object) -> dict[str, Any]:
+    """Run a WordPress task against the running site."""
+    site = sitedir.load()
+    engine.ping()
+    running = {str(e.get("Service")) for e in engine.compose_ps(sitedir.path) if e.get("State") == "running"}
+    if "db" not in running:
+        raise HakobuneError(f"site {site.name} is not running", "start it with: hakobune start")
+    return run_helper(engine, sitedir, task, {"url": site.url, **request}, plain_errors=True)
+
+
+def check_new_user(login: str, email: str, password: str) -> None:
+    validate_login("LOGIN", login)
+    validate_email("EMAIL", email)
+    validate_password("--password", password)
+
+
+def check_search_replace(old: str, new: str) -> None:
+    if not old:
+        raise InvalidInput("search-replace needs a non-empty OLD", "e.g. hakobune search-replace "
+                           "https://old.example.com https://new.example.com")
+    if old == new:
+        raise InvalidInput("OLD and NEW are the same: nothing would change")
+
+
+def wp_cli_command(engine: Engine, sitedir: SiteDir, args: list[str]) -> list[str]:
+    """The command that runs wp-cli in the ops container, or a clear error when the image has none."""
+    sitedir.load()
+    engine.ping()
+    probe = engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "test", "-x", WP_CLI,
+                           check=False, timeout=120)
+    if probe.returncode != 0:
+        suggestion = BUILT_IN.get(args[0] if args else "", "; ".join(sorted(set(BUILT_IN.values()))))
+        raise HakobuneError("wp-cli is not in the ops image (it cannot be fetched where the images are built)",
+                            f"use {suggestion}")
+    return [WP_CLI, "--path=/srv/site/public", *args]
