@@ -304,12 +304,12 @@ class Engine:
             files += ["-f", "compose.override.yaml"]
         return files
 
-    def compose(self, project_dir: Path, *args: str, input: str | None = None,
+    def compose(self, project_dir: Path, *args: str, input: str | None = None, stdin: IO[bytes] | None = None,
                 check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
         argv = [*self.compose_command(), "--project-directory", str(project_dir), *self._compose_files(project_dir),
                 *args]
         try:
-            return self._run(argv, cwd=project_dir, input=input, check=check, timeout=timeout)
+            return self._run(argv, cwd=project_dir, input=input, stdin=stdin, check=check, timeout=timeout)
         except EngineError as exc:
             verb = next((a for a in args if not a.startswith("-")), "")
             exc.message = re.sub(r"^docker .*? failed:", f"docker compose {verb} failed:", exc.message)

@@ -31,6 +31,7 @@ _WPLANG = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?(_[a-z0-9]+)?$")
 _DB_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _DB_USER = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 # Image settings (environment variables) by prefix -> the service whose container takes them.
+PROFILES = ("wp", "lamp")  # a WordPress site, or a plain PHP application with a database
 SETTING_SERVICES = {"NGINX_": "web", "HTTPD_": "web", "PHP_": "php", "MARIADB_": "db"}
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 _SALT_ALPHABET = string.ascii_letters + string.digits + "!#$%()*+,-./:;<=>?@[]^_{|}~"
@@ -145,8 +146,8 @@ class Site:
         validate_port("--tls-port", self.tls_port)
         if self.http_port == self.tls_port:
             raise InvalidInput(f"--http-port and --tls-port are both {self.tls_port}", "give two different ports")
-        if self.profile != "wp":
-            raise InvalidInput(f"profile '{self.profile}' is not supported yet", "use --wp")
+        if self.profile not in PROFILES:
+            raise InvalidInput(f"profile '{self.profile}' is not supported", "use --wp or --lamp")
         if self.web not in WEB_SERVERS:
             raise InvalidInput(f"web server '{self.web}' is not supported", "use --nginx or --httpd")
         if not self.title:
@@ -177,6 +178,10 @@ class Site:
                 raise InvalidInput(f"{key}: the web server takes no secret settings")
             if key in self.settings:
                 raise InvalidInput(f"{key} is both a plain and a secret setting")
+
+    @property
+    def wordpress(self) -> bool:
+        return self.profile == "wp"
 
     @property
     def project(self) -> str:

@@ -49,6 +49,7 @@ def test_version(capsys):
          "error: Invalid value for '--http-port'"),
         (["nonsense"], "error: No such command 'nonsense'"),
         ([*GOOD, "--nginx", "--httpd", "site"], "error: --nginx and --httpd cannot be used together"),
+        ([*GOOD, "--wp", "--lamp", "site"], "error: --wp and --lamp cannot be used together"),
     ],
 )
 def test_bad_input_is_a_usage_error(capsys, in_tmp, args, message):

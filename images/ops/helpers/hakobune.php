@@ -86,6 +86,7 @@ $tasks = [
     'write-secrets' => __DIR__ . '/tasks/write-secrets.php',
     'db-setup' => __DIR__ . '/tasks/db-setup.php',
     'seed' => __DIR__ . '/tasks/seed.php',
+    'seed-lamp' => __DIR__ . '/tasks/seed-lamp.php',
     'install' => __DIR__ . '/tasks/install.php',
     'option' => __DIR__ . '/tasks/option.php',
     'user' => __DIR__ . '/tasks/user.php',

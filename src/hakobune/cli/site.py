@@ -11,6 +11,7 @@ from rich.table import Table
 
 from hakobune.cli.context import SITE_DIRECTORY, state
 from hakobune.errors import InvalidInput
+from hakobune.ops.deploy import deploy as deploy_op
 from hakobune.ops.provision import provision as provision_op
 from hakobune.ops.remove import remove as remove_op
 from hakobune.ops.sitedir import SiteDir
@@ -23,7 +24,9 @@ def provision(
     ctx: typer.Context,
     target: str = typer.Argument(..., help="Name of the site: its folder is created in the current directory."),
     fqdn: str = typer.Option(..., "--fqdn", help="The site's host name; the site URL is https://FQDN."),
-    wp: bool = typer.Option(True, "--wp", help="A WordPress site (the default and, for now, only profile)."),
+    wp: bool = typer.Option(False, "--wp", help="A WordPress site (the default)."),
+    lamp: bool = typer.Option(False, "--lamp", help="A plain PHP application site with a database: an empty "
+                                                    "docroot with an index page; see deploy-files."),
     nginx: bool = typer.Option(False, "--nginx", help="nginx as the web server (the default)."),
     httpd: bool = typer.Option(False, "--httpd", help="Apache httpd as the web server instead of nginx."),
     http_port: int = typer.Option(80, "--http-port", help="Published HTTP port; it redirects to HTTPS."),
@@ -35,19 +38,22 @@ def provision(
     admin_email: str | None = typer.Option(
         None, "--admin-email", help="Administrator's e-mail (default: admin@FQDN)."),
     wplang: str = typer.Option("en_US", "--wplang", help="WordPress language, e.g. ja or de_DE."),
-    dbname: str = typer.Option("wordpress", "--dbname", help="Database name."),
-    dbuser: str = typer.Option("wordpress", "--dbuser", help="Database user."),
+    dbname: str | None = typer.Option(None, "--dbname", help="Database name (default: wordpress, or app with --lamp)."),
+    dbuser: str | None = typer.Option(None, "--dbuser", help="Database user (default: wordpress, or app with --lamp)."),
     dbpass: str | None = typer.Option(None, "--dbpass", help="Database user's password (default: generated)."),
 ) -> None:
-    """Create a site: folder, containers, database and a WordPress install, served over HTTPS."""
+    """Create a site: folder, containers, database and a WordPress install (or, with --lamp, an empty PHP
+    docroot), served over HTTPS."""
     st = state(ctx)
     if nginx and httpd:
         raise InvalidInput("--nginx and --httpd cannot be used together", "choose one web server")
     web = "httpd" if httpd else "nginx"
-    # --wp is the only profile so far: accepted for KUSANAGI compatibility.
-    site = Site(web=web,
+    if wp and lamp:
+        raise InvalidInput("--wp and --lamp cannot be used together", "choose one profile")
+    site = Site(web=web, profile="lamp" if lamp else "wp",
         name=target, fqdn=fqdn, http_port=http_port, tls_port=tls_port, title=wp_title or "",
-        admin_user=admin_user, admin_email=admin_email or "", wplang=wplang, db_name=dbname, db_user=dbuser,
+        admin_user=admin_user, admin_email=admin_email or "", wplang=wplang,
+        db_name=dbname or ("app" if lamp else "wordpress"), db_user=dbuser or ("app" if lamp else "wordpress"),
         images=images_for(web),
     )
     secrets = SiteSecrets(
@@ -59,10 +65,14 @@ def provision(
                             password_generated=admin_pass is None)
     out = st.output.out
     out.print(f"Site {site.name} is ready: {done.url}/", markup=False)
-    out.print(f"  admin:    {done.url}/wp-admin/", markup=False)
-    out.print(f"  user:     {done.admin_user}", markup=False)
-    if done.admin_password:
-        out.print(f"  password: {done.admin_password}", markup=False)
+    if site.wordpress:
+        out.print(f"  admin:    {done.url}/wp-admin/", markup=False)
+        out.print(f"  user:     {done.admin_user}", markup=False)
+        if done.admin_password:
+            out.print(f"  password: {done.admin_password}", markup=False)
+    else:
+        out.print(f"  database: {site.db_name} on host db, user {site.db_user} (password: hakobune info "
+                  "--show-secrets)", markup=False)
     out.print(f"  folder:   {done.path}", markup=False)
 
 
@@ -102,7 +112,22 @@ def status(
     st.output.out.print(table)
 
 
+def deploy_files(
+    ctx: typer.Context,
+    source: Path = typer.Argument(..., help="The application: a folder, or a tar archive (.tar, .tar.gz, ...)."),
+    directory: Path | None = SITE_DIRECTORY,
+) -> None:
+    """Copy an application into the site's docroot (files with the same names are replaced)."""
+    st = state(ctx)
+    sitedir = SiteDir.find(directory)
+    with st.output.working("Copying files"):
+        done = deploy_op(st.engine, sitedir, source)
+    st.output.out.print(f"Deployed {done.files} files ({done.bytes / 1e6:.1f} MB) into the docroot of "
+                        f"{sitedir.load().name}.", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(provision)
     app.command()(remove)
     app.command()(status)
+    app.command("deploy-files")(deploy_files)

@@ -14,7 +14,13 @@ from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.helpers import available_languages, run_helper
 from hakobune.ops.rollback import Rollback, failpoint
 from hakobune.ops.sitedir import SiteDir
-from hakobune.render.wordpress import db_setup_request, install_request, secrets_request, seed_request
+from hakobune.render.wordpress import (
+    db_setup_request,
+    install_request,
+    secrets_request,
+    seed_lamp_request,
+    seed_request,
+)
 from hakobune.site import Site, SiteSecrets
 
 START_TIMEOUT = 240
@@ -68,7 +74,7 @@ def preflight(engine: Engine, site: Site, target: Path) -> None:
         )
     if engine.is_local():
         check_ports_free(site.http_port, site.tls_port)
-    if site.wplang != "en_US" and site.wplang not in available_languages(engine, site):
+    if site.wordpress and site.wplang != "en_US" and site.wplang not in available_languages(engine, site):
         raise InvalidInput(f"--wplang '{site.wplang}' is not available in the images",
                            "WordPress locales from Debian's wordpress-l10n, such as ja or de_DE")
 
@@ -98,10 +104,14 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
 
         report("Creating the database and its user")
         run_helper(engine, sitedir, "db-setup", db_setup_request(site))
-        report("Seeding WordPress core into the site volume")
-        run_helper(engine, sitedir, "seed", seed_request(site, secrets))
-        report("Installing WordPress")
-        run_helper(engine, sitedir, "install", install_request(site, secrets))
+        if site.wordpress:
+            report("Seeding WordPress core into the site volume")
+            run_helper(engine, sitedir, "seed", seed_request(site, secrets))
+            report("Installing WordPress")
+            run_helper(engine, sitedir, "install", install_request(site, secrets))
+        else:
+            report("Writing the docroot's index page")
+            run_helper(engine, sitedir, "seed-lamp", seed_lamp_request(site))
         failpoint("installed")
     except BaseException:
         report("Provisioning failed: removing everything it created")

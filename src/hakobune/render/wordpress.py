@@ -43,6 +43,10 @@ def seed_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
     }
 
 
+def seed_lamp_request(site: Site) -> dict[str, object]:
+    return {"title": site.title, "db_host": DB_HOST, "db_name": site.db_name, "db_user": site.db_user}
+
+
 def install_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
     return {
         "url": site.url,

@@ -1,0 +1,92 @@
+"""`hakobune deploy-files`: copy an application (a folder or a tar archive on the client) into the site's
+docroot. The files travel as a tar stream on the ops container's standard input, so a remote engine works the
+same and nothing is bind-mounted from the client."""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from hakobune.engine import Engine, EngineError
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.sitedir import SiteDir
+
+DOCROOT = "/srv/site/public"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    files: int
+    bytes: int
+
+
+def _inside(name: str) -> bool:
+    """Whether NAME, relative to the docroot, stays inside it."""
+    normal = posixpath.normpath(name)
+    return not (posixpath.isabs(normal) or normal == ".." or normal.startswith("../"))
+
+
+def _check(info: tarfile.TarInfo, where: str) -> None:
+    if not _inside(info.name):
+        raise InvalidInput(f"{where} holds '{info.name}', which would land outside the docroot")
+    if info.issym() and not _inside(posixpath.join(posixpath.dirname(info.name), info.linkname)):
+        raise InvalidInput(f"{where} holds a link '{info.name}' to '{info.linkname}', outside the docroot")
+    if info.islnk() and not _inside(info.linkname):
+        raise InvalidInput(f"{where} holds a hard link '{info.name}' to '{info.linkname}', outside the docroot")
+    if not (info.isfile() or info.isdir() or info.issym() or info.islnk()):
+        raise InvalidInput(f"{where} holds '{info.name}', which is not a regular file, folder or link")
+
+
+def pack(source: Path, out: tarfile.TarFile) -> Deployed:
+    """Write SOURCE (a folder, or a tar archive, compressed or not) into OUT: regular files, folders and
+    symbolic links that stay inside the docroot; nothing else."""
+    files = size = 0
+    if source.is_dir():
+        members = sorted(source.rglob("*"))
+        for path in members:
+            info = out.gettarinfo(str(path), arcname=path.relative_to(source).as_posix())
+            _check(info, str(source))
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            if info.isfile():
+                with path.open("rb") as data:
+                    out.addfile(info, data)
+                files, size = files + 1, size + info.size
+            else:
+                out.addfile(info)
+        return Deployed(files, size)
+    try:
+        if not tarfile.is_tarfile(source):
+            raise InvalidInput(f"{source} is neither a folder nor a tar archive")
+        with tarfile.open(source, "r:*") as archive:
+            for info in archive:
+                _check(info, str(source))
+                out.addfile(info, archive.extractfile(info) if info.isfile() else None)
+                if info.isfile():
+                    files, size = files + 1, size + info.size
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise InvalidInput(f"{source} is a damaged archive: {exc}") from None
+    return Deployed(files, size)
+
+
+def deploy(engine: Engine, sitedir: SiteDir, source: Path) -> Deployed:
+    if not source.exists():
+        raise InvalidInput(f"'{source}' does not exist", "give a folder or a tar archive of the application")
+    sitedir.load()
+    with tempfile.TemporaryFile() as stream:
+        with tarfile.open(fileobj=stream, mode="w") as out:
+            deployed = pack(source, out)
+        if deployed.files == 0:
+            raise InvalidInput(f"{source} holds no files: nothing to deploy")
+        engine.ping()
+        stream.seek(0)
+        try:
+            engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "tar", "-x", "-f", "-",
+                           "-C", DOCROOT, "--no-same-owner", "--no-same-permissions", stdin=stream, timeout=1800)
+        except EngineError as exc:
+            raise HakobuneError(f"copying the files into the docroot failed: {exc.message}") from None
+    return deployed
