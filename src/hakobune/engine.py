@@ -177,10 +177,12 @@ class Engine:
         return int(self.docker("image", "inspect", "--format", "{{.Size}}", ref).stdout.strip())
 
     def run_image(self, ref: str, *command: str, env: dict[str, str] | None = None,
-                  input: str | None = None) -> str:
-        """Run a throw-away container without network, for questions only an image can answer."""
-        argv = [*self._docker(), "run", "--rm", "-i", "--network", "none", "--read-only", "--cap-drop", "ALL",
-                "--tmpfs", "/run/hakobune", "--tmpfs", "/tmp"]
+                  input: str | None = None, network: str = "none", add_hosts: Sequence[str] = ()) -> str:
+        """Run a throw-away container (without network unless asked), for questions only an image can answer."""
+        argv = [*self._docker(), "run", "--rm", "-i", "--network", network, "--read-only", "--cap-drop", "ALL",
+                "--security-opt", "no-new-privileges", "--tmpfs", "/run/hakobune", "--tmpfs", "/tmp"]
+        for host in add_hosts:
+            argv += ["--add-host", host]
         for key, value in (env or {}).items():
             argv += ["-e", f"{key}={value}"]
         return self._run([*argv, ref, *command], input=input or "", timeout=120).stdout

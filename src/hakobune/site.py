@@ -31,6 +31,9 @@ _WPLANG = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?(_[a-z0-9]+)?$")
 _DB_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _DB_USER = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 # Image settings (environment variables) by prefix -> the service whose container takes them.
+SERVICES = ("web", "php", "db")  # the long-running services of a site's stack
+DEFAULT_DB_PORT = 3306
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 PROFILES = ("wp", "lamp")  # a WordPress site, or a plain PHP application with a database
 SETTING_SERVICES = {"NGINX_": "web", "HTTPD_": "web", "PHP_": "php", "MARIADB_": "db"}
 _SECRET_ALPHABET = string.ascii_letters + string.digits
@@ -135,6 +138,9 @@ class Site:
     wplang: str = "en_US"
     db_name: str = "wordpress"
     db_user: str = "wordpress"
+    db_host: str = ""  # an external database server (DBaaS); empty: the stack's own MariaDB
+    db_port: int = DEFAULT_DB_PORT
+    db_tls: bool = False  # encrypt the connection to the external server
     images: dict[str, str] = field(default_factory=dict)  # image name -> the exact image the site runs
     settings: dict[str, str] = field(default_factory=dict)  # image settings the user changed (config set)
     secret_settings: tuple[str, ...] = ()  # secret image settings the user set: names only, values in the secrets
@@ -162,6 +168,11 @@ class Site:
         _check(_WPLANG, "--wplang", self.wplang, "a WordPress locale such as en_US, ja or de_DE")
         _check(_DB_NAME, "--dbname", self.db_name, "use letters, digits and _ (at most 64)")
         _check(_DB_USER, "--dbuser", self.db_user, "use letters, digits and _ (at most 32)")
+        if self.db_host and not _HOST.match(self.db_host):
+            raise InvalidInput(f"--dbhost '{self.db_host}' is not a host name or IPv4 address")
+        validate_port("--dbport", self.db_port)
+        if self.db_tls and not self.db_host:
+            raise InvalidInput("--db-tls is for an external database", "give --dbhost too")
         needed = site_image_names(self.web)
         if self.images and set(self.images) != set(needed):
             raise InvalidInput(f"a site runs the images {', '.join(needed)}; got {', '.join(sorted(self.images))}")
@@ -178,6 +189,22 @@ class Site:
                 raise InvalidInput(f"{key}: the web server takes no secret settings")
             if key in self.settings:
                 raise InvalidInput(f"{key} is both a plain and a secret setting")
+
+    @property
+    def external_db(self) -> bool:
+        return bool(self.db_host)
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The services this site runs: no db when its database is external."""
+        return tuple(s for s in SERVICES if not (s == "db" and self.external_db))
+
+    @property
+    def db_address(self) -> str:
+        """Where PHP reaches the database, as WordPress's DB_HOST takes it."""
+        if not self.external_db:
+            return "db"
+        return self.db_host if self.db_port == DEFAULT_DB_PORT else f"{self.db_host}:{self.db_port}"
 
     @property
     def wordpress(self) -> bool:

@@ -50,6 +50,9 @@ def test_version(capsys):
         (["nonsense"], "error: No such command 'nonsense'"),
         ([*GOOD, "--nginx", "--httpd", "site"], "error: --nginx and --httpd cannot be used together"),
         ([*GOOD, "--wp", "--lamp", "site"], "error: --wp and --lamp cannot be used together"),
+        ([*GOOD, "--dbhost", "db.example.net", "--dbname", "x", "site"],
+         "error: an external database (--dbhost) needs --dbuser, --dbpass"),
+        ([*GOOD, "--db-tls", "site"], "error: --db-tls is for an external database"),
     ],
 )
 def test_bad_input_is_a_usage_error(capsys, in_tmp, args, message):

@@ -163,3 +163,18 @@ def test_a_setting_of_the_other_web_server_is_refused():
 
     with pytest.raises(InvalidInput, match="NGINX_GZIP is a setting of another web server"):
         Site(name="h", fqdn="localhost", web="httpd", settings={"NGINX_GZIP": "off"})
+
+
+def test_an_external_database_has_no_db_service_and_reaches_the_docker_host():
+    site = Site(name="ext", fqdn="ext.example.com", images=images_for("nginx"), db_host="db.example.net",
+                db_port=3307, db_tls=True, db_name="extwp", db_user="extuser")
+    doc = compose_document(site)
+    assert set(doc["services"]) == {"web", "php", "ops", "secrets"}
+    assert "db" not in doc["volumes"]
+    assert "depends_on" not in doc["services"]["php"]
+    assert doc["services"]["php"]["extra_hosts"] == ["host.docker.internal:host-gateway"]
+    assert not any("secrets-db" in v for v in doc["services"]["ops"]["volumes"])
+    assert site.services == ("web", "php") and site.db_address == "db.example.net:3307"
+    seed = seed_request(site, SECRETS)
+    assert (seed["db_host"], seed["db_tls"]) == ("db.example.net:3307", True)
+    assert SITE.db_address == "db" and SITE.services == ("web", "php", "db")

@@ -114,3 +114,16 @@ def test_secrets_round_trip_through_env():
 def test_secret_setting_names_are_checked(settings, secret_settings, message):
     with pytest.raises(InvalidInput, match=re.escape(message)):
         Site(name="s", fqdn="localhost", settings=settings, secret_settings=secret_settings)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"db_host": "bad host"}, "--dbhost 'bad host' is not a host name or IPv4 address"),
+        ({"db_host": "db.example.net", "db_port": 0}, "--dbport 0 is out of range"),
+        ({"db_tls": True}, "--db-tls is for an external database"),
+    ],
+)
+def test_external_database_settings_are_checked(fields, message):
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        Site(name="s", fqdn="localhost", **fields)

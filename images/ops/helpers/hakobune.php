@@ -85,6 +85,7 @@ $tasks = [
     'languages' => __DIR__ . '/tasks/languages.php',
     'write-secrets' => __DIR__ . '/tasks/write-secrets.php',
     'db-setup' => __DIR__ . '/tasks/db-setup.php',
+    'db-check' => __DIR__ . '/tasks/db-check.php',
     'seed' => __DIR__ . '/tasks/seed.php',
     'seed-lamp' => __DIR__ . '/tasks/seed-lamp.php',
     'install' => __DIR__ . '/tasks/install.php',

@@ -14,8 +14,8 @@ from hakobune.engine import INTERRUPTED
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import lifecycle as ops
 from hakobune.ops.sitedir import SiteDir
-from hakobune.ops.status import SERVICES
 from hakobune.ops.status import info as info_op
+from hakobune.site import SERVICES
 
 SERVICE_HELP = f"One service: {', '.join(SERVICES)}."
 
@@ -101,7 +101,7 @@ def logs(
     """The services' logs, with timestamps."""
     st = state(ctx)
     sitedir = SiteDir.find(directory)
-    args = ops.logs_args(service, follow, since, tail)
+    args = ops.logs_args(service, follow, since, tail, sitedir.load().services)
     st.engine.ping()
     code = st.engine.compose_attached(sitedir.path, *args)
     if code not in (0, INTERRUPTED):  # Ctrl-C is how -f ends
@@ -133,8 +133,8 @@ def exec_(
 
 def _attached(ctx: typer.Context, directory: Path | None, service: str, command: list[str]) -> None:
     st = state(ctx)
-    ops.check_service(service, (*SERVICES, *ops.ONE_SHOT))
     sitedir = SiteDir.find(directory)
+    ops.check_service(service, (*sitedir.load().services, *ops.ONE_SHOT))
     st.engine.ping()
     tty = sys.stdin.isatty() and sys.stdout.isatty()
     code = st.engine.compose_attached(sitedir.path, *ops.attached_args("exec", service, command, tty))
@@ -149,4 +149,4 @@ def register(app: typer.Typer) -> None:
     app.command()(info)
     app.command()(logs)
     app.command()(shell)
-    app.command("exec", context_settings={"allow_interspersed_args": False})(exec_)
+    app.command("exec")(exec_)

@@ -41,6 +41,11 @@ def provision(
     dbname: str | None = typer.Option(None, "--dbname", help="Database name (default: wordpress, or app with --lamp)."),
     dbuser: str | None = typer.Option(None, "--dbuser", help="Database user (default: wordpress, or app with --lamp)."),
     dbpass: str | None = typer.Option(None, "--dbpass", help="Database user's password (default: generated)."),
+    dbhost: str | None = typer.Option(None, "--dbhost", help="An existing MySQL/MariaDB server to use instead of "
+                                      "the stack's own (then --dbname, --dbuser and --dbpass are required). "
+                                      "host.docker.internal is the Docker host."),
+    dbport: int = typer.Option(3306, "--dbport", help="The external server's port."),
+    db_tls: bool = typer.Option(False, "--db-tls", help="Encrypt the connection to the external server."),
 ) -> None:
     """Create a site: folder, containers, database and a WordPress install (or, with --lamp, an empty PHP
     docroot), served over HTTPS."""
@@ -50,10 +55,17 @@ def provision(
     web = "httpd" if httpd else "nginx"
     if wp and lamp:
         raise InvalidInput("--wp and --lamp cannot be used together", "choose one profile")
+    if dbhost is not None:
+        missing = [name for name, value in (("--dbname", dbname), ("--dbuser", dbuser), ("--dbpass", dbpass))
+                   if not value]
+        if missing:
+            raise InvalidInput(f"an external database (--dbhost) needs {', '.join(missing)}",
+                               "give the database, user and password the server already has")
     site = Site(web=web, profile="lamp" if lamp else "wp",
         name=target, fqdn=fqdn, http_port=http_port, tls_port=tls_port, title=wp_title or "",
         admin_user=admin_user, admin_email=admin_email or "", wplang=wplang,
         db_name=dbname or ("app" if lamp else "wordpress"), db_user=dbuser or ("app" if lamp else "wordpress"),
+        db_host=dbhost or "", db_port=dbport, db_tls=db_tls,
         images=images_for(web),
     )
     secrets = SiteSecrets(
@@ -71,8 +83,8 @@ def provision(
         if done.admin_password:
             out.print(f"  password: {done.admin_password}", markup=False)
     else:
-        out.print(f"  database: {site.db_name} on host db, user {site.db_user} (password: hakobune info "
-                  "--show-secrets)", markup=False)
+        out.print(f"  database: {site.db_name} on host {site.db_address}, user {site.db_user} (password: "
+                  "hakobune info --show-secrets)", markup=False)
     out.print(f"  folder:   {done.path}", markup=False)
 
 

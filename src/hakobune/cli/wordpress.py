@@ -239,4 +239,4 @@ def register(app: typer.Typer) -> None:
     app.command("search-replace")(search_replace)
     app.add_typer(cache, name="cache")
     app.add_typer(core, name="core")
-    app.command("wp", context_settings={"allow_interspersed_args": False})(wp_cli)
+    app.command("wp")(wp_cli)

@@ -29,7 +29,8 @@ class Value:
 
 def site_catalogue(site: Site) -> dict[str, Setting]:
     """The settings of the images this site runs (its web server's, not the other's)."""
-    return {name: s for name, s in catalogue().items() if s.image in site_image_names(site.web)}
+    return {name: s for name, s in catalogue().items()
+            if s.image in site_image_names(site.web) and s.service in site.services}
 
 
 HIDDEN_VALUE = "(secret, set)"

@@ -9,8 +9,7 @@ from dataclasses import asdict, dataclass
 from hakobune.engine import Engine
 from hakobune.errors import InvalidInput
 from hakobune.ops.sitedir import SiteDir
-from hakobune.ops.status import SERVICES
-from hakobune.site import SITE_LABEL, URL_LABEL
+from hakobune.site import SERVICES, SITE_LABEL, URL_LABEL
 
 ONE_SHOT = ("ops",)  # started for a job: `shell ops` runs a new container
 START_TIMEOUT = 240
@@ -31,21 +30,21 @@ def _wait_up(engine: Engine, sitedir: SiteDir, services: tuple[str, ...]) -> Non
 
 
 def start(engine: Engine, sitedir: SiteDir) -> None:
-    sitedir.load()
+    site = sitedir.load()
     engine.ping()
-    _wait_up(engine, sitedir, SERVICES)
+    _wait_up(engine, sitedir, site.services)
 
 
 def stop(engine: Engine, sitedir: SiteDir) -> None:
-    sitedir.load()
+    site = sitedir.load()
     engine.ping()
-    engine.compose(sitedir.path, "stop", "--timeout", "20", *SERVICES, timeout=300)
+    engine.compose(sitedir.path, "stop", "--timeout", "20", *site.services, timeout=300)
 
 
 def restart(engine: Engine, sitedir: SiteDir, service: str | None) -> tuple[str, ...]:
     """Restart one service (only that one) or all; returns when they are healthy again."""
-    services = (check_service(service),) if service else SERVICES
-    sitedir.load()
+    site = sitedir.load()
+    services = (check_service(service, site.services),) if service else site.services
     engine.ping()
     engine.compose(sitedir.path, "restart", "--timeout", "20", *services, timeout=300)
     _wait_up(engine, sitedir, services)
@@ -59,7 +58,8 @@ def attached_args(verb: str, service: str, command: list[str], tty: bool) -> lis
     return [verb, *([] if tty else ["-T"]), service, *command]
 
 
-def logs_args(service: str | None, follow: bool, since: str | None, tail: str | None) -> list[str]:
+def logs_args(service: str | None, follow: bool, since: str | None, tail: str | None,
+              services: tuple[str, ...] = SERVICES) -> list[str]:
     if tail is not None and tail != "all" and not tail.isdigit():
         raise InvalidInput(f"--tail '{tail}' must be a number of lines or 'all'")
     args = ["logs", "--timestamps"]
@@ -69,7 +69,7 @@ def logs_args(service: str | None, follow: bool, since: str | None, tail: str | 
         args += ["--since", since]
     if tail is not None:
         args += ["--tail", tail]
-    return [*args, *([check_service(service)] if service else SERVICES)]
+    return [*args, *([check_service(service, services)] if service else services)]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,6 @@ def list_sites(engine: Engine) -> list[ListedSite]:
             folder=next((lab[WORKING_DIR_LABEL] for lab in labels if WORKING_DIR_LABEL in lab), ""),
             running=sum(1 for st in states if st.get("Running")),
             healthy=sum(1 for st in states if (st.get("Health") or {}).get("Status") == "healthy"),
-            services=len(SERVICES),
+            services=len(containers),
         ))
     return listed

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import errno
+import json
 import shutil
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hakobune.engine import Engine
+from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
-from hakobune.ops.helpers import available_languages, run_helper
+from hakobune.ops.helpers import HELPER, available_languages, run_helper
 from hakobune.ops.rollback import Rollback, failpoint
 from hakobune.ops.sitedir import SiteDir
+from hakobune.render.compose import EXTRA_HOSTS
 from hakobune.render.wordpress import (
+    db_check_request,
     db_setup_request,
     install_request,
     secrets_request,
@@ -79,10 +82,23 @@ def preflight(engine: Engine, site: Site, target: Path) -> None:
                            "WordPress locales from Debian's wordpress-l10n, such as ja or de_DE")
 
 
+def check_external_db(engine: Engine, site: Site, secrets: SiteSecrets) -> None:
+    """Connect to the external database as the site will, from a throw-away container on the engine (where the
+    site will run), and try everything WordPress does; nothing is created if this fails."""
+    try:
+        engine.run_image(site.image("ops"), "php", HELPER, "db-check", network="bridge", add_hosts=EXTRA_HOSTS,
+                         input=json.dumps(db_check_request(site, secrets)))
+    except EngineError as exc:
+        raise HakobuneError(exc.message.split(": ", 1)[-1]) from None
+
+
 def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, report: Report,
               password_generated: bool) -> Provisioned:
     target = parent / site.name
     preflight(engine, site, target)
+    if site.external_db:
+        report(f"Checking the database on {site.db_host}:{site.db_port}")
+        check_external_db(engine, site, secrets)
 
     sitedir = SiteDir(target)
     rollback = Rollback()
@@ -97,13 +113,14 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
         report("Storing the site's secrets in its secret volumes")
         run_helper(engine, sitedir, "write-secrets", secrets_request(secrets), service="secrets")
 
-        report("Starting web, PHP and database containers and waiting until they are healthy")
+        report(f"Starting {', '.join(site.services)} and waiting until they are healthy")
         engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
                        timeout=START_TIMEOUT + 120)
         failpoint("started")
 
-        report("Creating the database and its user")
-        run_helper(engine, sitedir, "db-setup", db_setup_request(site))
+        if not site.external_db:
+            report("Creating the database and its user")
+            run_helper(engine, sitedir, "db-setup", db_setup_request(site))
         if site.wordpress:
             report("Seeding WordPress core into the site volume")
             run_helper(engine, sitedir, "seed", seed_request(site, secrets))

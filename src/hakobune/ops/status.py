@@ -7,8 +7,6 @@ from dataclasses import asdict, dataclass
 from hakobune.engine import Engine
 from hakobune.ops.sitedir import SiteDir
 
-SERVICES = ("web", "php", "db")
-
 
 @dataclass(frozen=True)
 class ServiceStatus:
@@ -45,7 +43,7 @@ def status(engine: Engine, sitedir: SiteDir) -> SiteStatus:
     engine.ping()
     entries = {str(e.get("Service")): e for e in engine.compose_ps(sitedir.path)}
     services = []
-    for name in SERVICES:
+    for name in site.services:
         entry = entries.get(name)
         if entry is None:
             services.append(ServiceStatus(name, "missing", "-", "", site.images.get(image_of[name], "")))

@@ -26,7 +26,7 @@ def run(engine: Engine, sitedir: SiteDir, task: str, **request: object) -> dict[
     site = sitedir.load()
     engine.ping()
     running = {str(e.get("Service")) for e in engine.compose_ps(sitedir.path) if e.get("State") == "running"}
-    if "db" not in running:
+    if not set(site.services) <= running:
         raise HakobuneError(f"site {site.name} is not running", "start it with: hakobune start")
     return run_helper(engine, sitedir, task, {"url": site.url, **request}, plain_errors=True)
 

@@ -15,7 +15,8 @@ import yaml
 
 from hakobune.site import SERVICE_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site, service_of
 
-DB_HOST = "db"
+# An external database on the Docker host itself is reached as host.docker.internal, as Docker Desktop names it.
+EXTRA_HOSTS = ["host.docker.internal:host-gateway"]
 SECRETS_DIR = "/run/secrets"
 # Secret volume -> where services mount it, and the files it holds.
 SECRET_VOLUMES = {"secrets-app": f"{SECRETS_DIR}/app", "secrets-db": f"{SECRETS_DIR}/db"}
@@ -114,7 +115,7 @@ def compose_document(site: Site) -> dict[str, Any]:
             site, "php",
             environment={**site.settings_for("php"), **_secret_settings_env(site, "php")},
             volumes=["site:/srv/site", *_secrets("secrets-app")],
-            depends_on={"db": healthy},
+            **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {"depends_on": {"db": healthy}}),
         ),
         "db": _service(
             site, "db",
@@ -127,7 +128,8 @@ def compose_document(site: Site) -> dict[str, Any]:
             site, "ops",
             profiles=["ops"],
             restart="no",
-            volumes=["site:/srv/site", *_secrets("secrets-app", "secrets-db")],
+            volumes=["site:/srv/site", *_secrets("secrets-app", *(() if site.external_db else ("secrets-db",)))],
+            **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {}),
         ),
         # Writes the secret volumes from its standard input; the only container that runs as root, with no
         # network and no capability but CHOWN (to hand each file to the one user that reads it).
@@ -145,7 +147,9 @@ def compose_document(site: Site) -> dict[str, Any]:
             "volumes": [f"{volume}:/srv/{volume}" for volume in SECRET_VOLUMES],
         },
     }
-    volumes = ("site", "db", "tls", *SECRET_VOLUMES)
+    if site.external_db:
+        del services["db"]
+    volumes = ("site", *(() if site.external_db else ("db",)), "tls", *SECRET_VOLUMES)
     return {
         "name": site.project,
         "services": services,

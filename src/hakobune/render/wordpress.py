@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hakobune.render.compose import DB_HOST, secret_setting_file
+from hakobune.render.compose import secret_setting_file
 from hakobune.site import Site, SiteSecrets
 
 # Owners of the secret files: www-data (33) reads the app's, mysql (999) the database's; the ops container
@@ -29,14 +29,21 @@ def secrets_request(secrets: SiteSecrets, removed: tuple[str, ...] = ()) -> dict
 
 
 def db_setup_request(site: Site) -> dict[str, object]:
-    return {"db_host": DB_HOST, "db_name": site.db_name, "db_user": site.db_user}
+    return {"db_host": site.db_address, "db_name": site.db_name, "db_user": site.db_user}
+
+
+def db_check_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
+    """For the external server: connect as the site will, and try what WordPress needs."""
+    return {"db_host": site.db_host, "db_port": site.db_port, "db_name": site.db_name, "db_user": site.db_user,
+            "db_password": secrets.db_password, "db_tls": site.db_tls, "wordpress": site.wordpress}
 
 
 def seed_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
     return {
         "url": site.url,
         "lang": site.wplang,
-        "db_host": DB_HOST,
+        "db_host": site.db_address,
+        "db_tls": site.db_tls,
         "db_name": site.db_name,
         "db_user": site.db_user,
         "salts": list(secrets.salts),
@@ -44,7 +51,7 @@ def seed_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
 
 
 def seed_lamp_request(site: Site) -> dict[str, object]:
-    return {"title": site.title, "db_host": DB_HOST, "db_name": site.db_name, "db_user": site.db_user}
+    return {"title": site.title, "db_host": site.db_address, "db_name": site.db_name, "db_user": site.db_user}
 
 
 def install_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:

@@ -58,6 +58,9 @@ foreach ($names as $i => $name) {
     $defines .= sprintf("define('%s', %s);\n", $name, var_export((string) $salts[$i], true));
 }
 $e = fn (string $key) => var_export(need($req, $key), true);
+// An external server over TLS: encrypted; its certificate is not checked (DBaaS certificates rarely match
+// the name the site uses, and there is no CA to give yet).
+$clientFlags = empty($req['db_tls']) ? '' : "define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT);";
 $passwordFile = var_export(SECRET_FILES['db_password'], true);
 $config = <<<PHP
 <?php
@@ -67,6 +70,7 @@ define('DB_NAME', {$e('db_name')});
 define('DB_USER', {$e('db_user')});
 define('DB_PASSWORD', trim((string) file_get_contents({$passwordFile})));
 define('DB_HOST', {$e('db_host')});
+$clientFlags
 define('DB_CHARSET', 'utf8mb4');
 define('DB_COLLATE', '');
 \$table_prefix = 'wp_';
