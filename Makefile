@@ -30,14 +30,15 @@ demo: venv
 
 lint: venv
 	ruff check src tests
-	hadolint images/*/Dockerfile
-	shellcheck -x images/common/*.sh images/*/*.sh scripts/*.sh .ci/run
+	hadolint images/*/Dockerfile tests/e2e/*/Dockerfile
+	shellcheck -x images/common/*.sh images/*/*.sh scripts/*.sh tests/e2e/*/*.sh .ci/run
 
 unit: venv
 	pytest -m 'not e2e' tests/unit
 
-# Debian packages the end-to-end tests use besides the engine: Go and bbolt build the scanner's test database.
-E2E_PACKAGES := golang-go golang-github-coreos-bbolt-dev
+# Debian packages the end-to-end tests use besides the engine: Go and bbolt build the scanner's test database;
+# the SSH client reaches the remote-engine test's second engine.
+E2E_PACKAGES := golang-go golang-github-coreos-bbolt-dev openssh-client
 
 e2e: venv
 	scripts/apt-install.sh $(E2E_PACKAGES)

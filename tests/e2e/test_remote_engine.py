@@ -1,0 +1,119 @@
+"""A remote Docker host over SSH: a second engine (Debian's docker.io) with Debian's openssh-server, in a
+container the test starts, reached only as ssh://root@127.0.0.1:PORT. Provision, log in, operate and remove a
+site from this machine; the remote engine never sees the client's disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from hakobune.versions import image_refs
+from tests.e2e.conftest import ADMIN_PASSWORD, BASE_IMAGE, REPO, client, docker, free_port, hb, logs_in, site_name
+
+pytestmark = pytest.mark.e2e
+
+ENGINE_IMAGE = "hakobune-test/remote-engine"
+# What a second engine in a container needs: every capability this machine grants (not SYS_RESOURCE here, so
+# no --privileged), no seccomp or AppArmor filter, the cgroup tree and device access for its containers.
+NESTED_ENGINE = ["--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE", "--security-opt", "seccomp=unconfined",
+                 "--security-opt", "apparmor=unconfined", "--security-opt", "systempaths=unconfined",
+                 "--device-cgroup-rule", "a *:* rwm", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"]
+
+
+@pytest.fixture(scope="module")
+def remote(images, tmp_path_factory):
+    work = tmp_path_factory.mktemp("remote")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "key")], check=True)
+    # The client's ssh, with the test's key and no host-key prompt (the engine's host key is new each run).
+    bin_dir = work / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text(f"#!/bin/sh\nexec /usr/bin/ssh -i {work / 'key'} -o StrictHostKeyChecking=no "
+                                 "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \"$@\"\n")
+    (bin_dir / "ssh").chmod(0o755)
+    subprocess.run(["docker", "build", "-q", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", ENGINE_IMAGE,
+                    str(REPO / "tests" / "e2e" / "remote_engine")], check=True, capture_output=True, timeout=900)
+    name = site_name("hb-test-remote")
+    ssh_port, http_port, tls_port = free_port(), free_port(), free_port()
+    docker("run", "-d", "--name", name, *NESTED_ENGINE, "-e", f"AUTHORIZED_KEY={(work / 'key.pub').read_text()}",
+           "-p", f"127.0.0.1:{ssh_port}:22", "-p", f"127.0.0.1:{http_port}:{http_port}",
+           "-p", f"127.0.0.1:{tls_port}:{tls_port}", "-v", f"{name}:/var/lib/docker", ENGINE_IMAGE)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "DOCKER_HOST": f"ssh://root@127.0.0.1:{ssh_port}",
+           "DOCKER_CONFIG": str(work / "docker-config"), "DOCKER_CONTEXT": ""}
+    try:
+        deadline = time.monotonic() + 120
+        while subprocess.run(["docker", "version"], env={**os.environ, **env}, capture_output=True).returncode:
+            assert time.monotonic() < deadline, docker("logs", name)
+            time.sleep(1)
+        # The images, as a registry would bring them: saved here, loaded there.
+        refs = [image_refs()[n] for n in ("nginx", "php", "mariadb", "ops")]
+        save = subprocess.Popen(["docker", "save", *refs], stdout=subprocess.PIPE)
+        subprocess.run(["docker", "exec", "-i", name, "docker", "load", "-q"], stdin=save.stdout, check=True,
+                       capture_output=True, timeout=600)
+        assert save.wait() == 0
+        yield {"container": name, "env": env, "http_port": http_port, "tls_port": tls_port}
+    finally:
+        docker("rm", "-f", "-v", name)
+
+
+def remote_docker(remote, *args: str) -> str:
+    """The remote engine, asked directly (not through Hakobune)."""
+    return docker("exec", remote["container"], "docker", *args)
+
+
+def test_a_site_on_a_remote_engine_over_ssh(remote, tmp_path):
+    env = remote["env"]
+    name = site_name("remote")
+    result = hb("provision", "--fqdn", "localhost", "--http-port", str(remote["http_port"]),
+                "--tls-port", str(remote["tls_port"]), "--admin-pass", ADMIN_PASSWORD, name, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / name
+    url = f"https://localhost:{remote['tls_port']}"
+    assert logs_in(url, "admin", ADMIN_PASSWORD)
+
+    # The site runs there, not here, and the engine there cannot see the client's files.
+    assert remote_docker(remote, "ps", "-q", "--filter", f"label=io.hakobune.site={name}").split()
+    assert docker("ps", "-a", "-q", "--filter", f"label=io.hakobune.site={name}") == ""
+    seen = subprocess.run(["docker", "exec", remote["container"], "test", "-e", str(folder)], check=False)
+    assert seen.returncode == 1
+
+    # Everyday work goes over SSH too: status, a named context (DOCKER_CONTEXT, --context), files, WordPress,
+    # settings.
+    status = json.loads(hb("status", "--json", cwd=folder, env=env).stdout)
+    assert {s["health"] for s in status["services"]} == {"healthy"}
+    context = subprocess.run(["docker", "context", "create", "hbremote", "--docker", f"host={env['DOCKER_HOST']}"],
+                             env={**os.environ, **env}, capture_output=True, text=True)
+    assert context.returncode == 0, context.stderr
+    by_context = {**env, "DOCKER_HOST": ""}
+    listed = {s["site"]: s for s in json.loads(hb("list", "--json", cwd=tmp_path,
+                                                  env={**by_context, "DOCKER_CONTEXT": "hbremote"}).stdout)}
+    assert listed[name]["url"] == url and listed[name]["healthy"] == 3
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "hello.txt").write_text("from the client\n")
+    deployed = hb("deploy-files", str(app), cwd=folder, env=env)
+    assert deployed.returncode == 0, deployed.stderr
+    with client() as http:
+        assert http.get(f"{url}/hello.txt").text == "from the client\n"
+    assert hb("wp-option", "get", "siteurl", cwd=folder, env=env).stdout.strip() == url
+    changed = hb("config", "set", "PHP_UPLOAD_MAX_FILESIZE=8M", cwd=folder, env=env)
+    assert changed.returncode == 0, changed.stderr
+
+    removed = hb("--context", "hbremote", "remove", "-y", str(folder), cwd=tmp_path, env=by_context)
+    assert removed.returncode == 0, removed.stderr
+    assert not folder.exists()
+    for kind in ("ps -a", "volume ls", "network ls"):
+        assert remote_docker(remote, *kind.split(), "-q", "--filter", f"label=io.hakobune.site={name}") == ""
+
+
+def test_an_unreachable_remote_engine_is_one_line(tmp_path):
+    env = {"DOCKER_HOST": f"ssh://root@127.0.0.1:{free_port()}", "DOCKER_CONTEXT": "",
+           "PATH": f"{Path('/usr/bin')}:{os.environ['PATH']}"}
+    result = hb("list", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: no Docker engine answers at ssh://root@127.0.0.1:"), lines
