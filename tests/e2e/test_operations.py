@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
+import time
 
 import httpx
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import ADMIN_PASSWORD, client, docker, hb, logs_in, provision_site
+from tests.e2e.conftest import ADMIN_PASSWORD, HAKOBUNE, client, docker, hb, logs_in, provision_site
 
 pytestmark = pytest.mark.e2e
 
@@ -126,6 +128,24 @@ def test_logs_show_requests_with_timestamps(site):
     assert {"web-1", "php-1", "db-1"} <= {line.split()[0] for line in every.splitlines() if line.strip()}
 
 
+def test_logs_follow_until_ctrl_c(site):
+    proc = subprocess.Popen([str(HAKOBUNE), "logs", "web", "-f", "--tail", "0"], cwd=site.folder,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)  # compose attaches to the log stream
+        with client() as http:
+            http.get(f"{site.url}/?followed=1")
+        deadline = time.monotonic() + 60
+        line = ""
+        while "GET /?followed=1" not in line:
+            assert time.monotonic() < deadline, "the request never showed in the followed log"
+            line = proc.stdout.readline()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+    assert code == 0, proc.stderr.read()
+
+
 def test_a_users_compose_override_is_applied_and_kept(site):
     override = site.folder / "compose.override.yaml"
     text = "# mine\nservices:\n  php:\n    environment:\n      MY_OWN_SETTING: kept\n"
@@ -175,6 +195,23 @@ def test_an_unreachable_engine_is_one_line(site, command):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: no Docker engine answers at tcp://127.0.0.1:1"), lines
+
+
+def test_output_plain_quiet_and_debug(site):
+    """Not on a terminal: plain step lines on stderr, the result on stdout; --quiet keeps only the result;
+    --debug shows every docker command run."""
+    plain = hb("config", "set", "PHP_MAX_EXECUTION_TIME=45", cwd=site.folder)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.strip() == "Applied; restarted: php"
+    assert "• Recreating php with the new settings" in plain.stderr.splitlines()
+    assert "\x1b[" not in plain.stderr + plain.stdout
+    quiet = hb("--quiet", "config", "set", "PHP_MAX_EXECUTION_TIME=46", cwd=site.folder)
+    assert (quiet.returncode, quiet.stdout.strip(), quiet.stderr) == (0, "Applied; restarted: php", "")
+    debug = hb("--debug", "config", "unset", "PHP_MAX_EXECUTION_TIME", cwd=site.folder)
+    assert debug.returncode == 0, debug.stderr
+    commands = [line for line in debug.stderr.splitlines() if line.startswith("+ ")]
+    assert any(" up --detach --wait " in line and line.rstrip().endswith(" php") for line in commands), commands
+    assert any(line.startswith("+ docker run --rm -i --network none") for line in commands), commands
 
 
 # -- WordPress work through the ops container ---------------------------------------------------------------

@@ -39,3 +39,12 @@ def test_wordpress_input_is_checked_before_the_ops_container_starts():
         check_search_replace("", "new")
     with pytest.raises(InvalidInput, match="OLD and NEW are the same"):
         check_search_replace("a", "a")
+
+
+def test_exec_without_a_command_is_a_usage_error(capsys):
+    from hakobune.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["exec", "php", "--"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "error: exec needs a command (hint: e.g. hakobune exec php -- php -v)\n"

@@ -120,11 +120,12 @@ def shell(
 def exec_(
     ctx: typer.Context,
     service: str = typer.Argument(..., help=f"{SERVICE_HELP[:-1]}, or ops (a one-shot ops container)."),
-    command: list[str] = typer.Argument(..., help="The command, after --: hakobune exec php -- php -v"),
+    command: list[str] = typer.Argument(None, help="The command, after --: hakobune exec php -- php -v"),
     directory: Path | None = SITE_DIRECTORY,
 ) -> None:
     """Run a command in a service; its output and exit code are the command's."""
-    if command[:1] == ["--"]:  # options end at SERVICE anyway; the customary -- is not part of the command
+    command = list(command or [])
+    if command[:1] == ["--"]:  # the customary -- is not part of the command
         command = command[1:]
     if not command:
         raise InvalidInput("exec needs a command", "e.g. hakobune exec php -- php -v")
