@@ -213,7 +213,7 @@ class Engine:
 
     def build(self, *, context: Path, dockerfile: Path, tag: str, build_args: dict[str, str],
               on_line: Callable[[str], None]) -> None:
-        argv = [*self._docker(), "build", "--pull=false", "-f", str(dockerfile), "-t", tag]
+        argv = [*self._docker(), "build", "--pull=false", "--force-rm", "-f", str(dockerfile), "-t", tag]
         for key, value in build_args.items():
             argv += ["--build-arg", f"{key}={value}"]
         argv.append(str(context))

@@ -66,6 +66,21 @@ def engine() -> str:
     return result.stdout.strip()
 
 
+def strays() -> set[str]:
+    """Containers of any state, and volumes no container uses: what a run must not leave behind."""
+    containers = docker("ps", "-a", "--format", "container {{.Names}} ({{.Image}})").splitlines()
+    volumes = docker("volume", "ls", "-q", "--filter", "dangling=true").splitlines()
+    return set(containers) | {f"volume {name}" for name in volumes}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind(engine: str):
+    """Beyond each test's own checks: the whole run leaves no container or unused volume it did not find."""
+    before = strays()
+    yield
+    assert strays() - before == set()
+
+
 BASE_IMAGE = "debian:trixie-slim"
 
 

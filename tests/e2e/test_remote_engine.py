@@ -58,6 +58,7 @@ def remote(images, tmp_path_factory):
         yield {"container": name, "env": env, "http_port": http_port, "tls_port": tls_port}
     finally:
         docker("rm", "-f", "-v", name)
+        docker("volume", "rm", "-f", name)
 
 
 def remote_docker(remote, *args: str) -> str:

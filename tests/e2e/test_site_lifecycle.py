@@ -399,7 +399,7 @@ def test_wordpress_mail_goes_through_the_smtp_relay(site):
         assert in_php(site, "echo \"${PHP_SMTP_PASSWORD_FILE:-none}\"").stdout.strip() == "none"
         assert secret_files(site) == ["db_password"]
     finally:
-        docker("rm", "-f", sink)
+        docker("rm", "-f", "-v", sink)  # -v: the image declares a volume
         hb("config", "unset", *(pair.split("=")[0] for pair in SMTP_SETTINGS), "PHP_SMTP_USER", "PHP_SMTP_PASSWORD",
            cwd=site.folder)
 
