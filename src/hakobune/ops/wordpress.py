@@ -32,8 +32,12 @@ def run(engine: Engine, sitedir: SiteDir, task: str, **request: object) -> dict[
 
 
 def check_new_user(login: str, email: str, password: str) -> None:
-    validate_login("LOGIN", login)
+    check_new_password(login, password)
     validate_email("EMAIL", email)
+
+
+def check_new_password(login: str, password: str) -> None:
+    validate_login("LOGIN", login)
     validate_password("--password", password)
 
 

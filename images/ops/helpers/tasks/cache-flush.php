@@ -1,8 +1,6 @@
 <?php
 // Empties WordPress's object cache and its expired transients.
-$req = request();
-wordpress_request($req);
-require DOCROOT . '/wp-load.php';
+// Runs with WordPress loaded and the request in $req (see hakobune.php).
 
 $flushed = wp_cache_flush();
 delete_expired_transients(true);

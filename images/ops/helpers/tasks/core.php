@@ -1,8 +1,6 @@
 <?php
 // Core: its version, and a check of every core file against the checksums recorded when the image was built.
-$req = request();
-wordpress_request($req);
-require DOCROOT . '/wp-load.php';
+// Runs with WordPress loaded and the request in $req (see hakobune.php).
 $action = action($req, ['version', 'verify']);  // after wp-load.php, which unsets a global $action
 
 if ($action === 'version') {

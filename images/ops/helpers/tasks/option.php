@@ -1,8 +1,6 @@
 <?php
 // Options: get, set (a string, or JSON for arrays and numbers) and delete, through WordPress's option API.
-$req = request();
-wordpress_request($req);
-require DOCROOT . '/wp-load.php';
+// Runs with WordPress loaded and the request in $req (see hakobune.php).
 
 $action = action($req, ['get', 'set', 'delete']);
 $name = need($req, 'name');

@@ -1,8 +1,6 @@
 <?php
 // Plugins: list, activate, deactivate; a plugin is named by its folder (or file, for single-file plugins).
-$req = request();
-wordpress_request($req);
-require DOCROOT . '/wp-load.php';
+// Runs with WordPress loaded and the request in $req (see hakobune.php).
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 
 function plugin_name(string $file): string

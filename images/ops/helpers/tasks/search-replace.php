@@ -2,9 +2,7 @@
 // Replaces OLD with NEW in every text column of the site's tables. PHP-serialised values are unserialised,
 // changed and serialised again, so their string lengths stay right; objects of classes that are not loaded
 // are left alone and counted as skipped. Reports the rows changed per table; --dry-run changes nothing.
-$req = request();
-wordpress_request($req);
-require DOCROOT . '/wp-load.php';
+// Runs with WordPress loaded and the request in $req (see hakobune.php).
 
 $old = need($req, 'old');
 $new = (string) ($req['new'] ?? '');

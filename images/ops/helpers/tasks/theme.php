@@ -1,8 +1,6 @@
 <?php
 // Themes: list and activate (by folder name).
-$req = request();
-wordpress_request($req);
-require DOCROOT . '/wp-load.php';
+// Runs with WordPress loaded and the request in $req (see hakobune.php).
 
 $active = get_stylesheet();
 $action = action($req, ['list', 'activate']);

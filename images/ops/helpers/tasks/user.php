@@ -1,8 +1,6 @@
 <?php
 // Users: list, create, delete (their content reassigned or deleted), set-password; through WordPress's user API.
-$req = request();
-wordpress_request($req);
-require DOCROOT . '/wp-load.php';
+// Runs with WordPress loaded and the request in $req (see hakobune.php).
 require_once ABSPATH . 'wp-admin/includes/user.php';
 
 function user_by_login(string $login): WP_User
