@@ -82,9 +82,11 @@ class Engine:
         cwd: Path | None = None,
         input: str | bytes | None = None,
         stdin: IO[bytes] | None = None,
+        stdout: IO[bytes] | None = None,
         check: bool = True,
         timeout: float | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """Run ARGV; its output is returned as text, or written to STDOUT (binary data, such as archives)."""
         if self.debug:
             self.echo("+ " + shlex.join(argv))
         if isinstance(input, str):
@@ -92,7 +94,7 @@ class Engine:
         try:
             proc = subprocess.Popen(
                 list(argv), env=self._env(env), cwd=cwd, stdin=stdin if input is None else subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE,
             )
         except FileNotFoundError:
             raise EngineUnavailable(
@@ -100,7 +102,7 @@ class Engine:
             ) from None
         with proc:
             try:
-                stdout, stderr = proc.communicate(input, timeout=timeout)
+                out, err = proc.communicate(input, timeout=timeout)
             except subprocess.TimeoutExpired:
                 self._stop(proc)
                 raise EngineError(f"'{shlex.join(argv[:3])}' did not finish within {timeout:.0f}s") from None
@@ -108,7 +110,7 @@ class Engine:
                 self._stop(proc)
                 raise
         result = subprocess.CompletedProcess(
-            proc.args, proc.returncode, stdout.decode(errors="replace"), stderr.decode(errors="replace"),
+            proc.args, proc.returncode, (out or b"").decode(errors="replace"), err.decode(errors="replace"),
         )
         if check and result.returncode != 0:
             raise self._failure(argv, result.stderr or result.stdout)
@@ -307,10 +309,12 @@ class Engine:
         return [*self.compose_command(), "--project-directory", str(project_dir), *files, *args]
 
     def compose(self, project_dir: Path, *args: str, input: str | None = None, stdin: IO[bytes] | None = None,
-                check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+                stdout: IO[bytes] | None = None, check: bool = True,
+                timeout: float | None = None) -> subprocess.CompletedProcess[str]:
         argv = self._compose_argv(project_dir, args)
         try:
-            return self._run(argv, cwd=project_dir, input=input, stdin=stdin, check=check, timeout=timeout)
+            return self._run(argv, cwd=project_dir, input=input, stdin=stdin, stdout=stdout, check=check,
+                             timeout=timeout)
         except EngineError as exc:
             verb = next((a for a in args if not a.startswith("-")), "")
             exc.message = re.sub(r"^docker .*? failed:", f"docker compose {verb} failed:", exc.message)

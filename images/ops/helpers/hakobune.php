@@ -51,6 +51,9 @@ function secret(string $name): string
     return trim($value);
 }
 
+require __DIR__ . '/lib/wp-config.php';
+require __DIR__ . '/lib/archive.php';
+
 function wordpress_request(array $req): void
 {
     $url = need($req, 'url');
@@ -94,6 +97,9 @@ $tasks = [
     'search-replace' => __DIR__ . '/tasks/search-replace.php',
     'cache-flush' => __DIR__ . '/tasks/cache-flush.php',
     'core' => __DIR__ . '/tasks/core.php',
+    'backup' => __DIR__ . '/tasks/backup.php',
+    'restore' => __DIR__ . '/tasks/restore.php',
+    'backups' => __DIR__ . '/tasks/backups.php',
 ];
 // Tasks that work on the site's WordPress get it loaded here, at file scope as its bootstrap needs (it makes
 // globals), with their request in $req.

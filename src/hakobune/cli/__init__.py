@@ -10,7 +10,7 @@ import typer
 from typer._click.exceptions import UsageError
 
 from hakobune import __version__
-from hakobune.cli import config, images, lifecycle, site, wordpress
+from hakobune.cli import backup, config, images, lifecycle, site, wordpress
 from hakobune.cli.context import State
 from hakobune.cli.output import Output
 from hakobune.engine import INTERRUPTED, Engine
@@ -29,6 +29,7 @@ app.add_typer(config.app, name="config")
 site.register(app)
 lifecycle.register(app)
 wordpress.register(app)
+backup.register(app)
 
 
 def _version(value: bool) -> None:

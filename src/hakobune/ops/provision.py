@@ -93,7 +93,9 @@ def check_external_db(engine: Engine, site: Site, secrets: SiteSecrets) -> None:
 
 
 def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, report: Report,
-              password_generated: bool) -> Provisioned:
+              password_generated: bool, content: Callable[[SiteDir], None] | None = None) -> Provisioned:
+    """Create the site. CONTENT, when given, fills the new site instead of a fresh WordPress or docroot (a
+    restore does)."""
     target = parent / site.name
     preflight(engine, site, target)
     if site.external_db:
@@ -121,7 +123,9 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
         if not site.external_db:
             report("Creating the database and its user")
             run_helper(engine, sitedir, "db-setup", db_setup_request(site))
-        if site.wordpress:
+        if content:
+            content(sitedir)
+        elif site.wordpress:
             report("Seeding WordPress core into the site volume")
             run_helper(engine, sitedir, "seed", seed_request(site, secrets))
             report("Installing WordPress")

@@ -18,6 +18,7 @@ from hakobune.site import SERVICE_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site
 # An external database on the Docker host itself is reached as host.docker.internal, as Docker Desktop names it.
 EXTRA_HOSTS = ["host.docker.internal:host-gateway"]
 SECRETS_DIR = "/run/secrets"
+BACKUPS_DIR = "/srv/backups"  # the backups volume, in the ops container: archives kept on the engine
 # Secret volume -> where services mount it, and the files it holds.
 SECRET_VOLUMES = {"secrets-app": f"{SECRETS_DIR}/app", "secrets-db": f"{SECRETS_DIR}/db"}
 DB_PASSWORD_FILE = f"{SECRETS_DIR}/app/db_password"
@@ -128,7 +129,8 @@ def compose_document(site: Site) -> dict[str, Any]:
             site, "ops",
             profiles=["ops"],
             restart="no",
-            volumes=["site:/srv/site", *_secrets("secrets-app", *(() if site.external_db else ("secrets-db",)))],
+            volumes=["site:/srv/site", f"backups:{BACKUPS_DIR}",
+                     *_secrets("secrets-app", *(() if site.external_db else ("secrets-db",)))],
             **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {}),
         ),
         # Writes the secret volumes from its standard input; the only container that runs as root, with no
@@ -149,7 +151,7 @@ def compose_document(site: Site) -> dict[str, Any]:
     }
     if site.external_db:
         del services["db"]
-    volumes = ("site", *(() if site.external_db else ("db",)), "tls", *SECRET_VOLUMES)
+    volumes = ("site", *(() if site.external_db else ("db",)), "tls", "backups", *SECRET_VOLUMES)
     return {
         "name": site.project,
         "services": services,

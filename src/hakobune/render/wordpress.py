@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from hakobune import __version__
 from hakobune.render.compose import secret_setting_file
-from hakobune.site import Site, SiteSecrets
+from hakobune.site import DEFAULT_DB_PORT, Site, SiteSecrets
 
 # Owners of the secret files: www-data (33) reads the app's, mysql (999) the database's; the ops container
 # (www-data) needs the root password too, so that file is group www-data.
@@ -38,16 +39,34 @@ def db_check_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
             "db_password": secrets.db_password, "db_tls": site.db_tls, "wordpress": site.wordpress}
 
 
+def _wp_config(site: Site) -> dict[str, object]:
+    """What wp-config.php says about the site: its URL and how PHP reaches its database."""
+    return {"url": site.url, "db_host": site.db_address, "db_tls": site.db_tls, "db_name": site.db_name,
+            "db_user": site.db_user}
+
+
 def seed_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
-    return {
-        "url": site.url,
-        "lang": site.wplang,
-        "db_host": site.db_address,
-        "db_tls": site.db_tls,
-        "db_name": site.db_name,
-        "db_user": site.db_user,
-        "salts": list(secrets.salts),
-    }
+    return {**_wp_config(site), "lang": site.wplang, "salts": list(secrets.salts)}
+
+
+def _db(site: Site) -> dict[str, object]:
+    """How the ops container's MariaDB tools reach the site's database."""
+    host, port = (site.db_host, site.db_port) if site.external_db else ("db", DEFAULT_DB_PORT)
+    return {"host": host, "port": port, "name": site.db_name, "user": site.db_user, "tls": site.db_tls}
+
+
+def backup_request(site: Site, name: str, settings: str) -> dict[str, object]:
+    """NAME: the archive's name; SETTINGS: the site's hakobune.yaml, stored in the archive as it is."""
+    return {"name": name, "settings": settings, "db": _db(site), "images": dict(site.images),
+            "hakobune": __version__,
+            "site": {"name": site.name, "fqdn": site.fqdn, "url": site.url, "profile": site.profile,
+                     "web": site.web}}
+
+
+def restore_request(site: Site, secrets: SiteSecrets, action: str, archive: str = "") -> dict[str, object]:
+    """A restore step into SITE, which keeps its own secrets and salts."""
+    return {"action": action, "archive": archive, "profile": site.profile, "db": _db(site),
+            "own_db": not site.external_db, "config": _wp_config(site), "salts": list(secrets.salts)}
 
 
 def seed_lamp_request(site: Site) -> dict[str, object]:

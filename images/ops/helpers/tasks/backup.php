@@ -1,0 +1,65 @@
+<?php
+// Writes one backup archive of the site into the backups volume while the site runs: the database dumped in a
+// single transaction, the site volume's files, the settings, and a manifest with the checksum of every part.
+// The archive appears under its final name only when it is whole.
+$req = request();
+$name = need($req, 'name');
+if (!preg_match('/^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/', $name)) {
+    fail("'$name' is not a valid archive name");
+}
+$db = (array) ($req['db'] ?? []);
+$site = (array) ($req['site'] ?? []);
+$archive = BACKUP_DIR . "/$name.tar";
+if (file_exists($archive)) {
+    fail("an archive named $name.tar already exists");
+}
+$work = BACKUP_DIR . "/.partial-$name";
+remove_tree($work);
+mkdir($work, 0700, true);
+// Whatever happens, no half-written archive or work folder stays behind.
+register_shutdown_function(fn () => run(['rm', '-rf', '--', $work, "$archive.part"]));
+
+file_put_contents("$work/site.yaml", need($req, 'settings'));
+dump_database($db, need($db, 'name'), "$work/database.sql.gz");
+// GNU tar exits 1 when a file changed while it was read (a live site writing an upload): the archive holds
+// the file as it was at one moment; say so rather than fail.
+[$code, $stderr] = run(['tar', '-c', '-z', '-f', "$work/files.tar.gz", '-C', SITE_DIR, '--exclude=./.hb-restore',
+                        '.']);
+if ($code > 1) {
+    fail('archiving the site files failed: ' . $stderr);
+}
+$warnings = $code === 1 ? ["some files changed while they were archived: $stderr"] : [];
+
+$wordpress = null;
+$prefix = null;
+if (is_file(DOCROOT . '/wp-includes/version.php')
+    && preg_match('/\$wp_version\s*=\s*\'([^\']+)\'/', (string) file_get_contents(DOCROOT . '/wp-includes/version.php'), $m)) {
+    $wordpress = $m[1];
+}
+if (is_file(SITE_DIR . '/wp-config.php')) {
+    $prefix = read_wp_config(SITE_DIR . '/wp-config.php')['table_prefix'];
+}
+$parts = [];
+foreach (ARCHIVE_PARTS as $part) {
+    $parts[$part] = ['bytes' => filesize("$work/$part"), 'sha256' => hash_file('sha256', "$work/$part")];
+}
+$manifest = [
+    'kind' => 'hakobune-backup',
+    'format' => ARCHIVE_FORMAT,
+    'created' => gmdate('Y-m-d\TH:i:s\Z'),
+    'hakobune' => (string) ($req['hakobune'] ?? ''),
+    'site' => $site,
+    'wordpress' => $wordpress,
+    'table_prefix' => $prefix,
+    'database' => ['name' => $db['name'], 'dump' => 'mariadb-dump --single-transaction'],
+    'images' => (object) ($req['images'] ?? []),
+    'secrets' => 'not included: restore keeps the target site\'s own',
+    'parts' => $parts,
+];
+file_put_contents("$work/manifest.json", json_encode($manifest, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES) . "\n");
+file_put_contents("$work/manifest.sha256", sha256_line("$work/manifest.json"));
+must_run(['tar', '-c', '-f', "$archive.part", '-C', $work, '--owner=0', '--group=0', '--numeric-owner',
+          'manifest.json', 'manifest.sha256', ...ARCHIVE_PARTS], 'writing the archive');
+rename("$archive.part", $archive);
+reply(['archive' => $archive, 'bytes' => filesize($archive), 'wordpress' => $wordpress, 'warnings' => $warnings,
+       'manifest' => $manifest]);

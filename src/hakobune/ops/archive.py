@@ -1,0 +1,189 @@
+"""Backup archives on the client: their names, their manifest, and the check of every part before anything is
+touched. The archive itself is written in the ops container (images/ops/helpers/lib/archive.php says what it
+holds); this side only reads it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tarfile
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+from hakobune.errors import InvalidInput
+
+FORMAT = 1
+PARTS = ("site.yaml", "database.sql.gz", "files.tar.gz")
+MEMBERS = ("manifest.json", "manifest.sha256", *PARTS)
+SUFFIX = ".tar"
+_CHUNK = 1 << 20
+
+
+def archive_name(site: str, when: datetime) -> str:
+    """SITE_YYYYMMDDTHHMMSSZ: sorts by time, and says whose it is."""
+    return f"{site}_{when.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    data: dict[str, Any]
+    settings: dict[str, Any]  # the site's settings (hakobune.yaml's `site`), from site.yaml
+
+    @property
+    def site(self) -> str:
+        return str(self.data.get("site", {}).get("name", "?"))
+
+    @property
+    def url(self) -> str:
+        return str(self.data.get("site", {}).get("url", ""))
+
+    @property
+    def profile(self) -> str:
+        return str(self.data.get("site", {}).get("profile", "wp"))
+
+    @property
+    def created(self) -> str:
+        return str(self.data.get("created", ""))
+
+    @property
+    def wordpress(self) -> str | None:
+        return self.data.get("wordpress")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An archive in a folder, as `backup list` shows it."""
+
+    path: Path
+    site: str
+    created: str
+    bytes: int
+    wordpress: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"archive": str(self.path), "site": self.site, "created": self.created, "bytes": self.bytes,
+                "wordpress": self.wordpress}
+
+
+def _damaged(path: Path, why: str) -> InvalidInput:
+    return InvalidInput(f"archive {path} is damaged: {why}", "nothing was changed; use another archive")
+
+
+def _digest(stream: IO[bytes]) -> tuple[int, str]:
+    sha, size = hashlib.sha256(), 0
+    while chunk := stream.read(_CHUNK):
+        sha.update(chunk)
+        size += len(chunk)
+    return size, sha.hexdigest()
+
+
+def verify(path: Path) -> Manifest:
+    """Read the whole archive once: every part must be there, once, with the size and SHA-256 its manifest
+    gives, and the manifest must match its own checksum. Refuses anything else, before anything is touched."""
+    if not path.exists():
+        raise InvalidInput(f"archive '{path}' does not exist")
+    if not path.is_file():
+        raise InvalidInput(f"archive '{path}' is not a file")
+    found: dict[str, tuple[int, str]] = {}
+    seen = 0
+    manifest_bytes = checksum = b""
+    try:
+        with tarfile.open(path, "r:") as archive:
+            for info in archive:
+                seen += 1
+                if info.name not in MEMBERS or not info.isfile() or info.name in found:
+                    raise _damaged(path, f"unexpected member '{info.name}'")
+                stream = archive.extractfile(info)
+                assert stream is not None  # noqa: S101 - a regular file always has data
+                if info.name in ("manifest.json", "manifest.sha256"):
+                    data = stream.read()
+                    manifest_bytes, checksum = (data, checksum) if info.name == "manifest.json" \
+                        else (manifest_bytes, data)
+                    found[info.name] = (len(data), hashlib.sha256(data).hexdigest())
+                else:
+                    found[info.name] = _digest(stream)
+    except tarfile.ReadError as exc:
+        if not seen:
+            raise InvalidInput(f"'{path}' is not a Hakobune backup archive ({exc})") from None
+        raise _damaged(path, f"it ends early or is not a tar archive ({exc})") from None
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise _damaged(path, f"it ends early ({exc})") from None
+    missing = [name for name in MEMBERS if name not in found]
+    if "manifest.json" in missing:
+        raise InvalidInput(f"'{path}' is not a Hakobune backup archive (it has no manifest.json)")
+    if missing:
+        raise _damaged(path, f"it lacks {', '.join(missing)}")
+    if checksum.decode(errors="replace").split(" ")[0] != found["manifest.json"][1]:
+        raise _damaged(path, "its manifest does not match its checksum")
+    data = _manifest_data(path, manifest_bytes)
+    for part in PARTS:
+        want = data.get("parts", {}).get(part, {})
+        if found[part] != (want.get("bytes"), want.get("sha256")):
+            raise _damaged(path, f"{part} does not match its checksum")
+    return Manifest(data, _settings(path))
+
+
+def _manifest_data(path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise _damaged(path, "its manifest is not JSON") from None
+    if not isinstance(data, dict) or data.get("kind") != "hakobune-backup":
+        raise InvalidInput(f"'{path}' is not a Hakobune backup archive")
+    version = data.get("format")
+    if not isinstance(version, int) or version > FORMAT:
+        raise InvalidInput(f"archive {path} has format {version}, newer than this Hakobune reads ({FORMAT})",
+                           "upgrade Hakobune to restore it")
+    return data
+
+
+def _settings(path: Path) -> dict[str, Any]:
+    with tarfile.open(path, "r:") as archive:
+        stream = archive.extractfile("site.yaml")
+        assert stream is not None  # noqa: S101 - verified above
+        try:
+            document = yaml.safe_load(stream.read())
+            settings = document["site"]
+        except (yaml.YAMLError, KeyError, TypeError):
+            raise _damaged(path, "its site.yaml holds no site settings") from None
+    if not isinstance(settings, dict):
+        raise _damaged(path, "its site.yaml holds no site settings")
+    return settings
+
+
+def peek(path: Path) -> Manifest | None:
+    """The manifest of an archive, read from its first member only (for listings); None if it has none."""
+    try:
+        with tarfile.open(path, "r:") as archive:
+            first = archive.next()
+            if first is None or first.name != "manifest.json":
+                return None
+            stream = archive.extractfile(first)
+            data = json.loads(stream.read()) if stream else None
+    except (tarfile.TarError, OSError, ValueError, EOFError):
+        return None
+    return Manifest(data, {}) if isinstance(data, dict) and data.get("kind") == "hakobune-backup" else None
+
+
+def listing(folder: Path, site: str | None = None) -> list[Entry]:
+    """The archives in FOLDER (of SITE only, if given), oldest first."""
+    entries = []
+    for path in sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []:
+        manifest = peek(path)
+        if manifest is None or (site and manifest.site != site):
+            continue
+        entries.append(Entry(path, manifest.site, manifest.created, path.stat().st_size, manifest.wordpress))
+    return sorted(entries, key=lambda e: (e.created, e.path.name))
+
+
+def prune(folder: Path, site: str, keep: int) -> list[Path]:
+    """Delete all but the KEEP newest archives of SITE in FOLDER; returns what went."""
+    old = listing(folder, site)[:-keep] if keep > 0 else []
+    for entry in old:
+        entry.path.unlink()
+    return [entry.path for entry in old]

@@ -1,0 +1,112 @@
+"""`hakobune backup`: one archive per run, written by the ops container while the site runs, then copied to
+the client (or kept on the engine with --on-host); `backup list` and retention."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hakobune.engine import Engine, EngineError
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops import archive
+from hakobune.ops.helpers import run_helper
+from hakobune.ops.sitedir import SETTINGS, SiteDir
+from hakobune.render.compose import BACKUPS_DIR
+from hakobune.render.wordpress import backup_request
+
+# Where archives go unless --to says otherwise: a `backups` folder beside the site folders, so removing a
+# site never removes its backups.
+BACKUP_DIR_ENV = "HAKOBUNE_BACKUP_DIR"
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Backup:
+    where: str  # a path on the client, or NAME in the site's backups volume
+    bytes: int
+    wordpress: str | None
+    warnings: list[str]
+    pruned: list[str]
+
+
+def default_folder(sitedir: SiteDir | None) -> Path:
+    if os.environ.get(BACKUP_DIR_ENV):
+        return Path(os.environ[BACKUP_DIR_ENV])
+    return (sitedir.path.parent if sitedir else Path.cwd()) / "backups"
+
+
+def check_keep(keep: int | None) -> None:
+    if keep is not None and keep < 1:
+        raise InvalidInput(f"--keep {keep} must be 1 or more", "it is how many archives of the site to keep")
+
+
+def backup(engine: Engine, sitedir: SiteDir, to: Path | None, keep: int | None, on_host: bool,
+           report: Report) -> Backup:
+    check_keep(keep)
+    if on_host and to is not None:
+        raise InvalidInput("--to and --on-host cannot be used together",
+                           "--on-host keeps the archive in the site's backups volume on the engine")
+    site = sitedir.load()
+    folder = to or default_folder(sitedir)
+    if not on_host:
+        if folder.exists() and not folder.is_dir():
+            raise InvalidInput(f"--to '{folder}' is not a folder")
+        _check_writable(folder)
+    engine.ping()
+    name = archive.archive_name(site.name, datetime.now(UTC))
+    report("Dumping the database and archiving the files (the site keeps running)")
+    made = run_helper(engine, sitedir, "backup",
+                      backup_request(site, name, (sitedir.path / SETTINGS).read_text()))
+    file = f"{name}{archive.SUFFIX}"
+    if on_host:
+        pruned = _prune_on_host(engine, sitedir, site.name, keep) if keep else []
+        return Backup(file, int(made["bytes"]), made.get("wordpress"), list(made.get("warnings", [])), pruned)
+    try:
+        target = folder / file
+        report(f"Copying the archive to {target}")
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{file}.part"
+        try:
+            # The archive holds the site's salts (in wp-config.php) and its users: private, like secrets.env.
+            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+                engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "cat",
+                               f"{BACKUPS_DIR}/{file}", stdout=out, timeout=6 * 3600)
+            archive.verify(partial)  # what arrived is what was written
+            partial.rename(target)
+        except (EngineError, InvalidInput) as exc:
+            partial.unlink(missing_ok=True)
+            raise HakobuneError(f"copying the archive to the client failed: {exc.message}") from None
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    finally:
+        run_helper(engine, sitedir, "backups", {"action": "remove", "names": [file]})
+    pruned = [str(p) for p in archive.prune(folder, site.name, keep)] if keep else []
+    return Backup(str(target), target.stat().st_size, made.get("wordpress"), list(made.get("warnings", [])),
+                  pruned)
+
+
+def _check_writable(folder: Path) -> None:
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    if not os.access(probe, os.W_OK):
+        raise InvalidInput(f"cannot write archives to '{folder}': permission denied")
+
+
+def on_host(engine: Engine, sitedir: SiteDir) -> list[dict[str, object]]:
+    """The archives in the site's backups volume, oldest first."""
+    engine.ping()
+    found = run_helper(engine, sitedir, "backups", {"action": "list"})["archives"]
+    return sorted(found, key=lambda a: (str(a.get("created") or ""), str(a["name"])))
+
+
+def _prune_on_host(engine: Engine, sitedir: SiteDir, site: str, keep: int) -> list[str]:
+    old = [str(a["name"]) for a in on_host(engine, sitedir) if a.get("site") == site][:-keep]
+    if old:
+        run_helper(engine, sitedir, "backups", {"action": "remove", "names": old})
+    return old

@@ -1,0 +1,180 @@
+"""`hakobune restore`: put a backup archive back, into its site or into a new one, and `hakobune clone`.
+
+The archive is checked whole on the client before anything is touched, copied into the site's backups volume,
+checked again there, and staged beside the running site (files in the site volume, the database beside the
+site's). Only then is it swapped in, in one atomic RENAME TABLE and a few file renames; a failure at any step
+puts the site's own database and files back."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from hakobune.engine import Engine, EngineError
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops import archive
+from hakobune.ops.backup import backup
+from hakobune.ops.helpers import run_helper
+from hakobune.ops.provision import provision
+from hakobune.ops.rollback import Rollback, failpoint
+from hakobune.ops.sitedir import SiteDir
+from hakobune.render.compose import BACKUPS_DIR
+from hakobune.render.wordpress import restore_request
+from hakobune.site import DEFAULT_DB_PORT, Site, SiteSecrets, validate_fqdn, validate_name
+from hakobune.versions import images_for
+
+INCOMING = f"{BACKUPS_DIR}/.incoming.tar"  # an archive copied from the client, until the restore ends
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Restored:
+    site: str
+    url: str
+    path: Path
+    from_url: str
+    created: str
+    forgotten: tuple[str, ...]  # secret settings of the archive's site that the restored site does not have
+
+
+def _check_profile(manifest: archive.Manifest, site: Site, where: Path) -> None:
+    if manifest.profile != site.profile:
+        kinds = {"wp": "WordPress", "lamp": "LAMP"}
+        raise InvalidInput(f"{where} is a backup of a {kinds.get(manifest.profile, manifest.profile)} site; "
+                           f"site {site.name} is a {kinds[site.profile]} site")
+
+
+def _upload(engine: Engine, sitedir: SiteDir, path: Path) -> None:
+    with path.open("rb") as stream:
+        try:
+            engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "sh", "-c", 'cat > "$0"',
+                           INCOMING, stdin=stream, timeout=6 * 3600)
+        except EngineError as exc:
+            raise HakobuneError(f"copying the archive to the engine failed: {exc.message}") from None
+
+
+def _restore_into(engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSecrets, where: str,
+                  report: Report) -> dict[str, object]:
+    """Stage, swap and finish; on failure, undo and clean up. Returns what the stage says of the archive."""
+
+    def step(action: str) -> dict[str, object]:
+        return run_helper(engine, sitedir, "restore", restore_request(site, secrets, action, where))
+
+    rollback = Rollback()
+    try:
+        rollback.on_failure("remove the staged copy", lambda: step("finish"))
+        report("Checking the archive on the engine and staging it beside the site")
+        staged = step("stage")
+        failpoint("restore-staged")
+        rollback.on_failure("put the site's own database and files back", lambda: step("undo"))
+        report("Putting the archive's database and files in place")
+        step("swap")
+        failpoint("restore-swapped")
+        old_url = str(staged.get("url") or "")
+        if site.wordpress and old_url and old_url != site.url:
+            report(f"Rewriting URLs: {old_url} -> {site.url}")
+            run_helper(engine, sitedir, "search-replace", {"url": site.url, "old": old_url, "new": site.url})
+        failpoint("restore-rewritten")
+        step("finish")
+    except BaseException:
+        report("Restore failed: putting the site back as it was")
+        problems = rollback.run()
+        if problems:
+            raise HakobuneError("restore failed and the site could not be put back fully: "
+                                + "; ".join(problems)) from None
+        raise
+    return staged
+
+
+def restore(engine: Engine, path: Path, sitedir: SiteDir, report: Report, on_host: bool = False) -> Restored:
+    """Into an existing site, which keeps its settings and secrets."""
+    site = sitedir.load()
+    secrets = sitedir.secrets()
+    if on_host:
+        where = f"{BACKUPS_DIR}/{_host_name(path)}"
+    else:
+        manifest = archive.verify(path)
+        _check_profile(manifest, site, path)
+        where = INCOMING
+    engine.ping()
+    if not on_host:
+        report(f"Copying the archive to the engine ({path.stat().st_size / 1e6:.1f} MB)")
+        _upload(engine, sitedir, path)
+    try:
+        staged = _restore_into(engine, sitedir, site, secrets, where, report)
+    finally:
+        if not on_host:
+            engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "rm", "-f", INCOMING,
+                           check=False, timeout=300)
+    return Restored(site.name, site.url, sitedir.path, str(staged.get("url") or ""),
+                    str(staged.get("created") or ""), ())
+
+
+def _host_name(path: Path) -> str:
+    name = path.name
+    if str(path) != name or not name.endswith(archive.SUFFIX) or name.startswith("."):
+        raise InvalidInput(f"--on-host takes an archive's name as 'backup list --on-host' shows it, not '{path}'")
+    return name
+
+
+def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, tls_port: int) -> Site:
+    """The archive's site under a new name and host name, on this Hakobune's images, with the stack's own
+    database (an external server is the original site's, not the copy's)."""
+    settings = dict(manifest.settings)
+    for key in ("name", "fqdn", "http_port", "tls_port", "images", "secret_settings", "db_host", "db_port",
+                "db_tls"):
+        settings.pop(key, None)
+    try:
+        base = Site.from_dict({**settings, "name": validate_name(name), "fqdn": validate_fqdn(fqdn),
+                               "http_port": http_port, "tls_port": tls_port})
+    except InvalidInput as exc:
+        raise InvalidInput(f"the archive's settings do not make a valid site: {exc.message}") from None
+    if base.title == manifest.settings.get("fqdn"):
+        base = replace(base, title=base.fqdn)
+    return replace(base, images=images_for(base.web), db_host="", db_port=DEFAULT_DB_PORT, db_tls=False)
+
+
+def restore_new(engine: Engine, path: Path, name: str, fqdn: str, http_port: int, tls_port: int, parent: Path,
+                report: Report, then: Callable[[SiteDir, Site], None] | None = None) -> Restored:
+    """Into a new site TARGET: provisioned from the archive's settings with new secrets, then filled from it.
+    THEN runs last, still inside the provision: a failure anywhere removes everything the new site had."""
+    manifest = archive.verify(path)
+    site = new_site(manifest, name, fqdn, http_port, tls_port)
+    secrets = SiteSecrets()
+    staged: dict[str, object] = {}
+
+    def fill(sitedir: SiteDir) -> None:
+        report(f"Copying the archive to the engine ({path.stat().st_size / 1e6:.1f} MB)")
+        _upload(engine, sitedir, path)
+        staged.update(_restore_into(engine, sitedir, site, secrets, INCOMING, report))
+        engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "rm", "-f", INCOMING, timeout=300)
+        if then:
+            then(sitedir, site)
+
+    done = provision(engine, site, secrets, parent, report, password_generated=False, content=fill)
+    forgotten = tuple(manifest.settings.get("secret_settings") or ())
+    return Restored(site.name, site.url, done.path, manifest.url, manifest.created, forgotten)
+
+
+def clone(engine: Engine, source: SiteDir, name: str, fqdn: str, http_port: int, tls_port: int, parent: Path,
+          report: Report) -> Restored:
+    """A staging copy: the source backed up, restored as a new site with new secrets and its URLs rewritten,
+    and hidden from search engines. The source keeps running and is not changed."""
+    validate_name(name)
+    validate_fqdn(fqdn)
+    if (parent / name).exists():
+        raise InvalidInput(f"TARGET '{name}' already exists in {parent}", "choose another name")
+
+    def discourage_search_engines(sitedir: SiteDir, site: Site) -> None:
+        if site.wordpress:
+            report("Discouraging search engines on the copy (blog_public = 0)")
+            run_helper(engine, sitedir, "option", {"url": site.url, "action": "set", "name": "blog_public",
+                                                   "value": "0"})
+
+    with tempfile.TemporaryDirectory(prefix="hakobune-clone-") as scratch:
+        made = backup(engine, source, Path(scratch), None, False, report)
+        return restore_new(engine, Path(made.where), name, fqdn, http_port, tls_port, parent, report,
+                           then=discourage_search_engines)
