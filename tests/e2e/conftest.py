@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,3 +165,47 @@ def logs_in(url: str, login: str, password: str) -> bool:
         if response.status_code != 302:
             return False
         return http.get(f"{url}/wp-admin/").status_code == 200
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def png(width: int = 40, height: int = 30) -> bytes:
+    """A valid PNG of random pixels: WordPress accepts it as an image, and no two are alike."""
+    rows = b"".join(b"\x00" + os.urandom(width * 3) for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+class WordPressAdmin:
+    """A logged-in administrator working through WordPress's REST API, as its block editor does."""
+
+    def __init__(self, url: str, login: str = "admin", password: str = ADMIN_PASSWORD) -> None:
+        self.url = url
+        self.http = client()
+        self.http.get(f"{url}/wp-login.php")
+        response = self.http.post(f"{url}/wp-login.php", data={
+            "log": login, "pwd": password, "wp-submit": "Log In", "redirect_to": f"{url}/wp-admin/",
+            "testcookie": "1"})
+        assert response.status_code == 302, f"login as {login} failed"
+        nonce = self.http.get(f"{url}/wp-admin/admin-ajax.php", params={"action": "rest-nonce"})
+        assert nonce.status_code == 200, nonce.text
+        self.http.headers["X-WP-Nonce"] = nonce.text.strip()
+
+    def post(self, path: str, **kwargs: object) -> dict:
+        response = self.http.post(f"{self.url}/wp-json/wp/v2/{path}", **kwargs)  # type: ignore[arg-type]
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    def upload(self, name: str, data: bytes) -> dict:
+        return self.post("media", content=data, headers={
+            "Content-Type": "image/png", "Content-Disposition": f'attachment; filename="{name}"'})
+
+    def close(self) -> None:
+        self.http.close()

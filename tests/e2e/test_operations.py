@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import ADMIN_PASSWORD, HAKOBUNE, client, docker, hb, logs_in, provision_site
+from tests.e2e.conftest import ADMIN_PASSWORD, HAKOBUNE, client, docker, hb, logs_in, ok, provision_site
 
 pytestmark = pytest.mark.e2e
 
@@ -215,11 +215,6 @@ def test_output_plain_quiet_and_debug(site):
 
 
 # -- WordPress work through the ops container ---------------------------------------------------------------
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def test_options_are_read_set_and_deleted(site):

@@ -122,3 +122,45 @@ def test_remove_asks_on_a_terminal_and_no_keeps_everything(in_tmp):
     assert os.waitstatus_to_exitcode(status) == 1
     assert "error: aborted" in text
     assert (in_tmp / "blog" / "hakobune.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["restore", "none.tar", "--new", "copy", "--fqdn", "copy.example.com"],
+         "error: archive 'none.tar' does not exist"),
+        (["restore", "a.tar", "--new", "copy"], "error: --new needs --fqdn"),
+        (["restore", "a.tar", "--fqdn", "copy.example.com", "-C", "site"], "error: --fqdn is for a new site"),
+        (["restore", "a.tar", "-C", "site", "--new", "copy", "--fqdn", "c.example.com"],
+         "error: -C and --new cannot be used together"),
+        (["restore", "a.tar", "--on-host", "--new", "copy", "--fqdn", "c.example.com"],
+         "error: --on-host restores into the site that keeps the archive"),
+        (["restore", "a.tar", "--new", "Bad Name", "--fqdn", "c.example.com"],
+         "error: the archive's settings do not make a valid site: TARGET 'Bad Name' is not a valid site name"),
+        (["restore", "a.tar", "--new", "site", "--fqdn", "c.example.com"], "error: TARGET 'site' already exists"),
+        (["restore", "newer.tar", "--new", "copy", "--fqdn", "c.example.com"],
+         "error: archive newer.tar has format 2, newer than this Hakobune reads (1)"),
+        (["restore", "backups/a.tar", "-C", "site", "--on-host"], "error: --on-host takes an archive's name"),
+        (["backup", "-C", "site", "--keep", "0"], "error: --keep 0 must be 1 or more"),
+        (["backup", "-C", "site", "--to", "a.tar"], "error: --to 'a.tar' is not a folder"),
+        (["backup", "-C", "site", "--to", "x", "--on-host"], "error: --to and --on-host cannot be used together"),
+        (["clone", "site", "site", "--fqdn", "c.example.com"], "error: TARGET 'site' already exists"),
+        (["clone", "site", "copy", "--fqdn", "not a host"], "error: --fqdn 'not a host' is not a valid host name"),
+    ],
+)
+def test_bad_backup_and_restore_input_changes_nothing(capsys, in_tmp, args, message):
+    from hakobune.ops.sitedir import SiteDir
+    from hakobune.site import SiteSecrets
+    from tests.unit.test_archive import make_archive
+
+    make_archive(in_tmp / "a.tar")
+    make_archive(in_tmp / "newer.tar", fmt=2)
+    (in_tmp / "site").mkdir()
+    (in_tmp / "site" / "hakobune.yaml").write_text("format: 1\nsite: {name: site, fqdn: localhost}\n")
+    SiteDir(in_tmp / "site").write_secrets(SiteSecrets())
+    before = sorted((p.relative_to(in_tmp), p.stat().st_mtime_ns) for p in in_tmp.rglob("*"))
+    code, _, err = run(capsys, *args)
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(message), err
+    assert sorted((p.relative_to(in_tmp), p.stat().st_mtime_ns) for p in in_tmp.rglob("*")) == before

@@ -91,14 +91,12 @@ def _restore_into(engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSec
 
 def restore(engine: Engine, path: Path, sitedir: SiteDir, report: Report, on_host: bool = False) -> Restored:
     """Into an existing site, which keeps its settings and secrets."""
+    where = f"{BACKUPS_DIR}/{_host_name(path)}" if on_host else INCOMING
+    manifest = None if on_host else archive.verify(path)
     site = sitedir.load()
     secrets = sitedir.secrets()
-    if on_host:
-        where = f"{BACKUPS_DIR}/{_host_name(path)}"
-    else:
-        manifest = archive.verify(path)
+    if manifest:
         _check_profile(manifest, site, path)
-        where = INCOMING
     engine.ping()
     if not on_host:
         report(f"Copying the archive to the engine ({path.stat().st_size / 1e6:.1f} MB)")
