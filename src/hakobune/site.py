@@ -34,7 +34,9 @@ _DB_USER = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 SERVICES = ("web", "php", "db")  # the long-running services of a site's stack
 DEFAULT_DB_PORT = 3306
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
-PROFILES = ("wp", "lamp")  # a WordPress site, or a plain PHP application with a database
+PROFILES = ("wp", "lamp")
+BACKUP_SCHEDULES = ("off", "hourly", "daily")  # `backup schedule`: daily runs at 03:00 UTC
+MAX_KEEP = 1000  # a WordPress site, or a plain PHP application with a database
 SETTING_SERVICES = {"NGINX_": "web", "HTTPD_": "web", "PHP_": "php", "MARIADB_": "db"}
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 _SALT_ALPHABET = string.ascii_letters + string.digits + "!#$%()*+,-./:;<=>?@[]^_{|}~"
@@ -85,6 +87,12 @@ def validate_password(option: str, password: str) -> str:
     if any(ch in password for ch in "\r\n\0"):
         raise InvalidInput(f"{option} must not contain line breaks or NUL characters")
     return password
+
+
+def validate_keep(keep: int) -> int:
+    if not 1 <= keep <= MAX_KEEP:
+        raise InvalidInput(f"--keep {keep} must be 1 to {MAX_KEEP}", "it is how many archives of the site to keep")
+    return keep
 
 
 def validate_login(option: str, login: str) -> str:
@@ -144,6 +152,8 @@ class Site:
     images: dict[str, str] = field(default_factory=dict)  # image name -> the exact image the site runs
     settings: dict[str, str] = field(default_factory=dict)  # image settings the user changed (config set)
     secret_settings: tuple[str, ...] = ()  # secret image settings the user set: names only, values in the secrets
+    backup_schedule: str = "off"  # backups by the stack's own `backup` service
+    backup_keep: int = 7  # how many of its archives that service keeps
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -183,6 +193,9 @@ class Site:
                 raise InvalidInput(f"{key} is a setting of another web server; site {self.name} runs {self.web}")
             if not isinstance(value, str):
                 raise InvalidInput(f"setting {key} must be text, not {type(value).__name__}")
+        if self.backup_schedule not in BACKUP_SCHEDULES:
+            raise InvalidInput(f"backup schedule '{self.backup_schedule}' is not one of {', '.join(BACKUP_SCHEDULES)}")
+        validate_keep(self.backup_keep)
         object.__setattr__(self, "secret_settings", tuple(sorted(self.secret_settings)))
         for key in self.secret_settings:
             if service_of(key) == "web":  # the web server has no secret volume
@@ -196,8 +209,9 @@ class Site:
 
     @property
     def services(self) -> tuple[str, ...]:
-        """The services this site runs: no db when its database is external."""
-        return tuple(s for s in SERVICES if not (s == "db" and self.external_db))
+        """The services this site runs: no db when its database is external; backup when scheduled."""
+        running = tuple(s for s in SERVICES if not (s == "db" and self.external_db))
+        return (*running, "backup") if self.backup_schedule != "off" else running
 
     @property
     def db_address(self) -> str:

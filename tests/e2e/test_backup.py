@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import subprocess
 import tarfile
 import time
 from dataclasses import dataclass
@@ -253,3 +254,49 @@ def test_a_clone_serves_under_its_own_name_and_the_original_is_untouched(content
     finally:
         ok(hb("remove", "-y", name, cwd=sites_dir))
     assert leftovers(name) == NOTHING
+
+
+def backup_health(folder: Path) -> str:
+    services = json.loads(ok(hb("status", "--json", cwd=folder)))["services"]
+    return next(s["health"] for s in services if s["service"] == "backup")
+
+
+def wait_for(check, what: str, seconds: float = 90):
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(1)
+    return found
+
+
+def test_scheduled_backups_run_in_the_stack_keep_n_and_show_failures(restored):
+    out = ok(hb("backup", "schedule", "hourly", "--keep", "2", cwd=restored.folder))
+    assert "hourly, keeping the newest 2" in out
+    assert backup_health(restored.folder) == "healthy"
+    container = f"hb-{restored.name}-backup-1"
+
+    def archives() -> list[dict]:
+        return json.loads(ok(hb("backup", "list", "--on-host", "--json", cwd=restored.folder)))
+
+    already = {a["archive"] for a in archives()}
+    for run in range(3):  # SIGUSR1: run now, instead of waiting for the hour
+        subprocess.run(["docker", "kill", "--signal", "USR1", container], check=True, capture_output=True)
+        wait_for(lambda n=run: ok(hb("logs", "backup", cwd=restored.folder)).count("hakobune backup: written:")
+                 == n + 1, "a scheduled backup")
+    kept = [a for a in archives() if a["archive"] not in already]
+    assert len(archives()) == 2 and len(kept) == 2  # the older ones went, of this site only
+
+    # A failed run is visible: the service turns unhealthy, and healthy again after a good run.
+    subprocess.run(["docker", "stop", f"hb-{restored.name}-db-1"], check=True, capture_output=True)
+    subprocess.run(["docker", "kill", "--signal", "USR1", container], check=True, capture_output=True)
+    wait_for(lambda: backup_health(restored.folder) == "unhealthy", "the failure to show")
+    assert "hakobune backup: FAILED: dumping the database failed" in ok(hb("logs", "backup", cwd=restored.folder))
+    ok(hb("start", cwd=restored.folder))
+    subprocess.run(["docker", "kill", "--signal", "USR1", container], check=True, capture_output=True)
+    wait_for(lambda: backup_health(restored.folder) == "healthy", "a good run")
+
+    ok(hb("backup", "schedule", "off", cwd=restored.folder))
+    assert "backup" not in [s["service"] for s in json.loads(ok(hb("status", "--json", cwd=restored.folder)))
+                            ["services"]]
+    assert subprocess.run(["docker", "inspect", container], capture_output=True).returncode != 0
+    assert len(archives()) == 2  # what the service made stays

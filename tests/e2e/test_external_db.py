@@ -20,6 +20,7 @@ from tests.e2e.conftest import (
     hb,
     leftovers,
     logs_in,
+    ok,
     site_name,
 )
 
@@ -83,11 +84,26 @@ def test_provision_on_an_external_database_over_tls(server, sites_dir):
         result = hb("config", "set", "MARIADB_MAX_CONNECTIONS=10", cwd=folder)
         assert (result.returncode, result.stderr.strip()) == (2, "error: MARIADB_MAX_CONNECTIONS is a setting of "
                                                                  "the mariadb image, which this site does not run")
+        backup_and_restore_on_the_external_server(folder, sites_dir / "backups")
     finally:
         hb("remove", "-y", name, cwd=sites_dir)
     assert leftovers(name) == NOTHING
     # Removing the site leaves the external database alone.
     assert docker("exec", server["name"], "mariadb", "-N", "-e", "SHOW DATABASES LIKE 'extwp'").strip() == "extwp"
+
+
+def backup_and_restore_on_the_external_server(folder, backups):
+    """Hakobune may not create databases there: the restore keeps a dump of the current one to fall back on."""
+    ok(hb("backup", "--to", str(backups), cwd=folder))
+    (archive,) = backups.glob("*.tar")
+    ok(hb("wp-option", "set", "hb_marker", "after the backup", cwd=folder))
+    failed = hb("restore", str(archive), env={"HAKOBUNE_FAILPOINT": "restore-swapped"}, cwd=folder)
+    assert failed.returncode == 1 and "Restore failed: putting the site back as it was" in failed.stderr
+    assert ok(hb("wp-option", "get", "hb_marker", cwd=folder)).strip() == "after the backup"
+    ok(hb("restore", str(archive), cwd=folder))
+    gone = hb("wp-option", "get", "hb_marker", cwd=folder)
+    assert (gone.returncode, gone.stderr.strip()) == (1, "error: no option 'hb_marker'")
+    assert logs_in(json.loads(ok(hb("status", "--json", cwd=folder)))["url"], "admin", ADMIN_PASSWORD)
 
 
 @pytest.mark.parametrize(

@@ -104,6 +104,20 @@ def test_a_site_on_a_remote_engine_over_ssh(remote, tmp_path):
     changed = hb("config", "set", "PHP_UPLOAD_MAX_FILESIZE=8M", cwd=folder, env=env)
     assert changed.returncode == 0, changed.stderr
 
+    # Backups land on the client (or stay on the engine with --on-host); a restore goes back over SSH.
+    backed = hb("backup", "--to", str(tmp_path / "backups"), cwd=folder, env=env)
+    assert backed.returncode == 0, backed.stderr
+    (archive,) = (tmp_path / "backups").glob(f"{name}_*.tar")
+    assert hb("backup", "--on-host", cwd=folder, env=env).returncode == 0
+    on_host = json.loads(hb("backup", "list", "--on-host", "--json", cwd=folder, env=env).stdout)
+    assert [a["site"] for a in on_host] == [name]
+    (app / "hello.txt").write_text("changed after the backup\n")
+    assert hb("deploy-files", str(app), cwd=folder, env=env).returncode == 0
+    restored = hb("restore", str(archive), cwd=folder, env=env)
+    assert restored.returncode == 0, restored.stderr
+    with client() as http:
+        assert http.get(f"{url}/hello.txt").text == "from the client\n"
+
     removed = hb("--context", "hbremote", "remove", "-y", str(folder), cwd=tmp_path, env=by_context)
     assert removed.returncode == 0, removed.stderr
     assert not folder.exists()

@@ -141,7 +141,7 @@ def test_remove_asks_on_a_terminal_and_no_keeps_everything(in_tmp):
         (["restore", "newer.tar", "--new", "copy", "--fqdn", "c.example.com"],
          "error: archive newer.tar has format 2, newer than this Hakobune reads (1)"),
         (["restore", "backups/a.tar", "-C", "site", "--on-host"], "error: --on-host takes an archive's name"),
-        (["backup", "-C", "site", "--keep", "0"], "error: --keep 0 must be 1 or more"),
+        (["backup", "-C", "site", "--keep", "0"], "error: --keep 0 must be 1 to 1000"),
         (["backup", "-C", "site", "--to", "a.tar"], "error: --to 'a.tar' is not a folder"),
         (["backup", "-C", "site", "--to", "x", "--on-host"], "error: --to and --on-host cannot be used together"),
         (["clone", "site", "site", "--fqdn", "c.example.com"], "error: TARGET 'site' already exists"),

@@ -1,5 +1,7 @@
 """Rendering: the Compose document and the ops helpers' requests."""
 
+import json
+
 import yaml
 
 from hakobune.render.compose import RUNTIMES, compose_document, compose_yaml
@@ -178,3 +180,42 @@ def test_an_external_database_has_no_db_service_and_reaches_the_docker_host():
     seed = seed_request(site, SECRETS)
     assert (seed["db_host"], seed["db_tls"]) == ("db.example.net:3307", True)
     assert SITE.db_address == "db" and SITE.services == ("web", "php", "db")
+
+
+def test_a_backup_schedule_adds_a_hardened_service_that_only_reads_the_site():
+    from dataclasses import replace
+
+    site = replace(SITE, backup_schedule="hourly", backup_keep=24, title="Costs $5, not ${HOME}")
+    assert site.services == ("web", "php", "db", "backup")
+    doc = compose_document(site)
+    backup = doc["services"]["backup"]
+    assert backup["image"] == image_refs()["ops"] and "profiles" not in backup
+    assert backup["volumes"] == ["site:/srv/site:ro", "backups:/srv/backups", "secrets-app:/run/secrets/app:ro"]
+    assert backup["read_only"] is True and backup["cap_drop"] == ["ALL"] and "user" not in backup
+    env = backup["environment"]
+    assert (env["HB_SCHEDULE"], env["HB_KEEP"], env["HB_SITE"]) == ("hourly", "24", "shop")
+    request = json.loads(env["HB_BACKUP_REQUEST"].replace("$$", "$"))
+    assert request["db"] == {"host": "db", "port": 3306, "name": "wordpress", "user": "wordpress", "tls": False}
+    assert "Costs $5, not ${HOME}" in request["settings"]  # carried whole: `$` is escaped for Compose
+    assert "Costs $$5, not $${HOME}" in env["HB_BACKUP_REQUEST"]
+    assert str(SECRETS.db_password) not in compose_yaml(site)
+    assert "backups" in doc["volumes"]
+    assert "backup" not in compose_document(SITE)["services"]
+
+
+def test_restore_requests_keep_the_target_sites_own_secrets_and_database():
+    from hakobune.render.wordpress import restore_request
+
+    request = restore_request(SITE, SECRETS, "stage", "/srv/backups/.incoming.tar")
+    assert request["own_db"] is True and request["profile"] == "wp"
+    assert request["config"] == {"url": "https://shop.example.com:8443", "db_host": "db", "db_tls": False,
+                                 "db_name": "wordpress", "db_user": "wordpress"}
+    assert request["salts"] == list(SECRETS.salts) and "db-password-1" not in str(request)
+    from dataclasses import replace
+
+    external = replace(SITE, db_host="db.example.net", db_port=3307, db_tls=True)
+    request = restore_request(external, SECRETS, "swap")
+    assert request["own_db"] is False
+    assert request["db"] == {"host": "db.example.net", "port": 3307, "name": "wordpress", "user": "wordpress",
+                             "tls": True}
+    assert request["config"]["db_host"] == "db.example.net:3307"

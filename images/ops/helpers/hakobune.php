@@ -100,6 +100,7 @@ $tasks = [
     'backup' => __DIR__ . '/tasks/backup.php',
     'restore' => __DIR__ . '/tasks/restore.php',
     'backups' => __DIR__ . '/tasks/backups.php',
+    'wp-config-read' => __DIR__ . '/tasks/wp-config-read.php',
 ];
 // Tasks that work on the site's WordPress get it loaded here, at file scope as its bootstrap needs (it makes
 // globals), with their request in $req.

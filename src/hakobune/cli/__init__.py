@@ -10,7 +10,7 @@ import typer
 from typer._click.exceptions import UsageError
 
 from hakobune import __version__
-from hakobune.cli import backup, config, images, lifecycle, site, wordpress
+from hakobune.cli import backup, config, images, lifecycle, migrate, site, wordpress
 from hakobune.cli.context import State
 from hakobune.cli.output import Output
 from hakobune.engine import INTERRUPTED, Engine
@@ -30,6 +30,7 @@ site.register(app)
 lifecycle.register(app)
 wordpress.register(app)
 backup.register(app)
+migrate.register(app)
 
 
 def _version(value: bool) -> None:

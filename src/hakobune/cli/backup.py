@@ -85,6 +85,28 @@ def list_(
     st.output.out.print(table)
 
 
+@app.command("schedule")
+def schedule(
+    ctx: typer.Context,
+    when: str = typer.Argument(..., help="hourly (on the hour), daily (03:00 UTC) or off."),
+    keep: int | None = typer.Option(None, "--keep", help="How many of the site's archives the service keeps "
+                                                         "(default: 7, or what was set before)."),
+    directory: Path | None = SITE_DIRECTORY,
+) -> None:
+    """Back up on a schedule, through a `backup` service in the site's own stack. Its archives stay on the
+    engine, in the site's backups volume ('backup list --on-host'); a failed run makes the service unhealthy
+    ('hakobune status', 'hakobune logs backup')."""
+    st = state(ctx)
+    sitedir = SiteDir.find(directory)
+    with st.output.working("Scheduling backups"):
+        site = ops.schedule(st.engine, sitedir, when, keep, st.output.step)
+    if site.backup_schedule == "off":
+        st.output.out.print(f"Scheduled backups of {site.name} are off; archives already made are kept.")
+    else:
+        st.output.out.print(f"Backups of {site.name}: {site.backup_schedule}, keeping the newest "
+                            f"{site.backup_keep} on the engine.", markup=False)
+
+
 def _inside_site() -> bool:
     try:
         SiteDir.find(None)

@@ -5,6 +5,7 @@ holds); this side only reads it."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import tarfile
 import zlib
@@ -187,3 +188,28 @@ def prune(folder: Path, site: str, keep: int) -> list[Path]:
     for entry in old:
         entry.path.unlink()
     return [entry.path for entry in old]
+
+
+def write(path: Path, settings: str, dump_gz: Path, files_gz: Path, about: dict[str, Any]) -> None:
+    """An archive made on the client (an import), in the format the ops container writes; ABOUT goes into the
+    manifest (site, wordpress, table_prefix, ...)."""
+    parts = {"site.yaml": settings.encode(), "database.sql.gz": dump_gz, "files.tar.gz": files_gz}
+    digests: dict[str, dict[str, object]] = {}
+    for name, part in parts.items():
+        if isinstance(part, bytes):
+            digests[name] = {"bytes": len(part), "sha256": hashlib.sha256(part).hexdigest()}
+        else:
+            with part.open("rb") as stream:
+                size, sha = _digest(stream)
+            digests[name] = {"bytes": size, "sha256": sha}
+    manifest = json.dumps({"kind": "hakobune-backup", "format": FORMAT, **about, "parts": digests},
+                          indent=4).encode() + b"\n"
+    checksum = f"{hashlib.sha256(manifest).hexdigest()}  manifest.json\n".encode()
+    with tarfile.open(path, "w") as out:
+        for name, part in {"manifest.json": manifest, "manifest.sha256": checksum, **parts}.items():
+            if isinstance(part, bytes):
+                info = tarfile.TarInfo(name)
+                info.size = len(part)
+                out.addfile(info, io.BytesIO(part))
+            else:
+                out.add(str(part), arcname=name)

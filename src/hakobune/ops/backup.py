@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,9 +13,10 @@ from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import archive
 from hakobune.ops.helpers import run_helper
-from hakobune.ops.sitedir import SETTINGS, SiteDir
+from hakobune.ops.sitedir import COMPOSE, SETTINGS, SiteDir
+from hakobune.render.backup import backup_request
 from hakobune.render.compose import BACKUPS_DIR
-from hakobune.render.wordpress import backup_request
+from hakobune.site import BACKUP_SCHEDULES, Site, validate_keep
 
 # Where archives go unless --to says otherwise: a `backups` folder beside the site folders, so removing a
 # site never removes its backups.
@@ -39,14 +40,10 @@ def default_folder(sitedir: SiteDir | None) -> Path:
     return (sitedir.path.parent if sitedir else Path.cwd()) / "backups"
 
 
-def check_keep(keep: int | None) -> None:
-    if keep is not None and keep < 1:
-        raise InvalidInput(f"--keep {keep} must be 1 or more", "it is how many archives of the site to keep")
-
-
 def backup(engine: Engine, sitedir: SiteDir, to: Path | None, keep: int | None, on_host: bool,
            report: Report) -> Backup:
-    check_keep(keep)
+    if keep is not None:
+        validate_keep(keep)
     if on_host and to is not None:
         raise InvalidInput("--to and --on-host cannot be used together",
                            "--on-host keeps the archive in the site's backups volume on the engine")
@@ -59,8 +56,7 @@ def backup(engine: Engine, sitedir: SiteDir, to: Path | None, keep: int | None, 
     engine.ping()
     name = archive.archive_name(site.name, datetime.now(UTC))
     report("Dumping the database and archiving the files (the site keeps running)")
-    made = run_helper(engine, sitedir, "backup",
-                      backup_request(site, name, (sitedir.path / SETTINGS).read_text()))
+    made = run_helper(engine, sitedir, "backup", backup_request(site, name))
     file = f"{name}{archive.SUFFIX}"
     if on_host:
         pruned = _prune_on_host(engine, sitedir, site.name, keep) if keep else []
@@ -106,7 +102,31 @@ def on_host(engine: Engine, sitedir: SiteDir) -> list[dict[str, object]]:
 
 
 def _prune_on_host(engine: Engine, sitedir: SiteDir, site: str, keep: int) -> list[str]:
-    old = [str(a["name"]) for a in on_host(engine, sitedir) if a.get("site") == site][:-keep]
-    if old:
-        run_helper(engine, sitedir, "backups", {"action": "remove", "names": old})
-    return old
+    return list(run_helper(engine, sitedir, "backups", {"action": "prune", "site": site, "keep": keep})["removed"])
+
+
+def schedule(engine: Engine, sitedir: SiteDir, when: str, keep: int | None, report: Report) -> Site:
+    """Start, change or stop the site's own `backup` service; its archives stay in the backups volume. A change
+    that does not come up is undone."""
+    if when not in BACKUP_SCHEDULES:
+        raise InvalidInput(f"'{when}' is not a schedule", f"use one of {', '.join(BACKUP_SCHEDULES)}")
+    site = sitedir.load()
+    new = replace(site, backup_schedule=when, backup_keep=validate_keep(keep) if keep else site.backup_keep)
+    engine.ping()
+    before = {name: (sitedir.path / name).read_text() for name in (SETTINGS, COMPOSE)}
+    report("Starting the backup service" if when != "off" else "Stopping the backup service")
+    try:
+        sitedir.save(new)
+        _up(engine, sitedir)
+    except BaseException:
+        for name, text in before.items():
+            (sitedir.path / name).write_text(text)
+        _up(engine, sitedir, check=False)
+        raise
+    return new
+
+
+def _up(engine: Engine, sitedir: SiteDir, check: bool = True) -> None:
+    """Bring the stack to its compose file: a service that left it (backup, when turned off) is removed."""
+    engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", "180", "--remove-orphans",
+                   check=check, timeout=400)

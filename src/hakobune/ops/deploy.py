@@ -10,6 +10,7 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
@@ -41,33 +42,41 @@ def _check(info: tarfile.TarInfo, where: str) -> None:
         raise InvalidInput(f"{where} holds '{info.name}', which is not a regular file, folder or link")
 
 
-def pack(source: Path, out: tarfile.TarFile) -> Deployed:
+def pack(source: Path, out: tarfile.TarFile, prefix: str = "", skip: tuple[str, ...] = ()) -> Deployed:
     """Write SOURCE (a folder, or a tar archive, compressed or not) into OUT: regular files, folders and
-    symbolic links that stay inside the docroot; nothing else."""
+    symbolic links that stay inside the docroot; nothing else. Names get PREFIX; those in SKIP are left out."""
     files = size = 0
+
+    def add(info: tarfile.TarInfo, data: IO[bytes] | None) -> None:
+        nonlocal files, size
+        _check(info, str(source))
+        name = posixpath.normpath(info.name)
+        if name == "." or name in skip:
+            return
+        info.name = prefix + name
+        if info.islnk():
+            info.linkname = prefix + posixpath.normpath(info.linkname)
+        out.addfile(info, data if info.isfile() else None)
+        if info.isfile():
+            files, size = files + 1, size + info.size
+
     if source.is_dir():
-        members = sorted(source.rglob("*"))
-        for path in members:
+        for path in sorted(source.rglob("*")):
             info = out.gettarinfo(str(path), arcname=path.relative_to(source).as_posix())
-            _check(info, str(source))
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             if info.isfile():
                 with path.open("rb") as data:
-                    out.addfile(info, data)
-                files, size = files + 1, size + info.size
+                    add(info, data)
             else:
-                out.addfile(info)
+                add(info, None)
         return Deployed(files, size)
     try:
         if not tarfile.is_tarfile(source):
             raise InvalidInput(f"{source} is neither a folder nor a tar archive")
         with tarfile.open(source, "r:*") as archive:
             for info in archive:
-                _check(info, str(source))
-                out.addfile(info, archive.extractfile(info) if info.isfile() else None)
-                if info.isfile():
-                    files, size = files + 1, size + info.size
+                add(info, archive.extractfile(info) if info.isfile() else None)
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise InvalidInput(f"{source} is a damaged archive: {exc}") from None
     return Deployed(files, size)

@@ -25,8 +25,15 @@ def check_service(name: str, allowed: tuple[str, ...] = SERVICES) -> str:
 
 
 def _wait_up(engine: Engine, sitedir: SiteDir, services: tuple[str, ...]) -> None:
-    engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT), "--no-recreate",
-                   *services, timeout=START_TIMEOUT + 60)
+    """Start SERVICES, and wait until those that serve the site are healthy. The backup service's health tells
+    whether its last run worked, not whether it started, so it is not waited for."""
+    serving = tuple(s for s in services if s in SERVICES)
+    if serving:
+        engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
+                       "--no-recreate", *serving, timeout=START_TIMEOUT + 60)
+    others = tuple(s for s in services if s not in SERVICES)
+    if others:
+        engine.compose(sitedir.path, "up", "--detach", "--no-recreate", *others, timeout=START_TIMEOUT)
 
 
 def start(engine: Engine, sitedir: SiteDir) -> None:

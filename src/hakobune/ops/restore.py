@@ -141,7 +141,14 @@ def restore_new(engine: Engine, path: Path, name: str, fqdn: str, http_port: int
     THEN runs last, still inside the provision: a failure anywhere removes everything the new site had."""
     manifest = archive.verify(path)
     site = new_site(manifest, name, fqdn, http_port, tls_port)
-    secrets = SiteSecrets()
+    done = fill_new_site(engine, path, site, SiteSecrets(), parent, report, then)
+    forgotten = tuple(manifest.settings.get("secret_settings") or ())
+    return replace(done, created=manifest.created, forgotten=forgotten)
+
+
+def fill_new_site(engine: Engine, path: Path, site: Site, secrets: SiteSecrets, parent: Path, report: Report,
+                  then: Callable[[SiteDir, Site], None] | None = None) -> Restored:
+    """Provision SITE and fill it from the (verified) archive at PATH, all or nothing."""
     staged: dict[str, object] = {}
 
     def fill(sitedir: SiteDir) -> None:
@@ -153,8 +160,8 @@ def restore_new(engine: Engine, path: Path, name: str, fqdn: str, http_port: int
             then(sitedir, site)
 
     done = provision(engine, site, secrets, parent, report, password_generated=False, content=fill)
-    forgotten = tuple(manifest.settings.get("secret_settings") or ())
-    return Restored(site.name, site.url, done.path, manifest.url, manifest.created, forgotten)
+    return Restored(site.name, site.url, done.path, str(staged.get("url") or ""), str(staged.get("created") or ""),
+                    ())
 
 
 def clone(engine: Engine, source: SiteDir, name: str, fqdn: str, http_port: int, tls_port: int, parent: Path,

@@ -10,12 +10,12 @@ import yaml
 
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.render.compose import compose_yaml
+from hakobune.render.settings import settings_yaml
 from hakobune.site import Site, SiteSecrets
 
 SETTINGS = "hakobune.yaml"
 SECRETS = "secrets.env"
 COMPOSE = "compose.yaml"
-FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,7 @@ class SiteDir:
 
     def save(self, site: Site) -> None:
         """Write the settings and the Compose file generated from them (never the secrets)."""
-        document = {"format": FORMAT, "site": site.to_dict()}
-        (self.path / SETTINGS).write_text(
-            "# Hakobune site settings. Change them with hakobune commands, not by hand.\n"
-            + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-        )
+        (self.path / SETTINGS).write_text(settings_yaml(site))
         (self.path / COMPOSE).write_text(compose_yaml(site))
 
     def write_secrets(self, secrets: SiteSecrets) -> None:

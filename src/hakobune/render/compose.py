@@ -8,11 +8,13 @@ read-only)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from hakobune.render.backup import backup_request
 from hakobune.site import SERVICE_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site, service_of
 
 # An external database on the Docker host itself is reached as host.docker.internal, as Docker Desktop names it.
@@ -57,6 +59,7 @@ RUNTIMES = {
     "php": Runtime("php", 33, ("/run/hakobune", "/tmp")),
     "db": Runtime("mariadb", 999, ("/run/hakobune", "/run/mysqld", "/tmp")),
     "ops": Runtime("ops", 33, ("/tmp",)),
+    "backup": Runtime("ops", 33, ("/tmp",)),
 }
 
 
@@ -149,8 +152,13 @@ def compose_document(site: Site) -> dict[str, Any]:
             "volumes": [f"{volume}:/srv/{volume}" for volume in SECRET_VOLUMES],
         },
     }
+    if site.backup_schedule != "off":
+        services["backup"] = _backup_service(site)
     if site.external_db:
         del services["db"]
+    for service in services.values():  # Compose reads `$` as the start of a variable; `$$` is a literal one
+        if "environment" in service:
+            service["environment"] = {k: v.replace("$", "$$") for k, v in service["environment"].items()}
     volumes = ("site", *(() if site.external_db else ("db",)), "tls", "backups", *SECRET_VOLUMES)
     return {
         "name": site.project,
@@ -158,6 +166,23 @@ def compose_document(site: Site) -> dict[str, Any]:
         "networks": {"site": {"labels": _labels(site)}},
         "volumes": {name: {"labels": _labels(site)} for name in volumes},
     }
+
+
+def _backup_service(site: Site) -> dict[str, Any]:
+    """`backup schedule`: the ops image, writing archives into the backups volume on the schedule. It reads the
+    site volume (never writes it) and needs only the site user's database password."""
+    return _service(
+        site, "backup",
+        command=["sh", "/opt/hakobune/backup-schedule"],
+        environment={"HB_SCHEDULE": site.backup_schedule, "HB_KEEP": str(site.backup_keep), "HB_SITE": site.name,
+                     "HB_BACKUP_REQUEST": json.dumps(backup_request(site), sort_keys=True)},
+        volumes=["site:/srv/site:ro", f"backups:{BACKUPS_DIR}", *_secrets("secrets-app")],
+        healthcheck={"test": ["CMD", "sh", "-c", "! test -e /tmp/backup-failed"], "interval": "5s",
+                     "timeout": "5s", "retries": 1, "start_period": "5s"},
+        stop_signal="SIGTERM",
+        **({"extra_hosts": EXTRA_HOSTS} if site.external_db
+           else {"depends_on": {"db": {"condition": "service_healthy"}}}),
+    )
 
 
 def compose_yaml(site: Site) -> str:

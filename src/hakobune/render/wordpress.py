@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hakobune import __version__
+from hakobune.render.backup import db_request
 from hakobune.render.compose import secret_setting_file
-from hakobune.site import DEFAULT_DB_PORT, Site, SiteSecrets
+from hakobune.site import Site, SiteSecrets
 
 # Owners of the secret files: www-data (33) reads the app's, mysql (999) the database's; the ops container
 # (www-data) needs the root password too, so that file is group www-data.
@@ -49,23 +49,9 @@ def seed_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
     return {**_wp_config(site), "lang": site.wplang, "salts": list(secrets.salts)}
 
 
-def _db(site: Site) -> dict[str, object]:
-    """How the ops container's MariaDB tools reach the site's database."""
-    host, port = (site.db_host, site.db_port) if site.external_db else ("db", DEFAULT_DB_PORT)
-    return {"host": host, "port": port, "name": site.db_name, "user": site.db_user, "tls": site.db_tls}
-
-
-def backup_request(site: Site, name: str, settings: str) -> dict[str, object]:
-    """NAME: the archive's name; SETTINGS: the site's hakobune.yaml, stored in the archive as it is."""
-    return {"name": name, "settings": settings, "db": _db(site), "images": dict(site.images),
-            "hakobune": __version__,
-            "site": {"name": site.name, "fqdn": site.fqdn, "url": site.url, "profile": site.profile,
-                     "web": site.web}}
-
-
 def restore_request(site: Site, secrets: SiteSecrets, action: str, archive: str = "") -> dict[str, object]:
     """A restore step into SITE, which keeps its own secrets and salts."""
-    return {"action": action, "archive": archive, "profile": site.profile, "db": _db(site),
+    return {"action": action, "archive": archive, "profile": site.profile, "db": db_request(site),
             "own_db": not site.external_db, "config": _wp_config(site), "salts": list(secrets.salts)}
 
 

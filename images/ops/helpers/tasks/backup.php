@@ -3,12 +3,13 @@
 // single transaction, the site volume's files, the settings, and a manifest with the checksum of every part.
 // The archive appears under its final name only when it is whole.
 $req = request();
-$name = need($req, 'name');
+$db = (array) ($req['db'] ?? []);
+$site = (array) ($req['site'] ?? []);
+// Named by the client, or (scheduled runs) after the site and the time it starts.
+$name = (string) ($req['name'] ?? '') ?: need($site, 'name') . '_' . gmdate('Ymd\THis\Z');
 if (!preg_match('/^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/', $name)) {
     fail("'$name' is not a valid archive name");
 }
-$db = (array) ($req['db'] ?? []);
-$site = (array) ($req['site'] ?? []);
 $archive = BACKUP_DIR . "/$name.tar";
 if (file_exists($archive)) {
     fail("an archive named $name.tar already exists");

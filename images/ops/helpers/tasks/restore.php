@@ -43,6 +43,10 @@ try {
             mkdir($new, 0750, true);
             must_run(['tar', '-x', '-z', '-f', "$work/files.tar.gz", '-C', $new, '--no-same-owner'],
                      'unpacking the files');
+            // Files from elsewhere may be private to their old owner: PHP (this user) owns them now, and the
+            // web server (another user) must be able to read them.
+            must_run(['chmod', '-R', 'u+rwX,go+rX,go-w', $new], 'setting permissions');
+            $prefix = null;
             if ($req['profile'] === 'wp') {
                 $config = is_file("$new/wp-config.php") ? read_wp_config("$new/wp-config.php")
                                                         : ['defines' => [], 'table_prefix' => null];
@@ -59,7 +63,13 @@ try {
             } else {
                 dump_database($db, need($db, 'name'), "$work/before.sql.gz");
             }
-            reply(['url' => $manifest['site']['url'] ?? null, 'wordpress' => $manifest['wordpress'] ?? null,
+            $url = $manifest['site']['url'] ?? '';
+            if ($url === '' && $prefix !== null && $ownServer) {  // an import: the URL the site had is in its DB
+                $row = $link->query('SELECT option_value FROM ' . STAGED_DB . '.' . quote_name($prefix . 'options')
+                                    . " WHERE option_name = 'home'")->fetch_row();
+                $url = rtrim((string) ($row[0] ?? ''), '/');
+            }
+            reply(['url' => $url, 'wordpress' => $manifest['wordpress'] ?? null,
                    'created' => $manifest['created'] ?? null]);
             break;
 

@@ -1,0 +1,51 @@
+#!/bin/sh
+# The `backup` service of a site's stack (hakobune backup schedule): writes an archive into the backups volume
+# every hour (on the hour) or every day (03:00 UTC), then keeps only the HB_KEEP newest of the site's.
+# Each run logs one line. A failed run marks the service unhealthy until a run succeeds. SIGUSR1 runs one now.
+#   HB_SCHEDULE=hourly|daily  HB_KEEP=N  HB_SITE=name  HB_BACKUP_REQUEST=JSON (the backup task's request)
+set -u
+helper=/opt/hakobune/helpers/hakobune.php
+failed=/tmp/backup-failed
+
+log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) hakobune backup: $*"; }
+
+case "${HB_SCHEDULE:-}" in
+    hourly | daily) ;;
+    *) log "invalid HB_SCHEDULE '${HB_SCHEDULE:-}': hourly or daily" >&2; exit 1 ;;
+esac
+case "${HB_KEEP:-}" in
+    '' | *[!0-9]* | 0) log "invalid HB_KEEP '${HB_KEEP:-}': a number of archives, 1 or more" >&2; exit 1 ;;
+esac
+
+seconds_to_next() {
+    now=$(date -u +%s)
+    if [ "$HB_SCHEDULE" = hourly ]; then
+        echo $((3600 - now % 3600))
+    else
+        echo $(((86400 + 3 * 3600 - now % 86400) % 86400 + 1))
+    fi
+}
+
+run_backup() {
+    if result=$(printf '%s' "$HB_BACKUP_REQUEST" | php "$helper" backup 2>&1); then
+        rm -f "$failed"
+        # shellcheck disable=SC2016 # PHP code, not the shell's
+        log "written: $(printf '%s' "$result" | php -r '$r = json_decode(stream_get_contents(STDIN), true);
+            echo basename($r["archive"]), ", ", round($r["bytes"] / 1e6, 1), " MB";')"
+        printf '{"action":"prune","site":"%s","keep":%s}' "$HB_SITE" "$HB_KEEP" | php "$helper" backups >/dev/null \
+            || log "pruning older archives failed"
+    else
+        touch "$failed"
+        log "FAILED: $result" >&2
+    fi
+}
+
+trap ':' USR1  # interrupts the wait below: run now
+trap 'exit 0' TERM INT
+log "scheduled $HB_SCHEDULE, keeping $HB_KEEP archives"
+while :; do
+    sleep "$(seconds_to_next)" &
+    wait $! || true
+    kill $! 2>/dev/null || true
+    run_backup
+done
