@@ -209,3 +209,15 @@ class WordPressAdmin:
 
     def close(self) -> None:
         self.http.close()
+
+
+def ssh_client(work: Path) -> tuple[str, str]:
+    """A key pair for a test server, and a folder holding an `ssh` that uses it without host-key prompts (the
+    server's host key is new each run). Put the folder first on PATH; returns (public key, folder)."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "key")], check=True)
+    bin_dir = work / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text(f"#!/bin/sh\nexec /usr/bin/ssh -i {work / 'key'} -o StrictHostKeyChecking=no "
+                                 "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \"$@\"\n")
+    (bin_dir / "ssh").chmod(0o755)
+    return (work / "key.pub").read_text(), str(bin_dir)

@@ -291,6 +291,11 @@ def test_scheduled_backups_run_in_the_stack_keep_n_and_show_failures(restored):
     subprocess.run(["docker", "kill", "--signal", "USR1", container], check=True, capture_output=True)
     wait_for(lambda: backup_health(restored.folder) == "unhealthy", "the failure to show")
     assert "hakobune backup: FAILED: dumping the database failed" in ok(hb("logs", "backup", cwd=restored.folder))
+    by_hand = hb("backup", "--to", str(restored.folder.parent / "never"), cwd=restored.folder)
+    assert by_hand.returncode == 1
+    assert by_hand.stderr.startswith("error: backup failed: dumping the database failed: ")
+    assert by_hand.stderr.strip().endswith("(hint: the site's database is not running: 'hakobune start' first)")
+    assert not (restored.folder.parent / "never").exists()
     ok(hb("start", cwd=restored.folder))
     subprocess.run(["docker", "kill", "--signal", "USR1", container], check=True, capture_output=True)
     wait_for(lambda: backup_health(restored.folder) == "healthy", "a good run")

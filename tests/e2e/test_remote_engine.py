@@ -13,7 +13,18 @@ from pathlib import Path
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import ADMIN_PASSWORD, BASE_IMAGE, REPO, client, docker, free_port, hb, logs_in, site_name
+from tests.e2e.conftest import (
+    ADMIN_PASSWORD,
+    BASE_IMAGE,
+    REPO,
+    client,
+    docker,
+    free_port,
+    hb,
+    logs_in,
+    site_name,
+    ssh_client,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -28,18 +39,12 @@ NESTED_ENGINE = ["--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE", "--security-o
 @pytest.fixture(scope="module")
 def remote(images, tmp_path_factory):
     work = tmp_path_factory.mktemp("remote")
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "key")], check=True)
-    # The client's ssh, with the test's key and no host-key prompt (the engine's host key is new each run).
-    bin_dir = work / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "ssh").write_text(f"#!/bin/sh\nexec /usr/bin/ssh -i {work / 'key'} -o StrictHostKeyChecking=no "
-                                 "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \"$@\"\n")
-    (bin_dir / "ssh").chmod(0o755)
+    public_key, bin_dir = ssh_client(work)
     subprocess.run(["docker", "build", "-q", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", ENGINE_IMAGE,
                     str(REPO / "tests" / "e2e" / "remote_engine")], check=True, capture_output=True, timeout=900)
     name = site_name("hb-test-remote")
     ssh_port, http_port, tls_port = free_port(), free_port(), free_port()
-    docker("run", "-d", "--name", name, *NESTED_ENGINE, "-e", f"AUTHORIZED_KEY={(work / 'key.pub').read_text()}",
+    docker("run", "-d", "--name", name, *NESTED_ENGINE, "-e", f"AUTHORIZED_KEY={public_key}",
            "-p", f"127.0.0.1:{ssh_port}:22", "-p", f"127.0.0.1:{http_port}:{http_port}",
            "-p", f"127.0.0.1:{tls_port}:{tls_port}", "-v", f"{name}:/var/lib/docker", ENGINE_IMAGE)
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "DOCKER_HOST": f"ssh://root@127.0.0.1:{ssh_port}",

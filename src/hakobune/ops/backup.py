@@ -4,6 +4,7 @@ the client (or kept on the engine with --on-host); `backup list` and retention."
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -56,7 +57,12 @@ def backup(engine: Engine, sitedir: SiteDir, to: Path | None, keep: int | None, 
     engine.ping()
     name = archive.archive_name(site.name, datetime.now(UTC))
     report("Dumping the database and archiving the files (the site keeps running)")
-    made = run_helper(engine, sitedir, "backup", backup_request(site, name))
+    try:
+        made = run_helper(engine, sitedir, "backup", backup_request(site, name))
+    except HakobuneError as exc:
+        if not site.external_db and re.search(r"Unknown server host|Can't connect", exc.message):
+            raise HakobuneError(exc.message, "the site's database is not running: 'hakobune start' first") from None
+        raise
     file = f"{name}{archive.SUFFIX}"
     if on_host:
         pruned = _prune_on_host(engine, sitedir, site.name, keep) if keep else []

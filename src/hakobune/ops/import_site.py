@@ -38,7 +38,7 @@ _SSH_SOURCE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+|\[
 # How a dump starts: mysqldump's and mariadb-dump's headers, or SQL statements.
 _SQL = re.compile(rb"^\s*(--|/\*!|CREATE\s|INSERT\s|DROP\s|SET\s|LOCK\s|USE\s|START\s|BEGIN)", re.IGNORECASE | re.M)
 # Statements that would send the load into another database: left out, the dump goes into the site's.
-_OTHER_DATABASE = re.compile(rb"^(CREATE DATABASE|USE )\b[^\n]*;\s*$", re.IGNORECASE)
+_OTHER_DATABASE = re.compile(rb"^(CREATE\s+DATABASE\b|USE\s)[^\n]*;\s*$", re.IGNORECASE)
 # Where an application keeps its database settings: named to the user after a --lamp import.
 _DB_SETTINGS = re.compile(rb"DB_HOST|DB_PASSWORD|mysqli_connect|new\s+mysqli|new\s+PDO|mysql:host|mysql_connect",
                           re.IGNORECASE)
