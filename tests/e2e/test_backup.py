@@ -236,8 +236,9 @@ def test_retention_and_listing_on_the_client_and_on_the_engine(restored, tmp_pat
 def test_a_clone_serves_under_its_own_name_and_the_original_is_untouched(content, restored, sites_dir):
     name, http_port, tls_port = site_name("bak-clone"), free_port(), free_port()
     before = fingerprint(restored.folder)
-    ok(hb("clone", str(restored.folder), name, "--fqdn", "staging.example.test", "--http-port", str(http_port),
-          "--tls-port", str(tls_port), cwd=sites_dir))
+    out = ok(hb("clone", str(restored.folder), name, "--fqdn", "staging.example.test", "--http-port",
+                str(http_port), "--tls-port", str(tls_port), cwd=sites_dir))
+    assert f"Site {name} is a copy of {restored.name}: https://staging.example.test:{tls_port}/" in out
     try:
         assert fingerprint(restored.folder) == before  # read, never written
         copy_url = f"https://staging.example.test:{tls_port}"

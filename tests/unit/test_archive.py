@@ -163,3 +163,43 @@ def test_a_restored_copy_with_bad_names_is_refused(tmp_path):
         new_site(manifest, "Bad Name", "x.example.com", 80, 443)
     with pytest.raises(InvalidInput, match="is not a valid host name"):
         new_site(manifest, "ok", "not a host", 80, 443)
+
+
+def test_old_urls_are_rewritten_with_either_scheme():
+    from hakobune.ops.restore import url_variants
+
+    assert url_variants("http://old.example.com") == ["http://old.example.com", "https://old.example.com"]
+    assert url_variants("https://old.example.com:8443") == ["https://old.example.com:8443",
+                                                             "http://old.example.com:8443"]
+
+
+def test_archives_go_beside_the_site_folders_unless_told(tmp_path, monkeypatch):
+    from hakobune.ops.backup import BACKUP_DIR_ENV, default_folder
+    from hakobune.ops.sitedir import SiteDir
+
+    monkeypatch.delenv(BACKUP_DIR_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert default_folder(SiteDir(tmp_path / "sites" / "blog")) == tmp_path / "sites" / "backups"
+    assert default_folder(None) == tmp_path / "backups"
+    monkeypatch.setenv(BACKUP_DIR_ENV, "/srv/archive")
+    assert default_folder(SiteDir(tmp_path / "blog")) == Path("/srv/archive")
+
+
+def test_archive_names_sort_by_time_and_name_the_site():
+    from datetime import UTC, datetime
+
+    assert archive.archive_name("blog", datetime(2026, 11, 27, 3, 0, 5, tzinfo=UTC)) == "blog_20261127T030005Z"
+
+
+def test_the_listing_of_the_cli_reads_manifests_only(tmp_path, monkeypatch, capsys):
+    from tests.unit.test_cli import run
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    (tmp_path / "backups").mkdir()
+    make_archive(tmp_path / "backups" / "blog_20261127T100000Z.tar")
+    code, out, _ = run(capsys, "backup", "list", "--json")
+    assert code == 0
+    (row,) = json.loads(out)
+    assert (row["site"], row["created"], row["wordpress"]) == ("blog", "2026-11-27T10:00:00Z", "6.8.3")
+    assert row["archive"] == str(tmp_path / "backups" / "blog_20261127T100000Z.tar")

@@ -86,3 +86,20 @@ def test_an_ssh_source_is_user_host_and_absolute_path():
     ssh = Ssh.parse("deploy@old.example.com:/var/www/html/", 2222)
     assert (ssh.user, ssh.host, ssh.path, ssh.where) == ("deploy", "old.example.com", "/var/www/html",
                                                          "deploy@old.example.com (port 2222)")
+
+
+def test_files_with_database_settings_are_found_in_a_folder_or_a_tar(tmp_path):
+    import tarfile
+
+    from hakobune.ops.import_site import _db_settings_files
+
+    app = tmp_path / "shop"
+    (app / "inc").mkdir(parents=True)
+    (app / "inc" / "db.inc").write_text("<?php $pdo = new PDO('mysql:host=localhost;dbname=shop');")
+    (app / ".env").write_text("DB_HOST=localhost\n")
+    (app / "index.php").write_text("<?php echo 'hi';")
+    (app / "notes.txt").write_text("DB_HOST is in inc/db.inc\n")
+    assert _db_settings_files(app) == (".env", "inc/db.inc")
+    with tarfile.open(tmp_path / "shop.tar", "w") as tar:
+        tar.add(app, arcname=".")
+    assert _db_settings_files(tmp_path / "shop.tar") == (".env", "inc/db.inc")

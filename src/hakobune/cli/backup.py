@@ -171,9 +171,16 @@ def clone(
     search engines discouraged. The original keeps running, unchanged."""
     st = state(ctx)
     source = SiteDir.find(src)
-    with st.output.working(f"Cloning {source.load().name} to {dst}"):
+    original = source.load()
+    with st.output.working(f"Cloning {original.name} to {dst}"):
         done = clone_op(st.engine, source, dst, fqdn, http_port, tls_port, Path.cwd(), st.output.step)
-    _restored(ctx, done)
+    out = st.output.out
+    out.print(f"Site {done.site} is a copy of {original.name}: {done.url}/ (search engines discouraged)",
+              markup=False)
+    out.print(f"  folder:   {done.path}", markup=False)
+    if done.forgotten:
+        st.output.err.print(f"warning: the copy has no secret settings; set again with 'hakobune config set': "
+                            f"{', '.join(done.forgotten)}", markup=False)
 
 
 def register(root: typer.Typer) -> None:

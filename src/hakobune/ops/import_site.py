@@ -110,8 +110,10 @@ class Ssh:
             raise HakobuneError("ssh is not installed", "install an OpenSSH client (Debian: openssh-client)") from None
         if result.returncode == 255:
             lines = result.stderr.decode(errors="replace").strip().splitlines()
-            raise HakobuneError(f"ssh to {self.where} failed: {lines[-1] if lines else 'no answer'}",
-                                "check that 'ssh' reaches it without a password prompt (a key, or ssh-agent)")
+            why = lines[-1] if lines else "no answer"
+            hint = ("Hakobune never types a password: use a key (or ssh-agent) that 'ssh' finds"
+                    if "Permission denied" in why else "check the host, the port (--ssh-port) and that sshd runs")
+            raise HakobuneError(f"ssh to {self.where} failed: {why}", hint)
         if result.returncode not in ok:
             lines = result.stderr.decode(errors="replace").strip().splitlines()
             raise HakobuneError(f"on {self.host}: {lines[-1] if lines else f'exit code {result.returncode}'}")
@@ -248,17 +250,27 @@ def import_site(engine: Engine, site: Site, parent: Path, report: Report, *, fro
             "wordpress": None, "table_prefix": config.get("table_prefix"), "imported": True})
         salts = config.get("salts")
         secrets = SiteSecrets(salts=tuple(salts)) if isinstance(salts, list) else SiteSecrets()  # type: ignore[arg-type]
+        db_files = _db_settings_files(source_files) if lamp else ()
         restored = fill_new_site(engine, path, site, secrets, parent, report)
-    db_files = () if not lamp else _db_settings_files(from_dir if from_dir else None)
     return Imported(restored, not lamp, config.get("table_prefix"), db_files)  # type: ignore[arg-type]
 
 
-def _db_settings_files(directory: Path | None) -> tuple[str, ...]:
-    if directory is None:
-        return ()
+_CONFIG_SUFFIXES = (".php", ".inc", ".ini", ".env", ".json", ".yml", ".yaml")
+
+
+def _db_settings_files(source: Path) -> tuple[str, ...]:
+    """Files of an application (a folder, or the tar read over SSH) that look like they hold its database
+    settings: what the user must change after a --lamp import."""
     found = []
-    for path in sorted(directory.rglob("*")):
-        if path.is_file() and path.suffix in (".php", ".inc", ".ini", ".env", ".json", ".yml", ".yaml") \
-                and path.stat().st_size < 1_000_000 and _DB_SETTINGS.search(path.read_bytes()):
-            found.append(path.relative_to(directory).as_posix())
-    return tuple(found[:20])
+    if source.is_dir():
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and path.name.endswith(_CONFIG_SUFFIXES) and path.stat().st_size < 1_000_000 \
+                    and _DB_SETTINGS.search(path.read_bytes()):
+                found.append(path.relative_to(source).as_posix())
+    else:
+        with tarfile.open(source) as tar:
+            for info in tar:
+                stream = tar.extractfile(info) if info.isfile() and info.size < 1_000_000 else None
+                if stream and info.name.endswith(_CONFIG_SUFFIXES) and _DB_SETTINGS.search(stream.read()):
+                    found.append(info.name.removeprefix("./"))
+    return tuple(sorted(found)[:20])

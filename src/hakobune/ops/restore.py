@@ -76,7 +76,8 @@ def _restore_into(engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSec
         old_url = str(staged.get("url") or "")
         if site.wordpress and old_url and old_url != site.url:
             report(f"Rewriting URLs: {old_url} -> {site.url}")
-            run_helper(engine, sitedir, "search-replace", {"url": site.url, "old": old_url, "new": site.url})
+            pairs = [[old, site.url] for old in url_variants(old_url) if old != site.url]
+            run_helper(engine, sitedir, "search-replace", {"url": site.url, "pairs": pairs})
         failpoint("restore-rewritten")
         step("finish")
     except BaseException:
@@ -87,6 +88,14 @@ def _restore_into(engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSec
                                 + "; ".join(problems)) from None
         raise
     return staged
+
+
+def url_variants(url: str) -> list[str]:
+    """The old site's URL as its content may hold it: with either scheme (a site that moved to HTTPS keeps
+    http:// links in old posts)."""
+    scheme, _, rest = url.partition("://")
+    other = {"http": "https", "https": "http"}.get(scheme)
+    return [url, f"{other}://{rest}"] if other else [url]
 
 
 def restore(engine: Engine, path: Path, sitedir: SiteDir, report: Report, on_host: bool = False) -> Restored:

@@ -1,35 +1,41 @@
 <?php
-// Replaces OLD with NEW in every text column of the site's tables. PHP-serialised values are unserialised,
+// Replaces OLD with NEW in every text column of the site's tables (or every pair of "pairs" at once, in one
+// pass: what one pair writes is never replaced by another). PHP-serialised values are unserialised,
 // changed and serialised again, so their string lengths stay right; objects of classes that are not loaded
 // are left alone and counted as skipped. Reports the rows changed per table; --dry-run changes nothing.
 // Runs with WordPress loaded and the request in $req (see hakobune.php).
 
-$old = need($req, 'old');
-$new = (string) ($req['new'] ?? '');
+$map = [];
+foreach ((array) ($req['pairs'] ?? [[need($req, 'old'), (string) ($req['new'] ?? '')]]) as [$from, $to]) {
+    if ((string) $from === '') {
+        fail('search-replace needs a non-empty OLD');
+    }
+    $map[(string) $from] = (string) $to;
+}
 $dryRun = !empty($req['dry_run']);
 $skipped = 0;
 
-function replace_in(mixed $value, string $old, string $new, int &$skipped): mixed
+function replace_in(mixed $value, array $map, int &$skipped): mixed
 {
     if (is_string($value)) {
         if (is_serialized($value)) {
             $inner = @unserialize($value, ['allowed_classes' => ['stdClass']]);
             if ($inner !== false || $value === serialize(false)) {
-                return serialize(replace_in($inner, $old, $new, $skipped));
+                return serialize(replace_in($inner, $map, $skipped));
             }
         }
-        return str_replace($old, $new, $value);
+        return strtr($value, $map);
     }
     if (is_array($value)) {
         $changed = [];
         foreach ($value as $key => $item) {
-            $changed[is_string($key) ? str_replace($old, $new, $key) : $key] = replace_in($item, $old, $new, $skipped);
+            $changed[is_string($key) ? strtr($key, $map) : $key] = replace_in($item, $map, $skipped);
         }
         return $changed;
     }
     if ($value instanceof stdClass) {
         foreach (get_object_vars($value) as $key => $item) {
-            $value->$key = replace_in($item, $old, $new, $skipped);
+            $value->$key = replace_in($item, $map, $skipped);
         }
         return $value;
     }
@@ -54,11 +60,12 @@ foreach ($tables as $table) {
     $changedRows = [];
     foreach ($texts as $column) {
         $select = implode(', ', array_map(fn ($k) => "`$k`", $keys));
+        $like = implode(' OR ', array_fill(0, count($map), "`$column` LIKE BINARY %s"));
         $rows = $wpdb->get_results($wpdb->prepare(
-            "SELECT $select, `$column` AS hb_value FROM `$table` WHERE `$column` LIKE BINARY %s",
-            '%' . $wpdb->esc_like($old) . '%'), ARRAY_A);
+            "SELECT $select, `$column` AS hb_value FROM `$table` WHERE $like",
+            array_map(fn ($from) => '%' . $wpdb->esc_like((string) $from) . '%', array_keys($map))), ARRAY_A);
         foreach ($rows as $row) {
-            $value = replace_in($row['hb_value'], $old, $new, $skipped);
+            $value = replace_in($row['hb_value'], $map, $skipped);
             if ($value === $row['hb_value']) {
                 continue;
             }
