@@ -270,7 +270,7 @@ def wait_for(check, what: str, seconds: float = 90):
     return found
 
 
-def test_scheduled_backups_run_in_the_stack_keep_n_and_show_failures(restored):
+def test_scheduled_backups_run_in_the_stack_keep_n_and_show_failures(restored, archive):
     out = ok(hb("backup", "schedule", "hourly", "--keep", "2", cwd=restored.folder))
     assert "hourly, keeping the newest 2" in out
     assert backup_health(restored.folder) == "healthy"
@@ -297,6 +297,11 @@ def test_scheduled_backups_run_in_the_stack_keep_n_and_show_failures(restored):
     assert by_hand.stderr.startswith("error: backup failed: dumping the database failed: ")
     assert by_hand.stderr.strip().endswith("(hint: the site's database is not running: 'hakobune start' first)")
     assert not (restored.folder.parent / "never").exists()
+    refused = hb("restore", str(archive), cwd=restored.folder)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"error: site {restored.name} is not running (its database is exited) (hint: start it with "
+        "'hakobune start' first; nothing was changed)")
     ok(hb("start", cwd=restored.folder))
     subprocess.run(["docker", "kill", "--signal", "USR1", container], check=True, capture_output=True)
     wait_for(lambda: backup_health(restored.folder) == "healthy", "a good run")

@@ -215,7 +215,8 @@ def import_site(engine: Engine, site: Site, parent: Path, report: Report, *, fro
             _check_kind(source, f"{ssh.path} on {ssh.host}", lamp)
             report(f"Copying the files of {ssh.path}")
             with files_tar.open("wb") as out:
-                ssh.run('cd "$1" && exec tar -cf - .', ssh.path, stdout=out)
+                # GNU tar's exit code 1: a file changed while it was read (a live site); the archive is whole.
+                ssh.run('cd "$1" && exec tar -cf - .', ssh.path, stdout=out, ok=(0, 1))
         config = _read_wp_config(engine, site, source.wp_config) if not lamp and source.wp_config else {}
         dump = work / "database.sql"
         if ssh is not None and not lamp:

@@ -107,6 +107,7 @@ def restore(engine: Engine, path: Path, sitedir: SiteDir, report: Report, on_hos
     if manifest:
         _check_profile(manifest, site, path)
     engine.ping()
+    _check_running(engine, sitedir, site)
     if not on_host:
         report(f"Copying the archive to the engine ({path.stat().st_size / 1e6:.1f} MB)")
         _upload(engine, sitedir, path)
@@ -118,6 +119,16 @@ def restore(engine: Engine, path: Path, sitedir: SiteDir, report: Report, on_hos
                            check=False, timeout=300)
     return Restored(site.name, site.url, sitedir.path, str(staged.get("url") or ""),
                     str(staged.get("created") or ""), ())
+
+
+def _check_running(engine: Engine, sitedir: SiteDir, site: Site) -> None:
+    """The restore works through the site's database server: it must run (nothing is touched otherwise)."""
+    if site.external_db:
+        return
+    states = {str(e.get("Service")): str(e.get("State")) for e in engine.compose_ps(sitedir.path)}
+    if states.get("db") != "running":
+        raise HakobuneError(f"site {site.name} is not running (its database is {states.get('db', 'missing')})",
+                            "start it with 'hakobune start' first; nothing was changed")
 
 
 def _host_name(path: Path) -> str:
