@@ -42,7 +42,7 @@ E2E_PACKAGES := golang-go golang-github-coreos-bbolt-dev openssh-client
 
 e2e: venv
 	scripts/apt-install.sh $(E2E_PACKAGES)
-	scripts/docker-engine.sh run -- pytest -m e2e tests/e2e
+	scripts/docker-engine.sh run -- pytest -m e2e --durations=20 tests/e2e
 
 test: lint unit e2e
 

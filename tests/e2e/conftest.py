@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import struct
 import subprocess
@@ -221,3 +222,9 @@ def ssh_client(work: Path) -> tuple[str, str]:
                                  "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \"$@\"\n")
     (bin_dir / "ssh").chmod(0o755)
     return (work / "key.pub").read_text(), str(bin_dir)
+
+
+def interruptible() -> None:
+    """preexec_fn for a hakobune that a test interrupts: Ctrl-C's default action, even when the test run itself
+    was started in the background of a shell (which ignores SIGINT, and the child would inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -294,8 +294,9 @@ def test_scheduled_backups_run_in_the_stack_keep_n_and_show_failures(restored, a
     assert "hakobune backup: FAILED: dumping the database failed" in ok(hb("logs", "backup", cwd=restored.folder))
     by_hand = hb("backup", "--to", str(restored.folder.parent / "never"), cwd=restored.folder)
     assert by_hand.returncode == 1
-    assert by_hand.stderr.startswith("error: backup failed: dumping the database failed: ")
-    assert by_hand.stderr.strip().endswith("(hint: the site's database is not running: 'hakobune start' first)")
+    error = by_hand.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: backup failed: dumping the database failed: "), by_hand.stderr
+    assert error.endswith("(hint: the site's database is not running: 'hakobune start' first)")
     assert not (restored.folder.parent / "never").exists()
     refused = hb("restore", str(archive), cwd=restored.folder)
     assert refused.returncode == 1

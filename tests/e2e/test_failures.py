@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import HAKOBUNE, NOTHING, docker, free_port, hb, leftovers, site_name
+from tests.e2e.conftest import HAKOBUNE, NOTHING, docker, free_port, hb, interruptible, leftovers, site_name
 
 pytestmark = pytest.mark.e2e
 
@@ -106,7 +106,8 @@ def test_existing_target(sites_dir):
 def test_interrupt_while_starting_rolls_back(images, sites_dir):
     """Ctrl-C (SIGINT to Hakobune alone, as a supervisor would send) while the containers are starting."""
     name = site_name("interrupt")
-    proc = subprocess.Popen([str(HAKOBUNE), *provision_args(name)], cwd=sites_dir, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([str(HAKOBUNE), *provision_args(name)], cwd=sites_dir, preexec_fn=interruptible,
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     seen = []

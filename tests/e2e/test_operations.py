@@ -13,7 +13,17 @@ import httpx
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import ADMIN_PASSWORD, HAKOBUNE, client, docker, hb, logs_in, ok, provision_site
+from tests.e2e.conftest import (
+    ADMIN_PASSWORD,
+    HAKOBUNE,
+    client,
+    docker,
+    hb,
+    interruptible,
+    logs_in,
+    ok,
+    provision_site,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -130,6 +140,7 @@ def test_logs_show_requests_with_timestamps(site):
 
 def test_logs_follow_until_ctrl_c(site):
     proc = subprocess.Popen([str(HAKOBUNE), "logs", "web", "-f", "--tail", "0"], cwd=site.folder,
+                            preexec_fn=interruptible,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(3)  # compose attaches to the log stream
