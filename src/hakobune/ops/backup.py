@@ -13,7 +13,7 @@ from pathlib import Path
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import archive
-from hakobune.ops.helpers import run_helper
+from hakobune.ops.helpers import run_helper, run_ops
 from hakobune.ops.sitedir import COMPOSE, SETTINGS, SiteDir
 from hakobune.render.backup import backup_request
 from hakobune.render.compose import BACKUPS_DIR
@@ -75,8 +75,7 @@ def backup(engine: Engine, sitedir: SiteDir, to: Path | None, keep: int | None, 
         try:
             # The archive holds the site's salts (in wp-config.php) and its users: private, like secrets.env.
             with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-                engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "cat",
-                               f"{BACKUPS_DIR}/{file}", stdout=out, timeout=6 * 3600)
+                run_ops(engine, sitedir, "cat", f"{BACKUPS_DIR}/{file}", stdout=out, timeout=6 * 3600)
             archive.verify(partial)  # what arrived is what was written
             partial.rename(target)
         except (EngineError, InvalidInput) as exc:

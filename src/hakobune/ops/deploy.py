@@ -14,6 +14,7 @@ from typing import IO
 
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.helpers import run_ops
 from hakobune.ops.sitedir import SiteDir
 
 DOCROOT = "/srv/site/public"
@@ -94,8 +95,8 @@ def deploy(engine: Engine, sitedir: SiteDir, source: Path) -> Deployed:
         engine.ping()
         stream.seek(0)
         try:
-            engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "tar", "-x", "-f", "-",
-                           "-C", DOCROOT, "--no-same-owner", "--no-same-permissions", stdin=stream, timeout=1800)
+            run_ops(engine, sitedir, "tar", "-x", "-f", "-", "-C", DOCROOT, "--no-same-owner",
+                    "--no-same-permissions", stdin=stream, timeout=1800)
         except EngineError as exc:
             raise HakobuneError(f"copying the files into the docroot failed: {exc.message}") from None
     return deployed

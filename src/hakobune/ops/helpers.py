@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import Any
 
 from hakobune.engine import Engine, EngineError
@@ -13,15 +14,20 @@ from hakobune.site import Site
 HELPER = "/opt/hakobune/helpers/hakobune.php"
 
 
+def run_ops(engine: Engine, sitedir: SiteDir, *command: str, service: str = "ops",
+            **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """COMMAND in a one-shot container of the site's SERVICE (the ops container by default), with no terminal
+    so its standard input and output carry data; KWARGS go to Engine.compose (input, stdin, stdout, ...)."""
+    return engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", service, *command, **kwargs)
+
+
 def run_helper(engine: Engine, sitedir: SiteDir, task: str, request: dict[str, object],
                service: str = "ops", plain_errors: bool = False) -> dict[str, Any]:
     """Run TASK in a one-shot container of SERVICE (the ops container, or `secrets` to write secret volumes).
     A failure is the helper's own line, prefixed with the task unless PLAIN_ERRORS."""
     try:
-        result = engine.compose(
-            sitedir.path, "run", "--rm", "-T", "--no-deps", service, "php", HELPER, task,
-            input=json.dumps(request), timeout=600,
-        )
+        result = run_ops(engine, sitedir, "php", HELPER, task, service=service, input=json.dumps(request),
+                         timeout=600)
     except EngineError as exc:
         detail = exc.message.split(": ", 1)[-1]
         raise HakobuneError(detail if plain_errors else f"{task} failed: {detail}") from None

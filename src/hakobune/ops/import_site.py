@@ -200,6 +200,7 @@ def import_site(engine: Engine, site: Site, parent: Path, report: Report, *, fro
     if from_dir is not None:
         source = _read_dir(from_dir)
         _check_kind(source, f"--from-dir '{from_dir}'", lamp)
+    # Before the source is read (a large site over SSH takes a while); provision checks again when it starts.
     preflight(engine, site, parent / site.name)
 
     with tempfile.TemporaryDirectory(prefix="hakobune-import-") as scratch:

@@ -16,7 +16,7 @@ from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import archive
 from hakobune.ops.backup import backup
-from hakobune.ops.helpers import run_helper
+from hakobune.ops.helpers import run_helper, run_ops
 from hakobune.ops.provision import provision
 from hakobune.ops.rollback import Rollback, failpoint
 from hakobune.ops.sitedir import SiteDir
@@ -47,13 +47,20 @@ def _check_profile(manifest: archive.Manifest, site: Site, where: Path) -> None:
                            f"site {site.name} is a {kinds[site.profile]} site")
 
 
-def _upload(engine: Engine, sitedir: SiteDir, path: Path) -> None:
+def _restore_file(engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSecrets, path: Path,
+                  report: Report) -> dict[str, object]:
+    """Copy the archive at PATH (on the client) into the site's backups volume, restore it, and remove the
+    copy again whatever happens."""
+    report(f"Copying the archive to the engine ({path.stat().st_size / 1e6:.1f} MB)")
     with path.open("rb") as stream:
         try:
-            engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "sh", "-c", 'cat > "$0"',
-                           INCOMING, stdin=stream, timeout=6 * 3600)
+            run_ops(engine, sitedir, "sh", "-c", 'cat > "$0"', INCOMING, stdin=stream, timeout=6 * 3600)
         except EngineError as exc:
             raise HakobuneError(f"copying the archive to the engine failed: {exc.message}") from None
+    try:
+        return _restore_into(engine, sitedir, site, secrets, INCOMING, report)
+    finally:
+        run_ops(engine, sitedir, "rm", "-f", INCOMING, check=False, timeout=300)
 
 
 def _restore_into(engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSecrets, where: str,
@@ -100,7 +107,7 @@ def url_variants(url: str) -> list[str]:
 
 def restore(engine: Engine, path: Path, sitedir: SiteDir, report: Report, on_host: bool = False) -> Restored:
     """Into an existing site, which keeps its settings and secrets."""
-    where = f"{BACKUPS_DIR}/{_host_name(path)}" if on_host else INCOMING
+    kept = f"{BACKUPS_DIR}/{_host_name(path)}" if on_host else None  # an archive already on the engine
     manifest = None if on_host else archive.verify(path)
     site = sitedir.load()
     secrets = sitedir.secrets()
@@ -108,15 +115,8 @@ def restore(engine: Engine, path: Path, sitedir: SiteDir, report: Report, on_hos
         _check_profile(manifest, site, path)
     engine.ping()
     _check_running(engine, sitedir, site)
-    if not on_host:
-        report(f"Copying the archive to the engine ({path.stat().st_size / 1e6:.1f} MB)")
-        _upload(engine, sitedir, path)
-    try:
-        staged = _restore_into(engine, sitedir, site, secrets, where, report)
-    finally:
-        if not on_host:
-            engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "rm", "-f", INCOMING,
-                           check=False, timeout=300)
+    staged = _restore_into(engine, sitedir, site, secrets, kept, report) if kept \
+        else _restore_file(engine, sitedir, site, secrets, path, report)
     return Restored(site.name, site.url, sitedir.path, str(staged.get("url") or ""),
                     str(staged.get("created") or ""), ())
 
@@ -172,10 +172,7 @@ def fill_new_site(engine: Engine, path: Path, site: Site, secrets: SiteSecrets, 
     staged: dict[str, object] = {}
 
     def fill(sitedir: SiteDir) -> None:
-        report(f"Copying the archive to the engine ({path.stat().st_size / 1e6:.1f} MB)")
-        _upload(engine, sitedir, path)
-        staged.update(_restore_into(engine, sitedir, site, secrets, INCOMING, report))
-        engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "rm", "-f", INCOMING, timeout=300)
+        staged.update(_restore_file(engine, sitedir, site, secrets, path, report))
         if then:
             then(sitedir, site)
 

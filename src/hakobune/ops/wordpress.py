@@ -7,7 +7,7 @@ from typing import Any
 
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
-from hakobune.ops.helpers import run_helper
+from hakobune.ops.helpers import run_helper, run_ops
 from hakobune.ops.sitedir import SiteDir
 from hakobune.site import validate_email, validate_login, validate_password
 
@@ -53,8 +53,7 @@ def wp_cli_command(engine: Engine, sitedir: SiteDir, args: list[str]) -> list[st
     """The command that runs wp-cli in the ops container, or a clear error when the image has none."""
     sitedir.load()
     engine.ping()
-    probe = engine.compose(sitedir.path, "run", "--rm", "-T", "--no-deps", "ops", "test", "-x", WP_CLI,
-                           check=False, timeout=120)
+    probe = run_ops(engine, sitedir, "test", "-x", WP_CLI, check=False, timeout=120)
     if probe.returncode != 0:
         suggestion = BUILT_IN.get(args[0] if args else "", "; ".join(sorted(set(BUILT_IN.values()))))
         raise HakobuneError("wp-cli is not in the ops image (it cannot be fetched where the images are built)",

@@ -12,6 +12,12 @@ const ARCHIVE_FORMAT = 1;
 const ARCHIVE_PARTS = ['site.yaml', 'database.sql.gz', 'files.tar.gz'];
 const STAGING = SITE_DIR . '/.hb-restore';  // in the site volume, so the swap is a rename
 
+/** The environment of the tools run here: a PATH, a HOME in the writable /tmp, and ENV. */
+function tool_env(array $env): array
+{
+    return ['PATH' => getenv('PATH'), 'HOME' => '/tmp'] + $env;
+}
+
 /** Run CMD (an argument list, no shell) with standard input and output from/to files or streams; returns
  *  [exit code, what it wrote on stderr]. */
 function run(array $cmd, array $env = [], mixed $in = null, mixed $out = null): array
@@ -22,7 +28,7 @@ function run(array $cmd, array $env = [], mixed $in = null, mixed $out = null): 
         1 => $out === null ? ['file', '/dev/null', 'w'] : (is_string($out) ? ['file', $out, 'w'] : $out),
         2 => ['file', $err, 'w'],
     ];
-    $proc = proc_open($cmd, $spec, $pipes, null, ['PATH' => getenv('PATH'), 'HOME' => '/tmp'] + $env);
+    $proc = proc_open($cmd, $spec, $pipes, null, tool_env($env));
     if ($proc === false) {
         fail('cannot start ' . $cmd[0]);
     }
@@ -32,12 +38,18 @@ function run(array $cmd, array $env = [], mixed $in = null, mixed $out = null): 
     return [$code, $stderr];
 }
 
+/** A failed command's most telling words: the last line it wrote on stderr, or its exit code. */
+function why(int $code, string $stderr): string
+{
+    $lines = array_values(array_filter(explode("\n", $stderr)));
+    return $lines ? end($lines) : "exit code $code";
+}
+
 function must_run(array $cmd, string $what, array $env = [], mixed $in = null, mixed $out = null): void
 {
     [$code, $stderr] = run($cmd, $env, $in, $out);
     if ($code !== 0) {
-        $lines = array_values(array_filter(explode("\n", $stderr)));
-        fail("$what failed: " . ($lines ? end($lines) : "exit code $code"));
+        fail("$what failed: " . why($code, $stderr));
     }
 }
 
@@ -62,7 +74,7 @@ function dump_database(array $db, string $name, string $to, bool $root = false):
     $dump = proc_open(['mariadb-dump', ...$args, '--single-transaction', '--quick', '--no-tablespaces',
                        '--hex-blob', '--triggers', '--skip-dump-date', $name],
                       [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['file', "$to.err", 'w']],
-                      $pipes, null, ['PATH' => getenv('PATH'), 'HOME' => '/tmp'] + $env);
+                      $pipes, null, tool_env($env));
     $zip = proc_open(['gzip', '-6'], [0 => $pipes[1], 1 => $gzip, 2 => ['file', '/dev/null', 'w']], $zpipes);
     fclose($pipes[1]);
     $code = proc_close($dump);
@@ -71,8 +83,7 @@ function dump_database(array $db, string $name, string $to, bool $root = false):
     $stderr = trim((string) @file_get_contents("$to.err"));
     @unlink("$to.err");
     if ($code !== 0 || $zcode !== 0) {
-        $lines = array_values(array_filter(explode("\n", $stderr)));
-        fail('dumping the database failed: ' . ($lines ? end($lines) : "exit code $code"));
+        fail('dumping the database failed: ' . why($code, $stderr));
     }
 }
 
@@ -86,8 +97,7 @@ function load_database(array $db, string $name, string $dump, bool $root = false
     fclose($pipes[1]);
     proc_close($gunzip);
     if ($code !== 0) {
-        $lines = array_values(array_filter(explode("\n", $stderr)));
-        fail('loading the database failed: ' . ($lines ? end($lines) : "exit code $code"));
+        fail('loading the database failed: ' . why($code, $stderr));
     }
 }
 
@@ -137,8 +147,7 @@ function unpack_verified(string $archive, string $work): array
     $members = ['manifest.json', 'manifest.sha256', ...ARCHIVE_PARTS];
     [$code, $stderr] = run(['tar', '-x', '-f', $archive, '-C', $work, '--no-same-owner', '--', ...$members]);
     if ($code !== 0) {
-        $lines = array_values(array_filter(explode("\n", $stderr)));
-        fail('the archive is damaged or incomplete: ' . ($lines ? end($lines) : "tar exit code $code"));
+        fail('the archive is damaged or incomplete: ' . why($code, $stderr));
     }
     if (file_get_contents("$work/manifest.sha256") !== sha256_line("$work/manifest.json")) {
         fail('the archive is damaged: its manifest does not match its checksum');

@@ -24,6 +24,33 @@ function site_entries(): array
     return array_values(array_diff(scandir(SITE_DIR), ['.', '..', basename(STAGING)]));
 }
 
+/** In one atomic RENAME TABLE: the tables of database NAME go to OUT, and those of IN take their place. */
+function exchange_tables(mysqli $link, string $name, string $out, string $in): void
+{
+    $link->query('CREATE DATABASE IF NOT EXISTS ' . $out);
+    $renames = [];
+    foreach (base_tables($link, $name) as $table) {
+        $renames[] = quote_name($name) . '.' . quote_name($table) . " TO $out." . quote_name($table);
+    }
+    foreach (base_tables($link, $in) as $table) {
+        $renames[] = "$in." . quote_name($table) . ' TO ' . quote_name($name) . '.' . quote_name($table);
+    }
+    if ($renames) {
+        $link->query('RENAME TABLE ' . implode(', ', $renames));  // all or nothing
+    }
+}
+
+/** An external server, where no second database may be made: drop every table of NAME and load DUMP. */
+function replace_database(mysqli $link, array $db, string $name, string $dump): void
+{
+    $link->select_db($name);
+    $link->query('SET FOREIGN_KEY_CHECKS = 0');
+    foreach (base_tables($link, $name) as $table) {
+        $link->query('DROP TABLE ' . quote_name($table));
+    }
+    load_database($db, $name, $dump);
+}
+
 function move(string $from, string $to): void
 {
     if (!rename($from, $to)) {
@@ -80,24 +107,9 @@ try {
             $link = connect($db, $ownServer);
             $name = need($db, 'name');
             if ($ownServer) {
-                $link->query('CREATE DATABASE IF NOT EXISTS ' . OLD_DB);
-                $renames = [];
-                foreach (base_tables($link, $name) as $table) {
-                    $renames[] = quote_name($name) . '.' . quote_name($table) . ' TO ' . OLD_DB . '.' . quote_name($table);
-                }
-                foreach (base_tables($link, STAGED_DB) as $table) {
-                    $renames[] = STAGED_DB . '.' . quote_name($table) . ' TO ' . quote_name($name) . '.' . quote_name($table);
-                }
-                if ($renames) {
-                    $link->query('RENAME TABLE ' . implode(', ', $renames));  // all or nothing
-                }
+                exchange_tables($link, $name, OLD_DB, STAGED_DB);
             } else {
-                $link->select_db($name);
-                $link->query('SET FOREIGN_KEY_CHECKS = 0');
-                foreach (base_tables($link, $name) as $table) {
-                    $link->query('DROP TABLE ' . quote_name($table));
-                }
-                load_database($db, $name, "$work/database.sql.gz");
+                replace_database($link, $db, $name, "$work/database.sql.gz");
             }
             @mkdir($old, 0750, true);
             file_put_contents(STAGING . '/originals.json', json_encode(site_entries()));
@@ -129,24 +141,10 @@ try {
                 $saved = $link->query("SHOW DATABASES LIKE '" . OLD_DB . "'")->num_rows
                     ? base_tables($link, OLD_DB) : [];
                 if ($saved) {
-                    $link->query('CREATE DATABASE IF NOT EXISTS ' . STAGED_DB);
-                    $renames = [];
-                    foreach (base_tables($link, $name) as $table) {
-                        $renames[] = quote_name($name) . '.' . quote_name($table) . ' TO ' . STAGED_DB . '.' . quote_name($table);
-                    }
-                    foreach ($saved as $table) {
-                        $renames[] = OLD_DB . '.' . quote_name($table) . ' TO ' . quote_name($name) . '.' . quote_name($table);
-                    }
-                    $link->query('RENAME TABLE ' . implode(', ', $renames));
+                    exchange_tables($link, $name, STAGED_DB, OLD_DB);
                 }
             } elseif (is_file("$work/before.sql.gz")) {
-                $link = connect($db);
-                $link->select_db($name);
-                $link->query('SET FOREIGN_KEY_CHECKS = 0');
-                foreach (base_tables($link, $name) as $table) {
-                    $link->query('DROP TABLE ' . quote_name($table));
-                }
-                load_database($db, $name, "$work/before.sql.gz");
+                replace_database(connect($db), $db, $name, "$work/before.sql.gz");
             }
             reply(['undone' => true]);
             break;
