@@ -160,3 +160,25 @@ hb_self_signed_certificate() {
 hb_public_port_suffix() {
     if [ "$1" = 443 ]; then echo ""; else echo ":$1"; fi
 }
+
+# hb_memory_limit_mb: the memory limit given to this container, in MiB; empty when it has none. Settings left
+# at 'auto' are derived from it (with no limit, the images keep fixed, modest defaults).
+hb_memory_limit_mb() {
+    _hb_limit=""
+    if [ -r /sys/fs/cgroup/memory.max ]; then
+        _hb_limit=$(cat /sys/fs/cgroup/memory.max)
+    elif [ -r /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
+        _hb_limit=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)
+    fi
+    case "$_hb_limit" in
+        ''|max|*[!0-9]*) return 0 ;;
+    esac
+    # cgroup v1 writes "no limit" as a huge number (about 2^63).
+    [ "${#_hb_limit}" -lt 16 ] || return 0
+    echo $((_hb_limit / 1048576))
+}
+
+# hb_clamp VALUE MIN MAX
+hb_clamp() {
+    if [ "$1" -lt "$2" ]; then echo "$2"; elif [ "$1" -gt "$3" ]; then echo "$3"; else echo "$1"; fi
+}

@@ -5,13 +5,36 @@ set -eu
 # shellcheck source=images/common/hakobune-lib.sh
 . /usr/local/lib/hakobune/hakobune-lib.sh
 
-hb_size MARIADB_INNODB_BUFFER_POOL_SIZE 128M 8M
+hb_match MARIADB_INNODB_BUFFER_POOL_SIZE auto '^(auto|[0-9]+[kKmMgG]?)$' "must be 'auto' or a size like 128M or 1G"
 hb_size MARIADB_INNODB_LOG_FILE_SIZE 96M 4M
-hb_uint MARIADB_MAX_CONNECTIONS 151 1 100000
+hb_match MARIADB_MAX_CONNECTIONS auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number (at least 1)"
 hb_enum MARIADB_SLOW_QUERY_LOG 0 0 1
 hb_uint MARIADB_LONG_QUERY_TIME 2 0
 hb_secret MARIADB_ROOT_PASSWORD
+[ "$MARIADB_INNODB_BUFFER_POOL_SIZE" = auto ] \
+    || [ "$(hb_bytes "$MARIADB_INNODB_BUFFER_POOL_SIZE")" -ge "$(hb_bytes 8M)" ] \
+    || hb_invalid MARIADB_INNODB_BUFFER_POOL_SIZE "$MARIADB_INNODB_BUFFER_POOL_SIZE" "must be at least 8M"
+[ "$MARIADB_MAX_CONNECTIONS" = auto ] || [ "$MARIADB_MAX_CONNECTIONS" -le 100000 ] \
+    || hb_invalid MARIADB_MAX_CONNECTIONS "$MARIADB_MAX_CONNECTIONS" "must be at most 100000"
 hb_checked
+
+# 'auto': from the container's memory limit. InnoDB's buffer pool gets half of it (at least 64M), and each
+# connection is reckoned at 8 MB of the rest (20-1000). Without a limit: MariaDB's defaults, 128M and 151.
+memory=$(hb_memory_limit_mb)
+if [ "$MARIADB_INNODB_BUFFER_POOL_SIZE" = auto ]; then
+    if [ -n "$memory" ]; then
+        MARIADB_INNODB_BUFFER_POOL_SIZE="$(hb_clamp $((memory / 2)) 64 1048576)M"
+    else
+        MARIADB_INNODB_BUFFER_POOL_SIZE=128M
+    fi
+fi
+if [ "$MARIADB_MAX_CONNECTIONS" = auto ]; then
+    if [ -n "$memory" ]; then
+        MARIADB_MAX_CONNECTIONS=$(hb_clamp $((memory / 2 / 8)) 20 1000)
+    else
+        MARIADB_MAX_CONNECTIONS=151
+    fi
+fi
 
 hb_prepare_run_dir
 cnf="$HB_RUN_DIR/my.cnf"

@@ -13,12 +13,15 @@ hb_match PHP_TIMEZONE UTC '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$' "must be a time zone
 [ -f "/usr/share/zoneinfo/$PHP_TIMEZONE" ] || [ "$PHP_TIMEZONE" = UTC ] \
     || hb_invalid PHP_TIMEZONE "$PHP_TIMEZONE" "is not a known time zone"
 hb_enum PHP_OPCACHE_ENABLE 1 1 0
-hb_uint PHP_OPCACHE_MEMORY 128 8
+hb_match PHP_OPCACHE_MEMORY auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a size in MB (at least 8)"
+hb_enum PHP_OPCACHE_VALIDATE_TIMESTAMPS 0 0 1
+hb_enum PHP_OPCACHE_JIT off off tracing function
+hb_uint PHP_OPCACHE_JIT_BUFFER 64 1 4096
 hb_enum PHP_FPM_PM dynamic dynamic static ondemand
-hb_uint PHP_FPM_MAX_CHILDREN 10 1
-hb_uint PHP_FPM_START_SERVERS 2 1
-hb_uint PHP_FPM_MIN_SPARE_SERVERS 1 1
-hb_uint PHP_FPM_MAX_SPARE_SERVERS 3 1
+hb_match PHP_FPM_MAX_CHILDREN auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number (at least 1)"
+hb_match PHP_FPM_START_SERVERS auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number (at least 1)"
+hb_match PHP_FPM_MIN_SPARE_SERVERS auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number (at least 1)"
+hb_match PHP_FPM_MAX_SPARE_SERVERS auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number (at least 1)"
 hb_uint PHP_FPM_MAX_REQUESTS 500 0
 hb_match PHP_SMTP_HOST "" '^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)?$' "must be a host name, or empty for no mail relay"
 hb_uint PHP_SMTP_PORT 587 1 65535
@@ -26,6 +29,28 @@ hb_enum PHP_SMTP_TLS starttls starttls tls off
 hb_match PHP_SMTP_USER "" '^[A-Za-z0-9._@+=-]*$' "must be a user name (letters, digits and . _ @ + = -)"
 hb_match PHP_SMTP_FROM "" '^([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+)?$' "must be an e-mail address, or empty to keep the sender's"
 hb_secret PHP_SMTP_PASSWORD
+[ "$PHP_OPCACHE_MEMORY" = auto ] || [ "$PHP_OPCACHE_MEMORY" -ge 8 ] \
+    || hb_invalid PHP_OPCACHE_MEMORY "$PHP_OPCACHE_MEMORY" "must be 'auto' or a size in MB (at least 8)"
+
+# 'auto': from the container's memory limit. OPcache gets an eighth (64-256 MB); each PHP process is reckoned
+# at 64 MB (WordPress pages typically take 30-60), after OPcache and 64 MB for the master; and no more than
+# 8 processes per CPU, as PHP's work is mostly CPU. Without a limit: 128 MB and 10 processes.
+memory=$(hb_memory_limit_mb)
+cpus=$(nproc)
+if [ -n "$memory" ]; then
+    opcache_auto=$(hb_clamp $((memory / 8)) 64 256)
+    [ "$PHP_OPCACHE_MEMORY" = auto ] && PHP_OPCACHE_MEMORY=$opcache_auto
+    children_auto=$(hb_clamp $(((memory - PHP_OPCACHE_MEMORY - 64) / 64)) 2 $((cpus * 8)))
+else
+    [ "$PHP_OPCACHE_MEMORY" = auto ] && PHP_OPCACHE_MEMORY=128
+    children_auto=10
+fi
+[ "$PHP_FPM_MAX_CHILDREN" = auto ] && PHP_FPM_MAX_CHILDREN=$children_auto
+[ "$PHP_FPM_MIN_SPARE_SERVERS" = auto ] && PHP_FPM_MIN_SPARE_SERVERS=1
+[ "$PHP_FPM_START_SERVERS" = auto ] \
+    && PHP_FPM_START_SERVERS=$(hb_clamp "$cpus" "$PHP_FPM_MIN_SPARE_SERVERS" "$PHP_FPM_MAX_CHILDREN")
+[ "$PHP_FPM_MAX_SPARE_SERVERS" = auto ] \
+    && PHP_FPM_MAX_SPARE_SERVERS=$(hb_clamp $((cpus * 2)) "$PHP_FPM_START_SERVERS" "$PHP_FPM_MAX_CHILDREN")
 # PHP-FPM refuses to start unless min spare <= start <= max spare <= max children.
 if [ "$PHP_FPM_PM" = dynamic ]; then
     [ "$PHP_FPM_MAX_SPARE_SERVERS" -le "$PHP_FPM_MAX_CHILDREN" ] || hb_invalid PHP_FPM_MAX_SPARE_SERVERS \
@@ -53,7 +78,13 @@ expose_php = Off
 opcache.enable = $PHP_OPCACHE_ENABLE
 opcache.enable_cli = 0
 opcache.memory_consumption = $PHP_OPCACHE_MEMORY
+opcache.interned_strings_buffer = 16
 opcache.max_accelerated_files = 20000
+; 0 (production): compiled files are never checked against the disk; deploys and restores empty the cache.
+opcache.validate_timestamps = $PHP_OPCACHE_VALIDATE_TIMESTAMPS
+opcache.revalidate_freq = 0
+opcache.jit = $(if [ "$PHP_OPCACHE_JIT" = off ]; then echo disable; else echo "$PHP_OPCACHE_JIT"; fi)
+opcache.jit_buffer_size = $(if [ "$PHP_OPCACHE_JIT" = off ]; then echo 0; else echo "${PHP_OPCACHE_JIT_BUFFER}M"; fi)
 ; The root filesystem is read-only: sessions and uploads in progress go to the /tmp tmpfs.
 session.save_path = /tmp
 upload_tmp_dir = /tmp

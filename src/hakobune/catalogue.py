@@ -18,7 +18,10 @@ IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 # Image -> the service that runs it.
 SERVICES = {"nginx": "web", "httpd": "web", "php": "php", "mariadb": "db"}
 # Set by Hakobune from the site's model; a user changes them with their own commands, not `config set`.
-MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS", "MARIADB_ROOT_PASSWORD"}
+MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS", "MARIADB_ROOT_PASSWORD",
+           "NGINX_CACHE"}
+# The command that changes a managed setting, where there is one.
+MANAGED_BY = {"NGINX_CACHE": "hakobune cache on|off"}
 _DECLARATION = re.compile(r"^hb_(uint|size|enum|match|secret) +([A-Z][A-Z0-9_]*) *(.*)$")
 SECRET_MAX_LENGTH = 256
 _SIZE = re.compile(r"^([0-9]+)([kKmMgG]?)$")
@@ -113,7 +116,8 @@ def lookup(name: str, settings: dict[str, Setting] | None = None) -> Setting:
     if name in known:
         return known[name]
     if name in MANAGED:
-        raise InvalidInput(f"{name} is managed by Hakobune from the site's settings and cannot be set")
+        raise InvalidInput(f"{name} is managed by Hakobune from the site's settings and cannot be set",
+                           f"use {MANAGED_BY[name]}" if name in MANAGED_BY else None)
     other = catalogue().get(name)
     if other is not None:
         raise InvalidInput(f"{name} is a setting of the {other.image} image, which this site does not run")

@@ -154,6 +154,7 @@ class Site:
     secret_settings: tuple[str, ...] = ()  # secret image settings the user set: names only, values in the secrets
     backup_schedule: str = "off"  # backups by the stack's own `backup` service
     backup_keep: int = 7  # how many of its archives that service keeps
+    page_cache: bool | None = None  # nginx's page cache; None: on for WordPress on nginx, off otherwise
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -196,6 +197,11 @@ class Site:
         if self.backup_schedule not in BACKUP_SCHEDULES:
             raise InvalidInput(f"backup schedule '{self.backup_schedule}' is not one of {', '.join(BACKUP_SCHEDULES)}")
         validate_keep(self.backup_keep)
+        if self.page_cache is None:
+            object.__setattr__(self, "page_cache", self.wordpress and self.web == "nginx")
+        if self.page_cache and self.web != "nginx":
+            raise InvalidInput(f"site {self.name} runs {self.web}, which has no page cache",
+                               "the page cache is nginx's")
         object.__setattr__(self, "secret_settings", tuple(sorted(self.secret_settings)))
         for key in self.secret_settings:
             if service_of(key) == "web":  # the web server has no secret volume

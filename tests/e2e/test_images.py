@@ -55,7 +55,8 @@ def test_php_image_carries_wordpress_core_theme_and_languages(images):
         ("php", "PHP_MEMORY_LIMIT=lots", "invalid PHP_MEMORY_LIMIT='lots': must be a size like 512k, 64M or 1G"),
         ("nginx", "NGINX_GZIP=maybe", "invalid NGINX_GZIP='maybe': must be one of: on off"),
         ("httpd", "HTTPD_MAX_REQUEST_WORKERS=many", "invalid HTTPD_MAX_REQUEST_WORKERS='many': must be a whole number"),
-        ("mariadb", "MARIADB_MAX_CONNECTIONS=many", "invalid MARIADB_MAX_CONNECTIONS='many': must be a whole number"),
+        ("mariadb", "MARIADB_MAX_CONNECTIONS=many",
+         "invalid MARIADB_MAX_CONNECTIONS='many': must be 'auto' or a whole number (at least 1)"),
     ],
 )
 def test_invalid_setting_stops_the_container_with_one_line(images, image, setting, message):

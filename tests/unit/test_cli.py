@@ -164,3 +164,30 @@ def test_bad_backup_and_restore_input_changes_nothing(capsys, in_tmp, args, mess
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith(message), err
     assert sorted((p.relative_to(in_tmp), p.stat().st_mtime_ns) for p in in_tmp.rglob("*")) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["cache", "on", "-C", "apache"], "error: site apache runs httpd, which has no page cache"),
+        (["cache", "clear", "-C", "apache"], "error: site apache runs httpd, which has no page cache"),
+        (["cache", "status", "-C", "apache"], "error: site apache runs httpd, which has no page cache"),
+        (["cache", "sometimes", "-C", "apache"], "error: No such command 'sometimes'"),
+        (["config", "set", "NGINX_CACHE=off", "-C", "blog"],
+         "error: NGINX_CACHE is managed by Hakobune from the site's settings and cannot be set"),
+    ],
+)
+def test_bad_cache_input_changes_nothing(capsys, in_tmp, args, message):
+    from hakobune.ops.sitedir import SiteDir
+    from hakobune.site import SiteSecrets
+
+    for name, web in (("apache", "httpd"), ("blog", "nginx")):
+        (in_tmp / name).mkdir()
+        settings = f"format: 1\nsite: {{name: {name}, fqdn: localhost, web: {web}}}\n"
+        (in_tmp / name / "hakobune.yaml").write_text(settings)
+        SiteDir(in_tmp / name).write_secrets(SiteSecrets())
+    before = sorted((p.relative_to(in_tmp), p.stat().st_mtime_ns) for p in in_tmp.rglob("*"))
+    code, _, err = run(capsys, *args)
+    assert code == 2, err
+    assert err.startswith(message), err
+    assert sorted((p.relative_to(in_tmp), p.stat().st_mtime_ns) for p in in_tmp.rglob("*")) == before

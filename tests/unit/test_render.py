@@ -27,7 +27,8 @@ def test_services_images_and_profile():
 
 def test_only_the_web_ports_are_published():
     services = compose_document(SITE)["services"]
-    assert services["web"]["ports"] == ["8080:8080", "8443:8443"]
+    # HTTP/3 is the TLS port's UDP twin
+    assert services["web"]["ports"] == ["8080:8080", "8443:8443", "8443:8443/udp"]
     assert [n for n, s in services.items() if "ports" in s] == ["web"]
     assert services["web"]["environment"]["NGINX_PUBLIC_TLS_PORT"] == "8443"
 
@@ -142,7 +143,7 @@ def test_settings_go_to_their_service_only():
     settings = {"PHP_MEMORY_LIMIT": "512M", "NGINX_GZIP": "off", "MARIADB_MAX_CONNECTIONS": "50"}
     site = Site(name="s", fqdn="localhost", images=images_for("nginx"), settings=settings)
     services = compose_document(site)["services"]
-    assert services["php"]["environment"] == {"PHP_MEMORY_LIMIT": "512M"}
+    assert services["php"]["environment"] == {"PHP_MEMORY_LIMIT": "512M", "HAKOBUNE_CACHE_PURGE": "http://web:8081"}
     assert services["web"]["environment"]["NGINX_GZIP"] == "off"
     assert services["db"]["environment"]["MARIADB_MAX_CONNECTIONS"] == "50"
     assert "PHP_MEMORY_LIMIT" not in services["web"]["environment"]
@@ -219,3 +220,19 @@ def test_restore_requests_keep_the_target_sites_own_secrets_and_database():
     assert request["db"] == {"host": "db.example.net", "port": 3307, "name": "wordpress", "user": "wordpress",
                              "tls": True}
     assert request["config"]["db_host"] == "db.example.net:3307"
+
+
+def test_the_page_cache_is_on_for_wordpress_on_nginx_and_php_knows_where_to_purge():
+    services = compose_document(SITE)["services"]
+    assert services["web"]["environment"]["NGINX_CACHE"] == "on"
+    for service in ("php", "ops"):
+        assert services[service]["environment"]["HAKOBUNE_CACHE_PURGE"] == "http://web:8081"
+    assert "8081" not in json.dumps(services["web"]["ports"])  # the purge port is never published
+    off = compose_document(Site(name="s", fqdn="localhost", images=images_for("nginx"), page_cache=False))
+    assert off["services"]["web"]["environment"]["NGINX_CACHE"] == "off"
+    lamp = compose_document(Site(name="s", fqdn="localhost", profile="lamp", images=images_for("nginx")))
+    assert lamp["services"]["web"]["environment"]["NGINX_CACHE"] == "off"  # any PHP app: no cache by default
+    httpd = compose_document(Site(name="h", fqdn="localhost", web="httpd", images=images_for("httpd")))
+    assert "NGINX_CACHE" not in httpd["services"]["web"]["environment"]
+    assert "HAKOBUNE_CACHE_PURGE" not in httpd["services"]["php"]["environment"]
+    assert httpd["services"]["web"]["ports"] == ["80:8080", "443:8443"]

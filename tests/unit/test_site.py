@@ -127,3 +127,12 @@ def test_secret_setting_names_are_checked(settings, secret_settings, message):
 def test_external_database_settings_are_checked(fields, message):
     with pytest.raises(InvalidInput, match=re.escape(message)):
         Site(name="s", fqdn="localhost", **fields)
+
+
+def test_the_page_cache_defaults_to_on_for_wordpress_on_nginx_only():
+    assert Site(name="a", fqdn="localhost").page_cache is True
+    assert Site(name="a", fqdn="localhost", profile="lamp").page_cache is False
+    assert Site(name="a", fqdn="localhost", web="httpd").page_cache is False
+    assert Site(name="a", fqdn="localhost", page_cache=False).page_cache is False
+    with pytest.raises(InvalidInput, match="runs httpd, which has no page cache"):
+        Site(name="a", fqdn="localhost", web="httpd", page_cache=True)

@@ -76,6 +76,21 @@ function action(array $req, array $allowed): string
     return $action;
 }
 
+// Hakobune's must-use plugins (the image's side of its settings: the mail sender, the page cache's purges),
+// into the WordPress at DOCROOT: new sites get them, and restored or imported ones get the image's current ones.
+function install_mu_plugins(string $docroot): void
+{
+    $dir = "$docroot/wp-content/mu-plugins";
+    if (!is_dir($dir) && !mkdir($dir, 0755, true)) {
+        fail("cannot create $dir");
+    }
+    foreach (glob('/opt/hakobune/mu-plugins/*.php') as $plugin) {
+        if (!copy($plugin, "$dir/" . basename($plugin))) {
+            fail("cannot copy $plugin into $dir");
+        }
+    }
+}
+
 function reply(array $data): void
 {
     echo json_encode($data, JSON_UNESCAPED_SLASHES), "\n";

@@ -10,7 +10,7 @@ import typer
 from typer._click.exceptions import UsageError
 
 from hakobune import __version__
-from hakobune.cli import backup, config, images, lifecycle, migrate, site, wordpress
+from hakobune.cli import backup, cache, config, images, lifecycle, migrate, site, wordpress
 from hakobune.cli.context import State
 from hakobune.cli.output import Output
 from hakobune.engine import INTERRUPTED, Engine
@@ -26,6 +26,7 @@ app = typer.Typer(
 )
 app.add_typer(images.app, name="images")
 app.add_typer(config.app, name="config")
+app.add_typer(cache.app, name="cache")
 site.register(app)
 lifecycle.register(app)
 wordpress.register(app)

@@ -1,5 +1,5 @@
 """WordPress commands, run in the ops container through WordPress's own API: wp-option, wp-user, wp-plugin,
-wp-theme, search-replace, cache, core, and `wp` (wp-cli, when the ops image carries it)."""
+wp-theme, search-replace, core, and `wp` (wp-cli, when the ops image carries it)."""
 
 from __future__ import annotations
 
@@ -174,16 +174,6 @@ def search_replace(
                                     "unchanged.")
 
 
-cache = typer.Typer(help="WordPress's caches.", no_args_is_help=True)
-
-
-@cache.command("flush")
-def cache_flush(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
-    """Empty WordPress's object cache and expired transients."""
-    _run(ctx, directory, "cache-flush")
-    state(ctx).output.out.print("Object cache flushed.")
-
-
 core = typer.Typer(help="WordPress core: its version, and a check of its files.", no_args_is_help=True)
 
 
@@ -237,6 +227,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(_switchable("plugin", ("activate", "deactivate")), name="wp-plugin")
     app.add_typer(_switchable("theme", ("activate",)), name="wp-theme")
     app.command("search-replace")(search_replace)
-    app.add_typer(cache, name="cache")
     app.add_typer(core, name="core")
     app.command("wp")(wp_cli)

@@ -98,14 +98,23 @@ def change(engine: Engine, sitedir: SiteDir, updates: dict[str, str | None],
         return []
     services = sorted({service_of(name) for name in updates})
     new_site = replace(site, settings=plain, secret_settings=tuple(secret))
-    new_secrets = replace(secrets, settings=secret)
     engine.ping()
     _ask_images(engine, new_site, services)
+    apply(engine, sitedir, new_site, services, report, replace(secrets, settings=secret))
+    return services
 
+
+def apply(engine: Engine, sitedir: SiteDir, new_site: Site, services: list[str], report: Callable[[str], None],
+          new_secrets: SiteSecrets | None = None) -> None:
+    """Save NEW_SITE (and NEW_SECRETS' settings) and recreate SERVICES with them; when they do not come up
+    healthy, put the previous site folder and services back."""
+    secrets = sitedir.secrets()
+    new_secrets = new_secrets or secrets
+    secrets_change = new_secrets.settings != secrets.settings
     before = {name: (sitedir.path / name).read_text() for name in (SETTINGS, COMPOSE, SECRETS)}
     try:
         sitedir.save(new_site)
-        if secret != secrets.settings:
+        if secrets_change:
             sitedir.write_secrets(new_secrets)
             report("Storing the secret settings in the site's secret volumes")
             _write_secret_volumes(engine, sitedir, new_secrets, old=secrets)
@@ -116,13 +125,12 @@ def change(engine: Engine, sitedir: SiteDir, updates: dict[str, str | None],
         report("The new settings did not come up healthy: restoring the previous ones")
         for name, text in before.items():
             (sitedir.path / name).write_text(text)
-        if secret != secrets.settings:
+        if secrets_change:
             _write_secret_volumes(engine, sitedir, secrets, old=new_secrets, check=False)
         _up(engine, sitedir, services, check=False)
         if isinstance(exc, HakobuneError):
             raise HakobuneError(f"settings not applied, the previous ones are back: {exc.message}") from None
         raise
-    return services
 
 
 def _write_secret_volumes(engine: Engine, sitedir: SiteDir, secrets: SiteSecrets, old: SiteSecrets,

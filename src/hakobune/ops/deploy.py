@@ -14,6 +14,7 @@ from typing import IO
 
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.cache import refresh
 from hakobune.ops.helpers import run_ops
 from hakobune.ops.sitedir import SiteDir
 
@@ -86,7 +87,7 @@ def pack(source: Path, out: tarfile.TarFile, prefix: str = "", skip: tuple[str, 
 def deploy(engine: Engine, sitedir: SiteDir, source: Path) -> Deployed:
     if not source.exists():
         raise InvalidInput(f"'{source}' does not exist", "give a folder or a tar archive of the application")
-    sitedir.load()
+    site = sitedir.load()
     with tempfile.TemporaryFile() as stream:
         with tarfile.open(fileobj=stream, mode="w") as out:
             deployed = pack(source, out)
@@ -99,4 +100,5 @@ def deploy(engine: Engine, sitedir: SiteDir, source: Path) -> Deployed:
                     "--no-same-permissions", stdin=stream, timeout=1800)
         except EngineError as exc:
             raise HakobuneError(f"copying the files into the docroot failed: {exc.message}") from None
+    refresh(engine, sitedir, site)
     return deployed

@@ -16,6 +16,7 @@ from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import archive
 from hakobune.ops.backup import backup
+from hakobune.ops.cache import refresh
 from hakobune.ops.helpers import run_helper, run_ops
 from hakobune.ops.provision import provision
 from hakobune.ops.rollback import Rollback, failpoint
@@ -94,6 +95,7 @@ def _restore_into(engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSec
             raise HakobuneError("restore failed and the site could not be put back fully: "
                                 + "; ".join(problems)) from None
         raise
+    refresh(engine, sitedir, site)
     return staged
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.cache import refresh
 from hakobune.ops.helpers import run_helper, run_ops
 from hakobune.ops.sitedir import SiteDir
 from hakobune.site import validate_email, validate_login, validate_password
@@ -16,7 +17,7 @@ WP_CLI = "/usr/local/bin/wp"
 BUILT_IN = {
     "option": "hakobune wp-option get|set|delete", "user": "hakobune wp-user list|create|delete|set-password",
     "plugin": "hakobune wp-plugin list|activate|deactivate", "theme": "hakobune wp-theme list|activate",
-    "search-replace": "hakobune search-replace OLD NEW [--dry-run]", "cache": "hakobune cache flush",
+    "search-replace": "hakobune search-replace OLD NEW [--dry-run]", "cache": "hakobune cache flush|clear",
     "core": "hakobune core version|verify",
 }
 
@@ -28,7 +29,10 @@ def run(engine: Engine, sitedir: SiteDir, task: str, **request: object) -> dict[
     running = {str(e.get("Service")) for e in engine.compose_ps(sitedir.path) if e.get("State") == "running"}
     if not set(site.services) <= running:
         raise HakobuneError(f"site {site.name} is not running", "start it with: hakobune start")
-    return run_helper(engine, sitedir, task, {"url": site.url, **request}, plain_errors=True)
+    result = run_helper(engine, sitedir, task, {"url": site.url, **request}, plain_errors=True)
+    if task == "search-replace" and not request.get("dry_run"):  # the database changed behind WordPress's back
+        refresh(engine, sitedir, site)
+    return result
 
 
 def check_new_user(login: str, email: str, password: str) -> None:

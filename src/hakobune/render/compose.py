@@ -17,6 +17,8 @@ import yaml
 from hakobune.render.backup import backup_request
 from hakobune.site import SERVICE_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site, service_of
 
+# nginx's control port, where WordPress's cache plugin purges pages (see images/nginx).
+CACHE_PURGE_URL = "http://web:8081"
 # An external database on the Docker host itself is reached as host.docker.internal, as Docker Desktop names it.
 EXTRA_HOSTS = ["host.docker.internal:host-gateway"]
 SECRETS_DIR = "/run/secrets"
@@ -100,24 +102,39 @@ def _secrets(*volumes: str) -> list[str]:
     return [f"{volume}:{SECRET_VOLUMES[volume]}:ro" for volume in volumes]
 
 
+def _web_env(site: Site) -> dict[str, str]:
+    env = {"SITE_FQDN": site.fqdn, f"{WEB_PREFIX[site.web]}PUBLIC_TLS_PORT": str(site.tls_port),
+           "PHP_FPM_ADDRESS": "php:9000"}
+    if site.web == "nginx":
+        env["NGINX_CACHE"] = "on" if site.page_cache else "off"
+    return env
+
+
+def _purge_env(site: Site) -> dict[str, str]:
+    """For PHP (the site, and the ops container's WordPress work): where to purge the page cache."""
+    return {"HAKOBUNE_CACHE_PURGE": CACHE_PURGE_URL} if site.web == "nginx" else {}
+
+
+def _web_ports(site: Site) -> list[str]:
+    ports = [f"{site.http_port}:8080", f"{site.tls_port}:8443"]
+    if site.web == "nginx":  # HTTP/3 (QUIC) on the TLS port's UDP twin
+        ports.append(f"{site.tls_port}:8443/udp")
+    return ports
+
+
 def compose_document(site: Site) -> dict[str, Any]:
     healthy = {"condition": "service_healthy"}
     services = {
         "web": _service(
             site, "web",
-            ports=[f"{site.http_port}:8080", f"{site.tls_port}:8443"],
-            environment={
-                "SITE_FQDN": site.fqdn,
-                f"{WEB_PREFIX[site.web]}PUBLIC_TLS_PORT": str(site.tls_port),
-                "PHP_FPM_ADDRESS": "php:9000",
-                **site.settings_for("web"),
-            },
+            ports=_web_ports(site),
+            environment={**_web_env(site), **site.settings_for("web")},
             volumes=["site:/srv/site:ro", "tls:/var/lib/hakobune/tls"],
             depends_on={"php": healthy},
         ),
         "php": _service(
             site, "php",
-            environment={**site.settings_for("php"), **_secret_settings_env(site, "php")},
+            environment={**_purge_env(site), **site.settings_for("php"), **_secret_settings_env(site, "php")},
             volumes=["site:/srv/site", *_secrets("secrets-app")],
             **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {"depends_on": {"db": healthy}}),
         ),
@@ -132,6 +149,7 @@ def compose_document(site: Site) -> dict[str, Any]:
             site, "ops",
             profiles=["ops"],
             restart="no",
+            environment=_purge_env(site),
             volumes=["site:/srv/site", f"backups:{BACKUPS_DIR}",
                      *_secrets("secrets-app", *(() if site.external_db else ("secrets-db",)))],
             **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {}),

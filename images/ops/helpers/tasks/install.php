@@ -22,5 +22,8 @@ if (is_wp_error($result)) {
 }
 global $wp_rewrite;
 $wp_rewrite->set_permalink_structure('/%postname%/');
+// Categories and tags were registered before the site had pretty permalinks, so without their rewrite rules;
+// registered again now, their archives (/category/NAME/) get rules too.
+create_initial_taxonomies();
 $wp_rewrite->flush_rules(false);
 reply(['url' => home_url('/'), 'admin_user' => $adminUser, 'user_id' => $result['user_id']]);

@@ -80,6 +80,9 @@ try {
                 $prefix = $config['table_prefix'] ?? $manifest['table_prefix'] ?? 'wp_';
                 write_wp_config(['site_dir' => $new] + (array) ($req['config'] ?? []), (array) ($req['salts'] ?? []),
                                 $prefix, own_defines($config));
+                if (is_dir("$new/public/wp-content")) {
+                    install_mu_plugins("$new/public");
+                }
             }
             if ($ownServer) {
                 $link = connect($db, true);

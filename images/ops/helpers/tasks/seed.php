@@ -35,10 +35,7 @@ copy_tree(CORE_DIR, DOCROOT);
 foreach (['wp-content/uploads', 'wp-content/upgrade', 'wp-content/languages', 'wp-content/mu-plugins'] as $dir) {
     @mkdir(DOCROOT . "/$dir", 0755, true);
 }
-// Hakobune's must-use plugins (the image's side of its settings, such as the mail sender).
-foreach (glob('/opt/hakobune/mu-plugins/*.php') as $plugin) {
-    copy($plugin, DOCROOT . '/wp-content/mu-plugins/' . basename($plugin));
-}
+install_mu_plugins(DOCROOT);
 if ($lang !== '' && $lang !== 'en_US') {
     if (!is_file(LANG_DIR . "/$lang.mo")) {
         fail("language $lang is not available in this image");
