@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 DEMO_SITE := demo
 DEMO_ARGS := --fqdn localhost --http-port 8080 --tls-port 8443
 
-.PHONY: demo test lint unit e2e venv clean
+.PHONY: demo test lint unit e2e bench venv clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,9 @@ demo: venv
 	fi
 
 lint: venv
-	ruff check src tests
-	hadolint images/*/Dockerfile tests/e2e/*/Dockerfile
-	shellcheck -x images/common/*.sh images/*/*.sh scripts/*.sh tests/e2e/*/*.sh .ci/run
+	ruff check src tests bench
+	hadolint images/*/Dockerfile tests/e2e/*/Dockerfile bench/contenders/Dockerfile
+	shellcheck -x images/common/*.sh images/*/*.sh scripts/*.sh tests/e2e/*/*.sh bench/contenders/*.sh .ci/run
 
 unit: venv
 	pytest -m 'not e2e' tests/unit
@@ -45,6 +45,15 @@ e2e: venv
 	scripts/docker-engine.sh run -- pytest -m e2e --durations=20 tests/e2e
 
 test: lint unit e2e
+
+# Hakobune's stack against a stock container stack and a LAMP server, on this machine (docs/performance.md).
+# Never part of `make test`: it measures, it does not check. About 15 minutes on 2 cores.
+$(VENV)/.bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.bench
+	scripts/docker-engine.sh run -- sh -c 'hakobune images build && python bench/run.py'
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

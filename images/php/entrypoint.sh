@@ -47,12 +47,18 @@ else
 fi
 [ "$PHP_FPM_MAX_CHILDREN" = auto ] && PHP_FPM_MAX_CHILDREN=$children_auto
 [ "$PHP_FPM_MIN_SPARE_SERVERS" = auto ] && PHP_FPM_MIN_SPARE_SERVERS=1
+start_most=$PHP_FPM_MAX_CHILDREN
+[ "$PHP_FPM_MAX_SPARE_SERVERS" = auto ] || start_most=$(hb_clamp "$PHP_FPM_MAX_SPARE_SERVERS" 1 "$start_most")
 [ "$PHP_FPM_START_SERVERS" = auto ] \
-    && PHP_FPM_START_SERVERS=$(hb_clamp "$cpus" "$PHP_FPM_MIN_SPARE_SERVERS" "$PHP_FPM_MAX_CHILDREN")
+    && PHP_FPM_START_SERVERS=$(hb_clamp "$cpus" "$PHP_FPM_MIN_SPARE_SERVERS" "$start_most")
 [ "$PHP_FPM_MAX_SPARE_SERVERS" = auto ] \
     && PHP_FPM_MAX_SPARE_SERVERS=$(hb_clamp $((cpus * 2)) "$PHP_FPM_START_SERVERS" "$PHP_FPM_MAX_CHILDREN")
 # PHP-FPM refuses to start unless min spare <= start <= max spare <= max children.
 if [ "$PHP_FPM_PM" = dynamic ]; then
+    [ "$PHP_FPM_MIN_SPARE_SERVERS" -le "$PHP_FPM_MAX_CHILDREN" ] || hb_invalid PHP_FPM_MIN_SPARE_SERVERS \
+        "$PHP_FPM_MIN_SPARE_SERVERS" "must not exceed PHP_FPM_MAX_CHILDREN ($PHP_FPM_MAX_CHILDREN)"
+    [ "$PHP_FPM_START_SERVERS" -le "$PHP_FPM_MAX_CHILDREN" ] || hb_invalid PHP_FPM_START_SERVERS \
+        "$PHP_FPM_START_SERVERS" "must not exceed PHP_FPM_MAX_CHILDREN ($PHP_FPM_MAX_CHILDREN)"
     [ "$PHP_FPM_MAX_SPARE_SERVERS" -le "$PHP_FPM_MAX_CHILDREN" ] || hb_invalid PHP_FPM_MAX_SPARE_SERVERS \
         "$PHP_FPM_MAX_SPARE_SERVERS" "must not exceed PHP_FPM_MAX_CHILDREN ($PHP_FPM_MAX_CHILDREN)"
     [ "$PHP_FPM_MIN_SPARE_SERVERS" -le "$PHP_FPM_MAX_SPARE_SERVERS" ] || hb_invalid PHP_FPM_MIN_SPARE_SERVERS \

@@ -1,0 +1,104 @@
+"""The benchmark's results as docs/performance.md shows them: the targets with their ratios, a table per
+page, memory, and a chart (docs/performance.png). Rewrites only the part between the bench markers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+NAMES = {"A": "A: Hakobune, cache off", "B": "B: Hakobune, cache on", "C": "C: static file (B's ceiling)",
+         "D": "D: stock containers", "E": "E: LAMP in one container"}
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _targets(results: dict[str, Any]) -> str:
+    rows = []
+    for target in results["targets"]:
+        if "ratios" in target:
+            ratios = target["ratios"]
+            detail = f"worst {target['worst']}x, median {target['median']}x over {len(ratios)} measurements"
+        elif "p99_ms" in target:
+            worse = {k: v for k, v in target["p99_ms"].items() if v[0] > v[1]}
+            detail = "every measurement" if not worse else "higher in: " + ", ".join(
+                f"{k} ({a} vs {d} ms)" for k, (a, d) in worse.items())
+        else:
+            ours, stock = target["mb"]
+            detail = f"{ours} MB vs {stock} MB"
+        rows.append([target["target"], "met" if target["met"] else "**missed**", detail])
+    return _table(["target", "result", "measured"], rows)
+
+
+def _runs(results: dict[str, Any], page: str) -> str:
+    rows = []
+    for run in results["runs"]:
+        if run["page"] != page:
+            continue
+        rows.append([NAMES[run["contender"]], f"{run['tool']} ({run['protocol']})", str(run["concurrency"]),
+                     f"{run['rps']:,.1f}", f"{run['p50_ms']:.2f}", f"{run['p99_ms']:.2f}",
+                     str(run["failed"])])
+    return _table(["contender", "load", "connections", "req/s", "p50 ms", "p99 ms", "failed"], rows)
+
+
+def _memory(results: dict[str, Any]) -> str:
+    rows = [[name, str(values.get("idle_mb", "")), str(values.get("load_mb", ""))]
+            for name, values in results["memory_mb"].items()]
+    return _table(["stack", "idle MB", "peak under load MB"], rows)
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [r for r in results["runs"] if r["concurrency"] == max(results["settings"]["concurrency"])]
+    contenders = list(NAMES)
+    series = [(page, tool) for page in ("front", "post") for tool in ("h2load", "wrk")]
+    fig, ax = plt.subplots(figsize=(10, 5))
+    width = 0.8 / len(series)
+    for i, (page, tool) in enumerate(series):
+        values = [next((r["rps"] for r in runs if r["contender"] == c and r["page"] == page and r["tool"] == tool),
+                       0) for c in contenders]
+        ax.bar([x + i * width for x in range(len(contenders))], values, width,
+               label=f"{page} page, {'HTTP/2' if tool == 'h2load' else 'HTTP/1.1'}")
+    ax.set_yscale("log")
+    ax.set_ylabel("requests/s (log scale)")
+    ax.set_xticks([x + width * (len(series) - 1) / 2 for x in range(len(contenders))])
+    ax.set_xticklabels([NAMES[c].replace(": ", ":\n", 1) for c in contenders], fontsize=8)
+    ax.set_title(f"WordPress over HTTPS, {max(results['settings']['concurrency'])} connections, "
+                 f"{results['machine']['cpus']} CPUs ({results['when'][:10]})")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_report(results: dict[str, Any], docs: Path) -> None:
+    machine = results["machine"]
+    settings = results["settings"]
+    body = "\n\n".join([
+        START,
+        f"Measured {results['when']} on {machine['cpus']} CPUs, {machine['memory_gb']} GB, Linux "
+        f"{machine['kernel']}, Docker {machine['docker']}; {settings['duration_s']} s per measurement after a "
+        f"2 s warm-up; {settings['posts']} posts; pages: front `{settings['pages']['front']}`, post "
+        f"`{settings['pages']['post']}`. Raw results: `bench/results/`.",
+        "### Targets\n\n" + _targets(results),
+        "![requests per second of each contender](performance.png)",
+        "### Front page\n\n" + _runs(results, "front"),
+        "### A single post (with comments)\n\n" + _runs(results, "post"),
+        "### Memory (web, PHP and database together)\n\n" + _memory(results),
+        END,
+    ])
+    page = docs / "performance.md"
+    text = page.read_text()
+    text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: body, text, flags=re.DOTALL)
+    page.write_text(text)
+    chart(results, docs / "performance.png")

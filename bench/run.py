@@ -1,0 +1,439 @@
+"""`make bench`: Hakobune's stack against what a user would otherwise run, side by side on one machine in one run.
+
+Contenders, all serving the same WordPress content (generated posts, pages and comments, the default theme):
+  A  this stack, page cache off        B  this stack, page cache on
+  C  a static file of B's response size, from the same web container (B's ceiling)
+  D  a stock container stack: Debian's nginx, php-fpm and MariaDB, packaged defaults, one container each
+  E  a tightly coupled LAMP server: Apache prefork, mod_php and MariaDB in one container, packaged defaults
+
+Each is loaded from a container on its own network (the same path for every contender), over HTTPS: HTTP/2
+with h2load and HTTP/1.1 with wrk, at fixed concurrency levels for a fixed time. Results: bench/results/*.json,
+the tables and chart in docs/performance.md. Nothing here is a test; nothing asserts a time."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+LABEL = "io.hakobune.bench=1"
+FQDN = "bench.test"
+DB_PASSWORD = "bench-db-" + secrets.token_hex(8)
+IMAGES = {target: f"hakobune-bench/{target}:latest" for target in
+          ("stock-nginx", "stock-php", "stock-mariadb", "lamp", "load")}
+
+
+def sh(*args: str, input: bytes | str | None = None, check: bool = True, timeout: float = 1800) -> str:
+    result = subprocess.run(args, input=input.encode() if isinstance(input, str) else input,
+                            capture_output=True, timeout=timeout, check=False)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:6])}... failed: {result.stderr.decode(errors='replace')[-2000:]}")
+    return result.stdout.decode(errors="replace")
+
+
+def hakobune(*args: str, cwd: Path) -> str:
+    return sh(str(Path(sys.executable).parent / "hakobune"), *args, "-C", str(cwd)) if cwd.exists() else ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+@dataclass
+class Target:
+    """Where the load generator sends requests: a container on NETWORK, by its URL inside that network."""
+
+    name: str
+    network: str
+    base: str  # e.g. https://web:8443
+    containers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    contender: str
+    page: str
+    tool: str
+    protocol: str
+    concurrency: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    failed: int
+
+
+class Bench:
+    def __init__(self, work: Path, duration: int, concurrency: list[int], posts: int) -> None:
+        self.work, self.duration, self.concurrency, self.posts = work, duration, concurrency, posts
+        self.tls_port = free_port()
+        self.authority = f"{FQDN}:{self.tls_port}"
+        self.site = work / "hbbench"
+        self.runs: list[Run] = []
+        self.memory: dict[str, dict[str, float]] = {}
+        self.pages: dict[str, str] = {}
+        self.sizes: dict[str, int] = {}
+
+    # --- setting up -------------------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        for target, tag in IMAGES.items():
+            log(f"Building {tag}")
+            sh("docker", "build", "-q", "--target", target, "-t", tag, str(BENCH / "contenders"))
+
+    def our_site(self) -> Target:
+        log(f"Provisioning this stack (https://{self.authority}/)")
+        subprocess.run([str(Path(sys.executable).parent / "hakobune"), "provision", "--fqdn", FQDN,
+                        "--http-port", str(free_port()), "--tls-port", str(self.tls_port), "--wp-title",
+                        "Hakobune bench", self.site.name], cwd=self.work, check=True, capture_output=True)
+        log(f"Generating the content: {self.posts} posts, 10 pages, 100 comments")
+        out = sh("docker", "compose", "--project-directory", str(self.site), "run", "--rm", "-T", "--no-deps",
+                 "-e", f"BENCH_HOST={self.authority}", "-e", f"BENCH_POSTS={self.posts}", "ops", "php",
+                 input=(BENCH / "content.php").read_bytes())
+        content = json.loads(out.strip().splitlines()[-1])
+        self.pages = {"front": "/", "post": content["post"]}
+        self.expect = {"front": content["site_title"], "post": content["title"]}
+        return Target("hakobune", "hb-hbbench_site", "https://web:8443",
+                      [f"hb-hbbench-{s}-1" for s in ("web", "php", "db")])
+
+    def export(self) -> tuple[bytes, Path]:
+        """The site's database dump and files, from a Hakobune backup: what D and E are loaded with."""
+        folder = self.work / "backup"
+        hakobune("backup", "--to", str(folder), cwd=self.site)
+        archive = next(folder.glob("*.tar"))
+        with tarfile.open(archive) as tar:
+            dump = gzip.decompress(tar.extractfile("database.sql.gz").read())  # type: ignore[union-attr]
+            files = self.work / "files.tar.gz"
+            files.write_bytes(tar.extractfile("files.tar.gz").read())  # type: ignore[union-attr]
+        return dump, files
+
+    def _fill(self, volume: str, image: str, files: Path, db_host: str) -> None:
+        """The docroot from the backup, without Hakobune's must-use plugins, with a plain wp-config.php."""
+        config = (BENCH / "wp-config.php").read_text().replace("@DB_HOST@", db_host) \
+            .replace("@DB_PASSWORD@", DB_PASSWORD)
+        for salt in ("AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT", "SECURE_AUTH_SALT",
+                     "LOGGED_IN_SALT", "NONCE_SALT"):
+            config = config.replace(f"@{salt}@", secrets.token_hex(32))
+        (self.work / "wp-config.php").write_text(config)
+        sh("docker", "run", "--rm", "-i", "-v", f"{volume}:/srv/site", "--entrypoint", "tar", image,
+           "-xz", "-C", "/srv/site", input=files.read_bytes())
+        sh("docker", "run", "--rm", "-i", "-v", f"{volume}:/srv/site", "--entrypoint", "sh", image, "-c",
+           "cat > /srv/site/wp-config.php; rm -f /srv/site/public/wp-content/mu-plugins/hakobune-*.php; "
+           "chown -R www-data:www-data /srv/site",
+           input=config)
+
+    def _load_db(self, container: str, dump: bytes, host: str) -> None:
+        for _ in range(120):
+            if subprocess.run(["docker", "exec", container, "mariadb", "-e", "SELECT 1"],
+                              capture_output=True, check=False).returncode == 0:
+                break
+            time.sleep(0.5)
+        sh("docker", "exec", "-i", container, "mariadb", input=(
+            "CREATE DATABASE wordpress CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; "
+            f"CREATE USER 'wordpress'@'{host}' IDENTIFIED BY '{DB_PASSWORD}'; "
+            f"GRANT ALL PRIVILEGES ON wordpress.* TO 'wordpress'@'{host}';"))
+        sh("docker", "exec", "-i", container, "mariadb", "wordpress", input=dump)
+
+    def stock(self, dump: bytes, files: Path) -> Target:
+        log("Starting D: Debian's nginx, php-fpm and MariaDB, one container each")
+        net, vol = "hbbench-d", "hbbench-d-site"
+        sh("docker", "network", "create", "--label", LABEL, net)
+        sh("docker", "volume", "create", "--label", LABEL, vol)
+        self._fill(vol, IMAGES["stock-php"], files, "db")
+        run = ("docker", "run", "-d", "--label", LABEL, "--network", net)
+        sh(*run, "--name", "hbbench-d-db", "--network-alias", "db", IMAGES["stock-mariadb"])
+        self._load_db("hbbench-d-db", dump, "%")
+        sh(*run, "--name", "hbbench-d-php", "--network-alias", "php", "-v", f"{vol}:/srv/site",
+           IMAGES["stock-php"])
+        sh(*run, "--name", "hbbench-d-web", "--network-alias", "web", "-v", f"{vol}:/srv/site:ro",
+           IMAGES["stock-nginx"])
+        return Target("stock", net, "https://web", ["hbbench-d-web", "hbbench-d-php", "hbbench-d-db"])
+
+    def lamp(self, dump: bytes, files: Path) -> Target:
+        log("Starting E: Apache prefork, mod_php and MariaDB in one container")
+        net, vol = "hbbench-e", "hbbench-e-site"
+        sh("docker", "network", "create", "--label", LABEL, net)
+        sh("docker", "volume", "create", "--label", LABEL, vol)
+        self._fill(vol, IMAGES["lamp"], files, "localhost")
+        sh("docker", "run", "--rm", "-i", "-v", f"{vol}:/srv/site", "--entrypoint", "sh", IMAGES["lamp"], "-c",
+           "cat > /srv/site/public/.htaccess", input=(BENCH / "htaccess").read_text())
+        sh("docker", "run", "-d", "--label", LABEL, "--network", net, "--name", "hbbench-e-lamp",
+           "--network-alias", "lamp", "-v", f"{vol}:/srv/site", IMAGES["lamp"])
+        self._load_db("hbbench-e-lamp", dump, "localhost")
+        return Target("lamp", net, "https://lamp", ["hbbench-e-lamp"])
+
+    # --- measuring --------------------------------------------------------------------------------------------
+
+    def load(self, target: Target, command: str) -> str:
+        return sh("docker", "run", "--rm", "--network", target.network, IMAGES["load"], "sh", "-c", command,
+                  timeout=self.duration * 6 + 120)
+
+    def fetch(self, target: Target, path: str) -> tuple[dict[str, str], str]:
+        """One request as the load will send it: (headers, body)."""
+        out = self.load(target, f"curl -sk --http2 -D - -H 'Host: {self.authority}' '{target.base}{path}'")
+        head, _, body = out.partition("\r\n\r\n")
+        headers = dict(line.split(": ", 1) for line in head.splitlines()[1:] if ": " in line)
+        status = head.splitlines()[0] if head else "(no answer)"
+        if " 200" not in status:
+            raise RuntimeError(f"{target.name} {path}: {status}")
+        return {k.lower(): v for k, v in headers.items()}, body
+
+    def check(self, target: Target) -> None:
+        """Every contender serves the real pages (not an error page) before it is measured."""
+        for page, path in self.pages.items():
+            _, body = self.fetch(target, path)
+            if self.expect[page] not in body:
+                raise RuntimeError(f"{target.name} {path} does not show '{self.expect[page]}'")
+
+    def h2load(self, target: Target, path: str, concurrency: int, h1: bool = False) -> tuple[float, ...]:
+        out = self.load(target, (
+            f"h2load {'--h1' if h1 else ''} -t 1 -c {concurrency} -m 1 -D {self.duration} --warm-up-time 2 "
+            f"-H ':authority: {self.authority}' --log-file /tmp/log '{target.base}{path}' > /tmp/out; "
+            "cat /tmp/out; echo '=== log'; cut -f 3 /tmp/log"))
+        summary, _, timings = out.partition("=== log")
+        rps = float(re.search(r"finished in [\d.]+\w*, ([\d.]+) req/s", summary).group(1))  # type: ignore[union-attr]
+        done = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed", summary)
+        status = re.search(r"status codes: (\d+) 2xx", summary)
+        latencies = sorted(int(t) / 1000 for t in timings.split())
+        total = int(done.group(3)) if done else len(latencies)  # type: ignore[union-attr]
+        ok = int(status.group(1)) if status else 0
+        return rps, _percentile(latencies, 50), _percentile(latencies, 99), total, total - ok
+
+    def wrk(self, target: Target, path: str, concurrency: int) -> tuple[float, ...]:
+        out = self.load(target, f"wrk -t 1 -c {concurrency} -d {self.duration}s --latency "
+                                f"-H 'Host: {self.authority}' '{target.base}{path}'")
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+        total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+        failed = (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0)
+        return rps, _wrk_ms(out, "50%"), _wrk_ms(out, "99%"), total, failed
+
+    def measure(self, name: str, target: Target, paths: dict[str, str]) -> None:
+        sampler = MemorySampler(target.containers)
+        sampler.start()
+        try:
+            for page, path in paths.items():
+                self.load(target, f"h2load {'--h1' if target.name == 'lamp' else ''} -n 50 -c 2 "
+                                  f"-H ':authority: {self.authority}' '{target.base}{path}' >/dev/null")  # warm
+                for c in self.concurrency:
+                    h1 = target.name == "lamp"  # Apache's prefork has no HTTP/2
+                    result = self.h2load(target, path, c, h1=h1)
+                    self._record(name, page, "h2load", "HTTP/1.1" if h1 else "HTTP/2", c, result)
+                    self._record(name, page, "wrk", "HTTP/1.1", c, self.wrk(target, path, c))
+        finally:
+            self.memory.setdefault(name, {})["load_mb"] = sampler.stop()
+
+    def _record(self, name: str, page: str, tool: str, protocol: str, c: int, result: tuple[float, ...]) -> None:
+        rps, p50, p99, total, failed = result
+        run = Run(name, page, tool, protocol, c, round(rps, 1), round(p50, 2), round(p99, 2), int(total),
+                  int(failed))
+        self.runs.append(run)
+        log(f"  {name} {page:5} {tool:6} c={c:<3} {rps:9.1f} req/s  p50 {p50:8.2f} ms  p99 {p99:8.2f} ms"
+            + (f"  FAILED {failed}" if failed else ""))
+
+    def idle_memory(self, name: str, target: Target) -> None:
+        time.sleep(10)
+        self.memory.setdefault(name, {})["idle_mb"] = round(memory_mb(target.containers), 1)
+        log(f"  {name}: {self.memory[name]['idle_mb']} MB idle")
+
+    def static_copies(self, ours: Target) -> dict[str, str]:
+        """C: for each page, a static file of the size of B's answer, in the same docroot."""
+        paths = {}
+        for page, path in self.pages.items():
+            _, body = self.fetch(ours, path)
+            size = len(body.encode())
+            self.sizes[page] = size
+            name = f"bench-static-{page}.html"
+            sh("docker", "compose", "--project-directory", str(self.site), "run", "--rm", "-T", "--no-deps", "ops",
+               "sh", "-c", f"cat > /srv/site/public/{name}", input=body.encode())
+            paths[page] = f"/{name}"
+        return paths
+
+    def run(self) -> dict[str, object]:
+        self.build()
+        ours = self.our_site()
+        dump, files = self.export()
+        stock, lamp = self.stock(dump, files), self.lamp(dump, files)
+        for target in (ours, stock, lamp):
+            self.check(target)
+
+        log("Idle memory, each stack warmed by one request of each page")
+        for name, target in (("hakobune", ours), ("D stock", stock), ("E lamp", lamp)):
+            self.idle_memory(name, target)
+
+        hakobune("cache", "off", cwd=self.site)
+        self.check(ours)
+        log("A: this stack, page cache off")
+        self.measure("A", ours, self.pages)
+        hakobune("cache", "on", cwd=self.site)
+        self.check(ours)
+        for path in self.pages.values():
+            self.fetch(ours, path)
+            headers, _ = self.fetch(ours, path)
+            if headers.get("x-hakobune-cache") != "HIT":
+                raise RuntimeError(f"B: {path} is not served from the page cache: {headers}")
+        log("B: this stack, page cache on")
+        self.measure("B", ours, self.pages)
+        log("C: static files of B's answers' sizes, same web container")
+        self.measure("C", ours, self.static_copies(ours))
+        log("D: stock container stack")
+        self.measure("D", stock, self.pages)
+        log("E: LAMP in one container")
+        self.measure("E", lamp, self.pages)
+        return self.report()
+
+    def report(self) -> dict[str, object]:
+        return {
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "settings": {"duration_s": self.duration, "concurrency": self.concurrency, "posts": self.posts,
+                         "pages": self.pages, "static_sizes": self.sizes,
+                         "load": "h2load -t 1 -m 1 (HTTP/2; E: --h1), wrk -t 1 (HTTP/1.1), from a container on "
+                                 "each contender's network, HTTPS"},
+            "runs": [asdict(r) for r in self.runs],
+            "memory_mb": self.memory,
+            "targets": targets(self.runs, self.memory),
+        }
+
+    def clean(self) -> None:
+        log("Removing the contenders")
+        subprocess.run([str(Path(sys.executable).parent / "hakobune"), "remove", "-y", self.site.name],
+                       cwd=self.work, capture_output=True, check=False)
+        for kind in ("container", "volume", "network"):
+            ids = sh("docker", kind, "ls", "-q", *(["-a"] if kind == "container" else []), "--filter",
+                     f"label={LABEL}", check=False).split()
+            if ids:
+                sh("docker", kind, "rm", *(["-f"] if kind == "container" else []), *ids, check=False)
+
+
+def _percentile(values: list[float], pct: int) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, round(pct / 100 * (len(values) - 1)))]
+
+
+def _wrk_ms(out: str, label: str) -> float:
+    match = re.search(rf"^\s*{re.escape(label)}\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+    if not match:
+        return float("nan")
+    return float(match.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[match.group(2)]
+
+
+def memory_mb(containers: list[str]) -> float:
+    out = sh("docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", *containers)
+    total = 0.0
+    for line in out.splitlines():
+        value, unit = re.match(r"([\d.]+)\s*([KMG]i?B|B)", line).groups()  # type: ignore[union-attr]
+        total += float(value) * {"B": 1 / 2**20, "KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "kB": 1 / 1024,
+                                 "MB": 1, "GB": 1024}[unit]
+    return total
+
+
+class MemorySampler:
+    """The most memory the stack used while it was loaded, sampled with `docker stats`."""
+
+    def __init__(self, containers: list[str]) -> None:
+        self.containers, self.peak, self.done = containers, 0.0, threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self.done.is_set():
+            self.peak = max(self.peak, memory_mb(self.containers))
+            self.done.wait(1)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> float:
+        self.done.set()
+        self.thread.join()
+        return round(self.peak, 1)
+
+
+def machine() -> dict[str, object]:
+    meminfo = Path("/proc/meminfo").read_text()
+    return {"cpus": os.cpu_count(), "memory_gb": round(int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1))
+                                                        / 2**20, 1),  # type: ignore[union-attr]
+            "kernel": platform.release(), "docker": sh("docker", "version", "--format", "{{.Server.Version}}").strip()}
+
+
+def _by(runs: list[Run], contender: str) -> dict[tuple[str, str, int], Run]:
+    return {(r.page, r.tool, r.concurrency): r for r in runs if r.contender == contender}
+
+
+def targets(runs: list[Run], memory: dict[str, dict[str, float]]) -> list[dict[str, object]]:
+    """The issue's targets, each over every page, tool and concurrency: the worst case decides."""
+    found = []
+    for name, (top, bottom), goal in (
+        ("B >= 0.9 x C", ("B", "C"), 0.9), ("B >= 100 x E", ("B", "E"), 100),
+        ("A >= 1.5 x E", ("A", "E"), 1.5), ("A >= 1.2 x D", ("A", "D"), 1.2),
+    ):
+        ours, theirs = _by(runs, top), _by(runs, bottom)
+        ratios = {"/".join(map(str, k)): round(ours[k].rps / theirs[k].rps, 2) for k in ours if k in theirs
+                  and theirs[k].rps}
+        found.append({"target": name, "ratios": ratios, "worst": min(ratios.values(), default=None),
+                      "median": statistics.median(ratios.values()) if ratios else None,
+                      "met": bool(ratios) and min(ratios.values()) >= goal})
+    a, d = _by(runs, "A"), _by(runs, "D")
+    p99 = {"/".join(map(str, k)): [a[k].p99_ms, d[k].p99_ms] for k in a if k in d}
+    found.append({"target": "A p99 <= D p99", "p99_ms": p99,
+                  "met": bool(p99) and all(ours <= theirs for ours, theirs in p99.values())})
+    ours_idle, stock_idle = memory.get("hakobune", {}).get("idle_mb"), memory.get("D stock", {}).get("idle_mb")
+    found.append({"target": "idle memory < D", "mb": [ours_idle, stock_idle],
+                  "met": ours_idle is not None and stock_idle is not None and ours_idle < stock_idle})
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement (default 10)")
+    parser.add_argument("--concurrency", default="8,32", help="connections, comma-separated (default 8,32)")
+    parser.add_argument("--posts", type=int, default=100, help="generated posts (default 100)")
+    parser.add_argument("--keep", action="store_true", help="leave the contenders running afterwards")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="hakobune-bench-"))
+    bench = Bench(work, args.duration, [int(c) for c in args.concurrency.split(",")], args.posts)
+    bench.clean()  # what an interrupted run left
+    try:
+        results = bench.run()
+    finally:
+        if not args.keep:
+            bench.clean()
+            shutil.rmtree(work, ignore_errors=True)
+    stamp = results["when"].replace(":", "").replace("-", "")  # type: ignore[union-attr]
+    out = BENCH / "results" / f"{stamp}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    (BENCH / "results" / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    log(f"Results: {out.relative_to(REPO)}")
+    from report import write_report  # bench/report.py: the tables and chart in docs/performance.md
+
+    write_report(results, REPO / "docs")
+
+
+if __name__ == "__main__":
+    main()
