@@ -49,6 +49,13 @@ def sh(*args: str, input: bytes | str | None = None, check: bool = True, timeout
     return result.stdout.decode(errors="replace")
 
 
+def compose(site: Path, *args: str, input: bytes | str | None = None) -> str:
+    """Compose in the site's folder, found as Hakobune finds it (the plugin, or a docker-compose binary)."""
+    from hakobune.engine import Engine
+
+    return sh(*Engine().compose_command(), "--project-directory", str(site), *args, input=input)
+
+
 def hakobune(*args: str, cwd: Path) -> str:
     return sh(str(Path(sys.executable).parent / "hakobune"), *args, "-C", str(cwd)) if cwd.exists() else ""
 
@@ -111,9 +118,8 @@ class Bench:
                         "--http-port", str(free_port()), "--tls-port", str(self.tls_port), "--wp-title",
                         "Hakobune bench", self.site.name], cwd=self.work, check=True, capture_output=True)
         log(f"Generating the content: {self.posts} posts, 10 pages, 100 comments")
-        out = sh("docker", "compose", "--project-directory", str(self.site), "run", "--rm", "-T", "--no-deps",
-                 "-e", f"BENCH_HOST={self.authority}", "-e", f"BENCH_POSTS={self.posts}", "ops", "php",
-                 input=(BENCH / "content.php").read_bytes())
+        out = compose(self.site, "run", "--rm", "-T", "--no-deps", "-e", f"BENCH_HOST={self.authority}",
+                      "-e", f"BENCH_POSTS={self.posts}", "ops", "php", input=(BENCH / "content.php").read_bytes())
         content = json.loads(out.strip().splitlines()[-1])
         self.pages = {"front": "/", "post": content["post"]}
         self.expect = {"front": content["site_title"], "post": content["title"]}
@@ -171,7 +177,7 @@ class Bench:
            IMAGES["stock-php"])
         sh(*run, "--name", "hbbench-d-web", "--network-alias", "web", "-v", f"{vol}:/srv/site:ro",
            IMAGES["stock-nginx"])
-        return Target("stock", net, "https://web", ["hbbench-d-web", "hbbench-d-php", "hbbench-d-db"])
+        return Target("stock", net, "https://web:443", ["hbbench-d-web", "hbbench-d-php", "hbbench-d-db"])
 
     def lamp(self, dump: bytes, files: Path) -> Target:
         log("Starting E: Apache prefork, mod_php and MariaDB in one container")
@@ -184,7 +190,7 @@ class Bench:
         sh("docker", "run", "-d", "--label", LABEL, "--network", net, "--name", "hbbench-e-lamp",
            "--network-alias", "lamp", "-v", f"{vol}:/srv/site", IMAGES["lamp"])
         self._load_db("hbbench-e-lamp", dump, "localhost")
-        return Target("lamp", net, "https://lamp", ["hbbench-e-lamp"])
+        return Target("lamp", net, "https://lamp:443", ["hbbench-e-lamp"])
 
     # --- measuring --------------------------------------------------------------------------------------------
 
@@ -210,18 +216,25 @@ class Bench:
                 raise RuntimeError(f"{target.name} {path} does not show '{self.expect[page]}'")
 
     def h2load(self, target: Target, path: str, concurrency: int, h1: bool = False) -> tuple[float, ...]:
+        """A fixed number of requests (h2load's timed mode counts none in nghttp2 1.64), sized from a short
+        probe to last about the set duration."""
+        probe = self._h2load(target, path, concurrency, concurrency * 10, h1)
+        requests = int(min(max(probe[0] * self.duration, concurrency * 20), 500_000))
+        return self._h2load(target, path, concurrency, requests, h1)
+
+    def _h2load(self, target: Target, path: str, concurrency: int, requests: int, h1: bool) -> tuple[float, ...]:
         out = self.load(target, (
-            f"h2load {'--h1' if h1 else ''} -t 1 -c {concurrency} -m 1 -D {self.duration} --warm-up-time 2 "
+            f"h2load {'--h1' if h1 else ''} -t 1 -c {concurrency} -m 1 -n {requests} "
             f"-H ':authority: {self.authority}' --log-file /tmp/log '{target.base}{path}' > /tmp/out; "
             "cat /tmp/out; echo '=== log'; cut -f 3 /tmp/log"))
         summary, _, timings = out.partition("=== log")
         rps = float(re.search(r"finished in [\d.]+\w*, ([\d.]+) req/s", summary).group(1))  # type: ignore[union-attr]
-        done = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed", summary)
+        done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded", summary)
         status = re.search(r"status codes: (\d+) 2xx", summary)
         latencies = sorted(int(t) / 1000 for t in timings.split())
-        total = int(done.group(3)) if done else len(latencies)  # type: ignore[union-attr]
+        total = int(done.group(1)) if done else 0
         ok = int(status.group(1)) if status else 0
-        return rps, _percentile(latencies, 50), _percentile(latencies, 99), total, total - ok
+        return rps, _percentile(latencies, 50), _percentile(latencies, 99), total, requests - ok
 
     def wrk(self, target: Target, path: str, concurrency: int) -> tuple[float, ...]:
         out = self.load(target, f"wrk -t 1 -c {concurrency} -d {self.duration}s --latency "
@@ -238,8 +251,7 @@ class Bench:
         sampler.start()
         try:
             for page, path in paths.items():
-                self.load(target, f"h2load {'--h1' if target.name == 'lamp' else ''} -n 50 -c 2 "
-                                  f"-H ':authority: {self.authority}' '{target.base}{path}' >/dev/null")  # warm
+                self._h2load(target, path, 2, 50, target.name == "lamp")  # warm up
                 for c in self.concurrency:
                     h1 = target.name == "lamp"  # Apache's prefork has no HTTP/2
                     result = self.h2load(target, path, c, h1=h1)
@@ -269,8 +281,8 @@ class Bench:
             size = len(body.encode())
             self.sizes[page] = size
             name = f"bench-static-{page}.html"
-            sh("docker", "compose", "--project-directory", str(self.site), "run", "--rm", "-T", "--no-deps", "ops",
-               "sh", "-c", f"cat > /srv/site/public/{name}", input=body.encode())
+            compose(self.site, "run", "--rm", "-T", "--no-deps", "ops", "sh", "-c",
+                    f"cat > /srv/site/public/{name}", input=body.encode())
             paths[page] = f"/{name}"
         return paths
 
@@ -344,14 +356,26 @@ def _wrk_ms(out: str, label: str) -> float:
     return float(match.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[match.group(2)]
 
 
+def _cgroup_files(container: str) -> list[Path]:
+    """Where the kernel keeps CONTAINER's memory use (cgroup v1 or v2, cgroupfs or systemd driver)."""
+    full = sh("docker", "inspect", "--format", "{{.Id}}", container).strip()
+    return [Path("/sys/fs/cgroup/memory/docker", full), Path("/sys/fs/cgroup/docker", full),
+            Path(f"/sys/fs/cgroup/memory/system.slice/docker-{full}.scope"),
+            Path(f"/sys/fs/cgroup/system.slice/docker-{full}.scope")]
+
+
 def memory_mb(containers: list[str]) -> float:
-    out = sh("docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", *containers)
-    total = 0.0
-    for line in out.splitlines():
-        value, unit = re.match(r"([\d.]+)\s*([KMG]i?B|B)", line).groups()  # type: ignore[union-attr]
-        total += float(value) * {"B": 1 / 2**20, "KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "kB": 1 / 1024,
-                                 "MB": 1, "GB": 1024}[unit]
-    return total
+    """What `docker stats` shows, summed: memory in use less the page cache the kernel may drop at will
+    (inactive files), read from the cgroup files, which costs nothing, unlike `docker stats` itself."""
+    total = 0
+    for container in containers:
+        folder = next(f for f in _cgroup_files(container) if f.is_dir())
+        usage_file = folder / ("memory.usage_in_bytes" if (folder / "memory.usage_in_bytes").exists()
+                               else "memory.current")
+        stat = dict(line.split() for line in (folder / "memory.stat").read_text().splitlines())
+        inactive = int(stat.get("total_inactive_file", stat.get("inactive_file", 0)))
+        total += int(usage_file.read_text()) - inactive
+    return total / 2**20
 
 
 class MemorySampler:

@@ -16,6 +16,7 @@ hb_enum NGINX_HTTPS_REDIRECT on on off
 hb_enum NGINX_SECURITY_HEADERS on on off
 hb_uint NGINX_HSTS_MAX_AGE 0
 hb_uint NGINX_FASTCGI_READ_TIMEOUT 300 1
+hb_uint NGINX_FASTCGI_KEEPALIVE 0 0 1024
 hb_enum NGINX_CACHE off on off
 hb_match NGINX_CACHE_TTL 10m '^[1-9][0-9]*[smhd]$' "must be a time like 30s, 10m, 1h or 1d"
 hb_size NGINX_CACHE_MAX_SIZE 256M 1M
@@ -59,6 +60,16 @@ if [ "$NGINX_OPEN_FILE_CACHE" -gt 0 ]; then
 else
     NGINX_OPEN_FILE_CACHE_DIRECTIVES="    open_file_cache off;"
 fi
+# Kept FastCGI connections to PHP-FPM: off by default. A PHP-FPM process serves one connection until nginx
+# closes it, so with more connections than processes (more visitors than PHP_FPM_MAX_CHILDREN) the surplus
+# waits unserved in PHP-FPM's backlog; measured: requests stalled for over a minute (docs/performance.md).
+if [ "$NGINX_FASTCGI_KEEPALIVE" -gt 0 ]; then
+    NGINX_UPSTREAM_KEEPALIVE="        keepalive $NGINX_FASTCGI_KEEPALIVE;"
+    NGINX_FASTCGI_KEEP_CONN="    fastcgi_keep_conn on;"
+else
+    NGINX_UPSTREAM_KEEPALIVE=""
+    NGINX_FASTCGI_KEEP_CONN=""
+fi
 if [ "$NGINX_HTTP3" = on ]; then
     # QUIC on the TLS port's UDP twin; browsers learn of it from Alt-Svc, which names the published port.
     NGINX_QUIC_LISTEN="        listen 8443 quic reuseport;
@@ -69,7 +80,8 @@ else
     NGINX_HTTP3_DIRECTIVES=""
 fi
 export NGINX_TLS_PORT_SUFFIX NGINX_HSTS_DIRECTIVE NGINX_HTTP_SITE NGINX_SECURITY_HEADERS_DIRECTIVES \
-    NGINX_CACHE_BYPASS_MAP NGINX_OPEN_FILE_CACHE_DIRECTIVES NGINX_QUIC_LISTEN NGINX_HTTP3_DIRECTIVES
+    NGINX_CACHE_BYPASS_MAP NGINX_OPEN_FILE_CACHE_DIRECTIVES NGINX_QUIC_LISTEN NGINX_HTTP3_DIRECTIVES \
+    NGINX_UPSTREAM_KEEPALIVE NGINX_FASTCGI_KEEP_CONN
 
 hb_prepare_run_dir
 for d in client_body proxy fastcgi uwsgi scgi cache; do mkdir -p "$HB_RUN_DIR/$d"; done
@@ -100,9 +112,9 @@ hb_render /etc/hakobune/nginx.conf.template "$HB_RUN_DIR/nginx.conf" \
     NGINX_CLIENT_MAX_BODY_SIZE NGINX_GZIP NGINX_BROTLI NGINX_TLS_PORT_SUFFIX NGINX_PUBLIC_TLS_PORT \
     NGINX_HSTS_DIRECTIVE NGINX_HTTP_SITE PHP_FPM_ADDRESS HB_TLS_CIPHERS HB_TLS_CURVES HB_COMPRESS_TYPES \
     NGINX_CACHE_MAX_SIZE NGINX_CACHE_BYPASS_MAP NGINX_OPEN_FILE_CACHE_DIRECTIVES NGINX_QUIC_LISTEN \
-    NGINX_HTTP3_DIRECTIVES
+    NGINX_HTTP3_DIRECTIVES NGINX_UPSTREAM_KEEPALIVE
 hb_render /etc/hakobune/site.conf.template "$HB_RUN_DIR/site.conf" \
-    NGINX_SECURITY_HEADERS_DIRECTIVES NGINX_FASTCGI_READ_TIMEOUT NGINX_STATIC_EXPIRES
+    NGINX_SECURITY_HEADERS_DIRECTIVES NGINX_FASTCGI_READ_TIMEOUT NGINX_STATIC_EXPIRES NGINX_FASTCGI_KEEP_CONN
 
 if [ "$#" -eq 0 ]; then
     set -- nginx -c "$HB_RUN_DIR/nginx.conf" -g 'daemon off;'
