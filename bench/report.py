@@ -23,7 +23,7 @@ def _targets(results: dict[str, Any]) -> str:
     for target in results["targets"]:
         if "ratios" in target:
             ratios = target["ratios"]
-            detail = f"worst {target['worst']}x, median {target['median']}x over {len(ratios)} measurements"
+            detail = f"worst {target['worst']:.2f}x, median {target['median']:.2f}x over {len(ratios)} measurements"
         elif "p99_ms" in target:
             worse = {k: v for k, v in target["p99_ms"].items() if v[0] > v[1]}
             detail = "every measurement" if not worse else "higher in: " + ", ".join(
@@ -47,8 +47,13 @@ def _runs(results: dict[str, Any], page: str) -> str:
 
 
 def _memory(results: dict[str, Any]) -> str:
-    rows = [[name, str(values.get("idle_mb", "")), str(values.get("load_mb", ""))]
-            for name, values in results["memory_mb"].items()]
+    memory = results["memory_mb"]
+    stacks = [("Hakobune (A, B, C)", "hakobune", ("A", "B", "C")), ("D: stock containers", "D", ("D",)),
+              ("E: LAMP in one container", "E", ("E",))]
+    rows = []
+    for label, idle, loaded in stacks:
+        peak = max((memory.get(name, {}).get("load_mb", 0) for name in loaded), default=0)
+        rows.append([label, str(memory.get(idle, {}).get("idle_mb", "")), str(peak or "")])
     return _table(["stack", "idle MB", "peak under load MB"], rows)
 
 
@@ -87,9 +92,10 @@ def write_report(results: dict[str, Any], docs: Path) -> None:
     body = "\n\n".join([
         START,
         f"Measured {results['when']} on {machine['cpus']} CPUs, {machine['memory_gb']} GB, Linux "
-        f"{machine['kernel']}, Docker {machine['docker']}; {settings['duration_s']} s per measurement after a "
-        f"2 s warm-up; {settings['posts']} posts; pages: front `{settings['pages']['front']}`, post "
-        f"`{settings['pages']['post']}`. Raw results: `bench/results/`.",
+        f"{machine['kernel']}, Docker {machine['docker']}; about {settings['duration_s']} s per measurement "
+        f"after 50 warm-up requests; {settings['posts']} posts; pages: front `{settings['pages']['front']}`, post "
+        f"`{settings['pages']['post']}`. Ratios compare the same page, tool and connections. Raw results: "
+        "`bench/results/`.",
         "### Targets\n\n" + _targets(results),
         "![requests per second of each contender](performance.png)",
         "### Front page\n\n" + _runs(results, "front"),
