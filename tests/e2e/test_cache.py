@@ -155,6 +155,17 @@ def test_a_site_option_purges_every_page(site, admin):
         assert "Renamed harbour" in visit(url)[1], url
 
 
+def test_the_site_editors_navigation_purges_every_page(site, admin):
+    """Block themes keep their header menus in wp_navigation posts, which no visitor sees on their own."""
+    post = admin.post("posts", json={"title": "Under the menu", "content": "Text.", "status": "publish"})
+    for url in (f"{site.url}/", post["link"]):
+        assert "Harbour map" not in warm(url)
+    admin.post("navigation", json={"title": "Main", "status": "publish", "content":
+               '<!-- wp:navigation-link {"label":"Harbour map","url":"/harbour-map/","kind":"custom"} /-->'})
+    for url in (f"{site.url}/", post["link"]):
+        assert "Harbour map" in visit(url)[1], url
+
+
 def test_cache_clear_empties_it_and_off_sends_everything_to_php(site):
     warm(f"{site.url}/")
     ok(hb("cache", "clear", cwd=site.folder))

@@ -4,7 +4,9 @@
  * Description: Keeps the web server's page cache right. When a post is published, updated, unpublished, trashed
  *              or deleted, or gets an approved comment, the pages that show it are purged: the post, the home
  *              page, its terms', author's, date and post type archives (with their later pages) and the feeds.
- *              When the theme, menus, widgets, terms, users, plugins or the site's options change, every page is.
+ *              When the theme, menus, widgets, terms, users, plugins or the site's options change, or anything the
+ *              site editor saves (templates, template parts, global styles, navigation, synced patterns), every
+ *              page is.
  *              Purges are collected during the request and sent once its changes are all written.
  */
 
@@ -81,9 +83,17 @@ final class Queue
     }
 }
 
+// What block themes show on every page, edited in the site editor: templates and their parts, global styles,
+// navigation menus, synced patterns.
+const SITE_WIDE_TYPES = ['wp_template', 'wp_template_part', 'wp_global_styles', 'wp_navigation', 'wp_block'];
+
 /** Every page that shows POST, while it has the fields it has in that object (a trashed post has a new slug). */
 function purge_post(\WP_Post $post): void
 {
+    if (in_array($post->post_type, SITE_WIDE_TYPES, true)) {
+        Queue::all();
+        return;
+    }
     if ($post->post_status !== 'publish' || !is_post_type_viewable($post->post_type)) {
         return;
     }
