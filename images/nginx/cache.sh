@@ -21,7 +21,17 @@ case "${1:-}" in
         ;;
     refresh)
         clear
+        # `-s reload` only signals the master. Wait (up to 10 s) until the workers running now have gone, so
+        # that whoever comes next is served by the new ones, not by one closing its connections.
+        workers=$(grep -ls '^nginx: worker process' /proc/[0-9]*/cmdline | cut -d/ -f3)
         nginx -c /run/hakobune/nginx.conf -s reload 2>/dev/null
+        i=0
+        for pid in $workers; do
+            while [ -e "/proc/$pid" ] && [ "$i" -lt 100 ]; do
+                sleep 0.1
+                i=$((i + 1))
+            done
+        done
         ;;
     status)
         on=false
