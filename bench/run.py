@@ -137,6 +137,14 @@ class Bench:
             files.write_bytes(tar.extractfile("files.tar.gz").read())  # type: ignore[union-attr]
         return dump, files
 
+    def _network_and_site(self, name: str, image: str, files: Path, db_host: str) -> tuple[str, str]:
+        """A contender's own network, and its site volume filled from the backup: (network, volume)."""
+        volume = f"{name}-site"
+        sh("docker", "network", "create", "--label", LABEL, name)
+        sh("docker", "volume", "create", "--label", LABEL, volume)
+        self._fill(volume, image, files, db_host)
+        return name, volume
+
     def _fill(self, volume: str, image: str, files: Path, db_host: str) -> None:
         """The docroot from the backup, without Hakobune's must-use plugins, with a plain wp-config.php."""
         config = (BENCH / "wp-config.php").read_text().replace("@DB_HOST@", db_host) \
@@ -166,10 +174,7 @@ class Bench:
 
     def stock(self, dump: bytes, files: Path) -> Target:
         log("Starting D: Debian's nginx, php-fpm and MariaDB, one container each")
-        net, vol = "hbbench-d", "hbbench-d-site"
-        sh("docker", "network", "create", "--label", LABEL, net)
-        sh("docker", "volume", "create", "--label", LABEL, vol)
-        self._fill(vol, IMAGES["stock-php"], files, "db")
+        net, vol = self._network_and_site("hbbench-d", IMAGES["stock-php"], files, "db")
         run = ("docker", "run", "-d", "--label", LABEL, "--network", net)
         sh(*run, "--name", "hbbench-d-db", "--network-alias", "db", IMAGES["stock-mariadb"])
         self._load_db("hbbench-d-db", dump, "%")
@@ -181,10 +186,7 @@ class Bench:
 
     def lamp(self, dump: bytes, files: Path) -> Target:
         log("Starting E: Apache prefork, mod_php and MariaDB in one container")
-        net, vol = "hbbench-e", "hbbench-e-site"
-        sh("docker", "network", "create", "--label", LABEL, net)
-        sh("docker", "volume", "create", "--label", LABEL, vol)
-        self._fill(vol, IMAGES["lamp"], files, "localhost")
+        net, vol = self._network_and_site("hbbench-e", IMAGES["lamp"], files, "localhost")
         sh("docker", "run", "--rm", "-i", "-v", f"{vol}:/srv/site", "--entrypoint", "sh", IMAGES["lamp"], "-c",
            "cat > /srv/site/public/.htaccess", input=(BENCH / "htaccess").read_text())
         sh("docker", "run", "-d", "--label", LABEL, "--network", net, "--name", "hbbench-e-lamp",
