@@ -178,6 +178,15 @@ hb_memory_limit_mb() {
     echo $((_hb_limit / 1048576))
 }
 
+# hb_fpm_connect: where PHP-FPM's own tools (healthcheck, OPcache reset) reach it in its container: its
+# socket, or its port.
+hb_fpm_connect() {
+    case "${PHP_FPM_LISTEN:-9000}" in
+        /*) echo "$PHP_FPM_LISTEN" ;;
+        *) echo "127.0.0.1:${PHP_FPM_LISTEN:-9000}" ;;
+    esac
+}
+
 # hb_clamp VALUE MIN MAX
 hb_clamp() {
     if [ "$1" -lt "$2" ]; then echo "$2"; elif [ "$1" -gt "$3" ]; then echo "$3"; else echo "$1"; fi

@@ -24,7 +24,7 @@ hb_match NGINX_CACHE_BYPASS "/cart/ /checkout/ /my-account/" '^ *(/[A-Za-z0-9._~
 hb_match NGINX_STATIC_EXPIRES 365d '^(off|[1-9][0-9]*[smhdw])$' "must be 'off' or a time like 7d or 365d"
 hb_uint NGINX_OPEN_FILE_CACHE 10000 0
 hb_enum NGINX_HTTP3 on on off
-hb_match PHP_FPM_ADDRESS php:9000 '^[A-Za-z0-9._-]+:[0-9]+$' "must be HOST:PORT"
+hb_match PHP_FPM_ADDRESS php:9000 '^([A-Za-z0-9._-]+:[0-9]+|unix:/[A-Za-z0-9._/-]+)$' "must be HOST:PORT or unix:/PATH"
 hb_checked
 
 NGINX_TLS_PORT_SUFFIX=$(hb_public_port_suffix "$NGINX_PUBLIC_TLS_PORT")

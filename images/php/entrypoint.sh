@@ -15,9 +15,10 @@ hb_match PHP_TIMEZONE UTC '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$' "must be a time zone
 hb_enum PHP_OPCACHE_ENABLE 1 1 0
 hb_match PHP_OPCACHE_MEMORY auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a size in MB (at least 8)"
 hb_enum PHP_OPCACHE_VALIDATE_TIMESTAMPS 0 0 1
-hb_enum PHP_OPCACHE_JIT off off tracing function
+hb_enum PHP_OPCACHE_JIT tracing off tracing function
 hb_uint PHP_OPCACHE_JIT_BUFFER 64 1 4096
 hb_enum PHP_FPM_PM dynamic dynamic static ondemand
+hb_match PHP_FPM_LISTEN 9000 '^([1-9][0-9]{0,4}|/run/hakobune-fpm/[A-Za-z0-9._-]+[.]sock)$' "must be a port, or /run/hakobune-fpm/NAME.sock"
 hb_match PHP_FPM_MAX_CHILDREN auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number (at least 1)"
 hb_match PHP_FPM_START_SERVERS auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number (at least 1)"
 hb_match PHP_FPM_MIN_SPARE_SERVERS auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number (at least 1)"
@@ -33,14 +34,15 @@ hb_secret PHP_SMTP_PASSWORD
     || hb_invalid PHP_OPCACHE_MEMORY "$PHP_OPCACHE_MEMORY" "must be 'auto' or a size in MB (at least 8)"
 
 # 'auto': from the container's memory limit. OPcache gets an eighth (64-256 MB); each PHP process is reckoned
-# at 64 MB (WordPress pages typically take 30-60), after OPcache and 64 MB for the master; and no more than
-# 8 processes per CPU, as PHP's work is mostly CPU. Without a limit: 128 MB and 10 processes.
+# at 64 MB (WordPress pages typically take 30-60), after OPcache, the JIT's buffer and 64 MB for the master;
+# and no more than 8 processes per CPU, as PHP's work is mostly CPU. Without a limit: 128 MB and 10 processes.
 memory=$(hb_memory_limit_mb)
 cpus=$(nproc)
+jit_buffer=$(if [ "$PHP_OPCACHE_JIT" = off ]; then echo 0; else echo "$PHP_OPCACHE_JIT_BUFFER"; fi)
 if [ -n "$memory" ]; then
     opcache_auto=$(hb_clamp $((memory / 8)) 64 256)
     [ "$PHP_OPCACHE_MEMORY" = auto ] && PHP_OPCACHE_MEMORY=$opcache_auto
-    children_auto=$(hb_clamp $(((memory - PHP_OPCACHE_MEMORY - 64) / 64)) 2 $((cpus * 8)))
+    children_auto=$(hb_clamp $(((memory - PHP_OPCACHE_MEMORY - jit_buffer - 64) / 64)) 2 $((cpus * 8)))
 else
     [ "$PHP_OPCACHE_MEMORY" = auto ] && PHP_OPCACHE_MEMORY=128
     children_auto=10
@@ -90,7 +92,7 @@ opcache.max_accelerated_files = 20000
 opcache.validate_timestamps = $PHP_OPCACHE_VALIDATE_TIMESTAMPS
 opcache.revalidate_freq = 0
 opcache.jit = $(if [ "$PHP_OPCACHE_JIT" = off ]; then echo disable; else echo "$PHP_OPCACHE_JIT"; fi)
-opcache.jit_buffer_size = $(if [ "$PHP_OPCACHE_JIT" = off ]; then echo 0; else echo "${PHP_OPCACHE_JIT_BUFFER}M"; fi)
+opcache.jit_buffer_size = ${jit_buffer}M
 ; The root filesystem is read-only: sessions and uploads in progress go to the /tmp tmpfs.
 session.save_path = /tmp
 upload_tmp_dir = /tmp
@@ -141,7 +143,8 @@ log_limit = 8192
 daemonize = no
 
 [www]
-listen = 9000
+listen = $PHP_FPM_LISTEN
+$(case "$PHP_FPM_LISTEN" in /*) echo "listen.mode = 0666" ;; esac)
 pm = $PHP_FPM_PM
 pm.max_children = $PHP_FPM_MAX_CHILDREN
 pm.start_servers = $PHP_FPM_START_SERVERS

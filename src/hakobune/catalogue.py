@@ -16,10 +16,10 @@ from hakobune.errors import HakobuneError, InvalidInput
 
 IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 # Image -> the service that runs it.
-SERVICES = {"nginx": "web", "httpd": "web", "php": "php", "mariadb": "db"}
+SERVICES = {"nginx": "web", "httpd": "web", "php": "php", "mariadb": "db", "valkey": "valkey"}
 # Set by Hakobune from the site's model; a user changes them with their own commands, not `config set`.
-MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS", "MARIADB_ROOT_PASSWORD",
-           "NGINX_CACHE"}
+MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS", "PHP_FPM_LISTEN",
+           "MARIADB_ROOT_PASSWORD", "NGINX_CACHE"}
 # The command that changes a managed setting, where there is one.
 MANAGED_BY = {"NGINX_CACHE": "hakobune cache on|off"}
 _DECLARATION = re.compile(r"^hb_(uint|size|enum|match|secret) +([A-Z][A-Z0-9_]*) *(.*)$")

@@ -13,7 +13,7 @@ from hakobune.errors import InvalidInput
 SITE_LABEL = "io.hakobune.site"
 SERVICE_LABEL = "io.hakobune.service"
 URL_LABEL = "io.hakobune.url"
-IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "ops")
+IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "valkey", "ops")
 WEB_SERVERS = ("nginx", "httpd")
 # Image settings of each web server start with its own prefix.
 WEB_PREFIX = {"nginx": "NGINX_", "httpd": "HTTPD_"}
@@ -31,13 +31,13 @@ _WPLANG = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?(_[a-z0-9]+)?$")
 _DB_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _DB_USER = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 # Image settings (environment variables) by prefix -> the service whose container takes them.
-SERVICES = ("web", "php", "db")  # the long-running services of a site's stack
+SERVICES = ("web", "php", "db", "valkey")  # the long-running services of a site's stack
 DEFAULT_DB_PORT = 3306
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 PROFILES = ("wp", "lamp")
 BACKUP_SCHEDULES = ("off", "hourly", "daily")  # `backup schedule`: daily runs at 03:00 UTC
 MAX_KEEP = 1000  # a WordPress site, or a plain PHP application with a database
-SETTING_SERVICES = {"NGINX_": "web", "HTTPD_": "web", "PHP_": "php", "MARIADB_": "db"}
+SETTING_SERVICES = {"NGINX_": "web", "HTTPD_": "web", "PHP_": "php", "MARIADB_": "db", "VALKEY_": "valkey"}
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 _SALT_ALPHABET = string.ascii_letters + string.digits + "!#$%()*+,-./:;<=>?@[]^_{|}~"
 
@@ -114,12 +114,12 @@ def service_of(setting: str) -> str:
         if setting.startswith(prefix):
             return service
     raise InvalidInput(f"'{setting}' is not an image setting",
-                       "settings start with NGINX_, HTTPD_, PHP_ or MARIADB_")
+                       "settings start with NGINX_, HTTPD_, PHP_, MARIADB_ or VALKEY_")
 
 
 def site_image_names(web: str) -> tuple[str, ...]:
-    """The images a site runs: its web server's, PHP's, MariaDB's and the ops image."""
-    return (web, "php", "mariadb", "ops")
+    """The images a site runs: its web server's, PHP's, MariaDB's, valkey's and the ops image."""
+    return (web, "php", "mariadb", "valkey", "ops")
 
 
 def generate_password(length: int = 24) -> str:
@@ -155,6 +155,9 @@ class Site:
     backup_schedule: str = "off"  # backups by the stack's own `backup` service
     backup_keep: int = 7  # how many of its archives that service keeps
     page_cache: bool | None = None  # nginx's page cache; None: on for WordPress on nginx, off otherwise
+    # WordPress's object cache in the stack's valkey; None: on for WordPress sites whose images include valkey
+    # (sites made before it existed have none).
+    object_cache: bool | None = None
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -185,7 +188,8 @@ class Site:
         if self.db_tls and not self.db_host:
             raise InvalidInput("--db-tls is for an external database", "give --dbhost too")
         needed = site_image_names(self.web)
-        if self.images and set(self.images) != set(needed):
+        optional = {"valkey"}  # sites made before the object cache have no valkey image
+        if self.images and not set(needed) - optional <= set(self.images) <= set(needed):
             raise InvalidInput(f"a site runs the images {', '.join(needed)}; got {', '.join(sorted(self.images))}")
         other_web = [prefix for web, prefix in WEB_PREFIX.items() if web != self.web]
         for key, value in self.settings.items():
@@ -202,6 +206,13 @@ class Site:
         if self.page_cache and self.web != "nginx":
             raise InvalidInput(f"site {self.name} runs {self.web}, which has no page cache",
                                "the page cache is nginx's")
+        if self.object_cache is None:
+            object.__setattr__(self, "object_cache", self.wordpress and "valkey" in self.images)
+        if self.object_cache and not self.wordpress:
+            raise InvalidInput(f"site {self.name} is not a WordPress site: the object cache is WordPress's")
+        if self.object_cache and "valkey" not in self.images:
+            raise InvalidInput(f"site {self.name} names no valkey image for its object cache",
+                               "sites made before Hakobune 0.4 run without one")
         object.__setattr__(self, "secret_settings", tuple(sorted(self.secret_settings)))
         for key in self.secret_settings:
             if service_of(key) == "web":  # the web server has no secret volume
@@ -215,8 +226,10 @@ class Site:
 
     @property
     def services(self) -> tuple[str, ...]:
-        """The services this site runs: no db when its database is external; backup when scheduled."""
-        running = tuple(s for s in SERVICES if not (s == "db" and self.external_db))
+        """The services this site runs: no db when its database is external, no valkey without the object cache;
+        backup when scheduled."""
+        running = tuple(s for s in SERVICES if not (s == "db" and self.external_db)
+                        and not (s == "valkey" and not self.object_cache))
         return (*running, "backup") if self.backup_schedule != "off" else running
 
     @property

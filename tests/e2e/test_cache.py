@@ -1,6 +1,8 @@
 """Speed without stale pages: nginx's page cache (HIT after MISS, the bypass rules, purges on every change the
-owner makes), `hakobune cache`, PHP's OPcache emptied on deploy, HTTP/3, and settings derived from the
-containers' memory limits. Functional checks only: nothing here is timed."""
+owner makes), `hakobune cache`, WordPress's object cache in valkey (shared by PHP and the ops jobs, emptied
+when the database changes behind WordPress's back, and never stale after an outage), PHP's OPcache emptied on
+deploy, HTTP/3, and settings derived from the containers' memory limits. Functional checks only: nothing here
+is timed."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 import re
 import subprocess
 import tarfile
+import time
 from io import BytesIO
 
 import pytest
@@ -190,8 +193,53 @@ def test_nginx_cache_is_changed_by_cache_on_off_not_config_set(site):
     assert "NGINX_CACHE is managed by Hakobune" in result.stderr and "hakobune cache on|off" in result.stderr
 
 
+def valkey(site, *command: str) -> str:
+    return ok(hb("exec", "valkey", "--", "valkey-cli", *command, cwd=site.folder)).strip()
+
+
+def test_wordpress_keeps_its_objects_in_valkey(site):
+    visit(f"{site.url}/?any=query")  # a query string: PHP renders it, whatever the page cache holds
+    assert valkey(site, "exists", "wordpress:wp_:options:alloptions") == "1"
+    assert int(valkey(site, "dbsize")) > 20
+    dropin = ok(hb("exec", "php", "--", "head", "-c", "300", "/srv/site/public/wp-content/object-cache.php",
+                   cwd=site.folder))
+    assert "Hakobune object cache" in dropin
+    objects = json.loads(ok(hb("cache", "status", "--json", cwd=site.folder)))["object_cache"]
+    assert objects["keys"] > 20 and objects["bytes"] > 0 and objects["hits"] > 0
+    assert re.search(r"object cache: \d+ keys, [\d.]+ MB, \d+% of \d+ lookups found",
+                     ok(hb("cache", "status", cwd=site.folder)))
+
+
+def test_a_change_made_while_valkey_was_unreachable_is_never_served_stale(site):
+    """Valkey keeps its data but PHP and the ops jobs cannot reach it: the site works on the database alone,
+    and once valkey is back, what it held from before is not served."""
+    container = f"hb-{site.name}-valkey-1"
+    network = f"hb-{site.name}_site"
+    ok(hb("wp-option", "set", "blogname", "Before the outage", cwd=site.folder))
+    assert "Before the outage" in visit(f"{site.url}/?outage=1")[1]
+    subprocess.run(["docker", "network", "disconnect", network, container], check=True)
+    try:
+        assert "Before the outage" in visit(f"{site.url}/?outage=2")[1]  # still served, from the database
+        ok(hb("wp-option", "set", "blogname", "During the outage", cwd=site.folder))
+        assert "During the outage" in visit(f"{site.url}/?outage=3")[1]
+    finally:
+        subprocess.run(["docker", "network", "connect", "--alias", "valkey", network, container], check=True)
+    # Valkey still holds the old name. PHP goes back to it after its retry interval (5 s), and empties it first.
+    assert "Before the outage" in subprocess.run(
+        ["docker", "exec", container, "valkey-cli", "get", "wordpress:wp_:options:alloptions"],
+        capture_output=True, text=True, check=True).stdout
+    time.sleep(6)
+    for n in range(3):
+        assert "During the outage" in visit(f"{site.url}/?outage=4{n}")[1]
+    assert valkey(site, "exists", "wordpress:wp_:options:alloptions") == "1"  # in use again
+    assert "During the outage" in visit(f"{site.url}/")[1]
+    mark = hb("exec", "php", "--", "test", "-e", "/srv/site/.hakobune-object-cache-missed-writes", cwd=site.folder)
+    assert mark.returncode == 1
+
+
 def test_a_deploy_is_served_at_once_though_php_never_checks_files(site, tmp_path):
-    """OPcache runs without file checks (PHP_OPCACHE_VALIDATE_TIMESTAMPS=0); a deploy empties it."""
+    """OPcache runs without file checks (PHP_OPCACHE_VALIDATE_TIMESTAMPS=0); a deploy empties it, and the
+    object cache too (the new code may keep its objects differently)."""
 
     def release(number: int):
         archive = tmp_path / f"release{number}.tar"
@@ -202,7 +250,9 @@ def test_a_deploy_is_served_at_once_though_php_never_checks_files(site, tmp_path
             tar.addfile(info, BytesIO(data))
         ok(hb("deploy-files", str(archive), cwd=site.folder))
 
+    valkey(site, "set", "planted", "by the test")
     release(1)
+    assert valkey(site, "exists", "planted") == "0"
     with client() as http:
         assert http.get(f"{site.url}/release.php").text == "release 1"
         release(2)
@@ -240,7 +290,8 @@ def test_php_and_mariadb_settings_follow_the_memory_limit(images):
     fpm = _rendered("php", "1g", "/run/hakobune/php-fpm.conf")
     ini = _rendered("php", "1g", "/run/hakobune/php/99-hakobune.ini")
     assert "opcache.memory_consumption = 128" in ini  # an eighth of 1 GiB
-    children = min((1024 - 128 - 64) // 64, cpus * 8)
+    assert "opcache.jit = tracing" in ini and "opcache.jit_buffer_size = 64M" in ini
+    children = min((1024 - 128 - 64 - 64) // 64, cpus * 8)  # after OPcache, the JIT's buffer and the master
     assert f"pm.max_children = {children}" in fpm
     small = _rendered("php", "256m", "/run/hakobune/php-fpm.conf")
     assert "pm.max_children = 2" in small
@@ -251,3 +302,9 @@ def test_php_and_mariadb_settings_follow_the_memory_limit(images):
          "hakobune-entrypoint true >/dev/null 2>&1; cat /run/hakobune/my.cnf"],
         capture_output=True, text=True, timeout=120, check=True).stdout
     assert "innodb_buffer_pool_size = 128M" in unlimited and "max_connections = 151" in unlimited
+    assert "maxmemory 805306368\n" in _rendered("valkey", "1g", "/run/hakobune/valkey.conf")  # three quarters
+    unlimited = subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", "sh", image_refs()["valkey"], "-c",
+         "hakobune-entrypoint true >/dev/null 2>&1; cat /run/hakobune/valkey.conf"],
+        capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "maxmemory 134217728\n" in unlimited and "maxmemory-policy allkeys-lru" in unlimited

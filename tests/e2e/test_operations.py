@@ -51,14 +51,15 @@ def test_status_shows_urls_states_and_images(site):
     result = json.loads(hb("status", "--json", cwd=site.folder).stdout)
     assert result["url"] == site.url and result["admin_url"] == f"{site.url}/wp-admin/"
     images = {svc["service"]: svc["image"] for svc in result["services"]}
-    assert images == {"web": image_refs()["nginx"], "php": image_refs()["php"], "db": image_refs()["mariadb"]}
+    assert images == {"web": image_refs()["nginx"], "php": image_refs()["php"], "db": image_refs()["mariadb"],
+                      "valkey": image_refs()["valkey"]}
     assert {svc["health"] for svc in result["services"]} == {"healthy"}
 
 
 def test_list_finds_the_site_by_label_from_any_folder(site, tmp_path):
     listed = {s["site"]: s for s in json.loads(hb("list", "--json", cwd=tmp_path).stdout)}
-    assert listed[site.name] == {"site": site.name, "url": site.url, "folder": str(site.folder), "running": 3,
-                                 "healthy": 3, "services": 3}
+    assert listed[site.name] == {"site": site.name, "url": site.url, "folder": str(site.folder), "running": 4,
+                                 "healthy": 4, "services": 4}
     table = hb("list", cwd=tmp_path).stdout
     assert re.search(rf"^ ?{site.name} +healthy +{re.escape(site.url)} ", table, re.M), table
 
@@ -177,8 +178,9 @@ def test_a_users_compose_override_is_applied_and_kept(site):
     ("args", "code", "message"),
     [
         (["restart", "phpp"], 2, "error: unknown service 'phpp' (hint: did you mean php?)"),
-        (["logs", "mysql"], 2, "error: unknown service 'mysql' (hint: services: web, php, db)"),
-        (["exec", "redis", "--", "true"], 2, "error: unknown service 'redis' (hint: services: web, php, db, ops)"),
+        (["logs", "mysql"], 2, "error: unknown service 'mysql' (hint: services: web, php, db, valkey)"),
+        (["exec", "redis", "--", "true"], 2,
+         "error: unknown service 'redis' (hint: services: web, php, db, valkey, ops)"),
         (["shell", "dbb"], 2, "error: unknown service 'dbb' (hint: did you mean db?)"),
         (["exec", "php", "--"], 2, "error: exec needs a command (hint: e.g. hakobune exec php -- php -v)"),
         (["logs", "--tail", "many"], 2, "error: --tail 'many' must be a number of lines or 'all'"),

@@ -159,18 +159,18 @@ def test_wrong_password_is_refused(site):
 def test_status_shows_every_service_healthy(site, sites_dir):
     result = hb("status", "-C", str(site.folder), cwd=sites_dir)
     assert result.returncode == 0, result.stderr
-    for service in ("web", "php", "db"):
+    for service in ("web", "php", "db", "valkey"):
         assert re.search(rf"^ *{service} +running +healthy", result.stdout, re.MULTILINE), result.stdout
     inside = hb("status", "--json", cwd=site.folder)
     assert inside.returncode == 0, inside.stderr
     data = json.loads(inside.stdout)
     assert data["site"] == site.name
     assert {s["service"]: s["health"] for s in data["services"]} == {"web": "healthy", "php": "healthy",
-                                                                       "db": "healthy"}
+                                                                       "db": "healthy", "valkey": "healthy"}
 
 
 def test_running_containers_are_hardened(site):
-    for service in ("web", "php", "db"):
+    for service in ("web", "php", "db", "valkey"):
         (info,) = json.loads(docker("inspect", f"hb-{site.name}-{service}-1"))
         host = info["HostConfig"]
         assert info["Config"]["User"] not in ("", "root", "0"), service
@@ -189,8 +189,8 @@ def test_running_containers_are_hardened(site):
 
 
 def test_healthchecks_probe_the_real_thing(site):
-    web, php, db = (f"hb-{site.name}-{service}-1" for service in ("web", "php", "db"))
-    for container in (web, php, db):
+    web, php, db, valkey = (f"hb-{site.name}-{service}-1" for service in ("web", "php", "db", "valkey"))
+    for container in (web, php, db, valkey):
         docker("exec", container, "hakobune-healthcheck")
     # The web check passes through nginx to PHP-FPM: with PHP frozen, it fails.
     docker("pause", php)

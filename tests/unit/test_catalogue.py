@@ -15,7 +15,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "images.md"
 
 def test_catalogue_reads_every_image():
     settings = catalogue()
-    assert {s.service for s in settings.values()} == {"web", "php", "db"}
+    assert {s.service for s in settings.values()} == {"web", "php", "db", "valkey"}
     assert settings["PHP_MEMORY_LIMIT"].default == "256M"
     assert settings["NGINX_GZIP"].rule == ("on", "off")
     assert not MANAGED & set(settings)

@@ -15,10 +15,10 @@ def test_services_are_checked_with_a_hint():
 
 
 def test_logs_arguments():
-    assert logs_args(None, False, None, None) == ["logs", "--timestamps", "web", "php", "db"]
+    assert logs_args(None, False, None, None) == ["logs", "--timestamps", "web", "php", "db", "valkey"]
     assert logs_args("db", True, "10m", "50") == ["logs", "--timestamps", "--follow", "--since", "10m",
                                                   "--tail", "50", "db"]
-    assert logs_args(None, False, None, "all")[-4:] == ["all", "web", "php", "db"]
+    assert logs_args(None, False, None, "all")[-5:] == ["all", "web", "php", "db", "valkey"]
     with pytest.raises(InvalidInput, match="--tail '-1' must be a number of lines or 'all'"):
         logs_args(None, False, None, "-1")
 

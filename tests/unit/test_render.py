@@ -1,6 +1,7 @@
 """Rendering: the Compose document and the ops helpers' requests."""
 
 import json
+from dataclasses import replace
 
 import yaml
 
@@ -18,10 +19,11 @@ SECRETS = SiteSecrets(admin_password="admin-password-1", db_password="db-passwor
 def test_services_images_and_profile():
     doc = compose_document(SITE)
     assert doc["name"] == "hb-shop"
-    assert set(doc["services"]) == {"web", "php", "db", "ops", "secrets"}
+    assert set(doc["services"]) == {"web", "php", "db", "valkey", "ops", "secrets"}
     assert doc["services"]["ops"]["profiles"] == ["ops"]
     assert doc["services"]["secrets"]["profiles"] == ["init"]
-    for name, image in {"web": "nginx", "php": "php", "db": "mariadb", "ops": "ops", "secrets": "ops"}.items():
+    for name, image in {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey", "ops": "ops",
+                        "secrets": "ops"}.items():
         assert doc["services"][name]["image"] == image_refs()[image]
 
 
@@ -143,7 +145,9 @@ def test_settings_go_to_their_service_only():
     settings = {"PHP_MEMORY_LIMIT": "512M", "NGINX_GZIP": "off", "MARIADB_MAX_CONNECTIONS": "50"}
     site = Site(name="s", fqdn="localhost", images=images_for("nginx"), settings=settings)
     services = compose_document(site)["services"]
-    assert services["php"]["environment"] == {"PHP_MEMORY_LIMIT": "512M", "HAKOBUNE_CACHE_PURGE": "http://web:8081"}
+    assert services["php"]["environment"] == {"PHP_MEMORY_LIMIT": "512M", "HAKOBUNE_CACHE_PURGE": "http://web:8081",
+                                              "HAKOBUNE_OBJECT_CACHE": "valkey:6379",
+                                              "PHP_FPM_LISTEN": "/run/hakobune-fpm/php.sock"}
     assert services["web"]["environment"]["NGINX_GZIP"] == "off"
     assert services["db"]["environment"]["MARIADB_MAX_CONNECTIONS"] == "50"
     assert "PHP_MEMORY_LIMIT" not in services["web"]["environment"]
@@ -172,22 +176,22 @@ def test_an_external_database_has_no_db_service_and_reaches_the_docker_host():
     site = Site(name="ext", fqdn="ext.example.com", images=images_for("nginx"), db_host="db.example.net",
                 db_port=3307, db_tls=True, db_name="extwp", db_user="extuser")
     doc = compose_document(site)
-    assert set(doc["services"]) == {"web", "php", "ops", "secrets"}
+    assert set(doc["services"]) == {"web", "php", "valkey", "ops", "secrets"}
     assert "db" not in doc["volumes"]
     assert "depends_on" not in doc["services"]["php"]
     assert doc["services"]["php"]["extra_hosts"] == ["host.docker.internal:host-gateway"]
     assert not any("secrets-db" in v for v in doc["services"]["ops"]["volumes"])
-    assert site.services == ("web", "php") and site.db_address == "db.example.net:3307"
+    assert site.services == ("web", "php", "valkey") and site.db_address == "db.example.net:3307"
     seed = seed_request(site, SECRETS)
     assert (seed["db_host"], seed["db_tls"]) == ("db.example.net:3307", True)
-    assert SITE.db_address == "db" and SITE.services == ("web", "php", "db")
+    assert SITE.db_address == "db" and SITE.services == ("web", "php", "db", "valkey")
 
 
 def test_a_backup_schedule_adds_a_hardened_service_that_only_reads_the_site():
     from dataclasses import replace
 
     site = replace(SITE, backup_schedule="hourly", backup_keep=24, title="Costs $5, not ${HOME}")
-    assert site.services == ("web", "php", "db", "backup")
+    assert site.services == ("web", "php", "db", "valkey", "backup")
     doc = compose_document(site)
     backup = doc["services"]["backup"]
     assert backup["image"] == image_refs()["ops"] and "profiles" not in backup
@@ -236,3 +240,33 @@ def test_the_page_cache_is_on_for_wordpress_on_nginx_and_php_knows_where_to_purg
     assert "NGINX_CACHE" not in httpd["services"]["web"]["environment"]
     assert "HAKOBUNE_CACHE_PURGE" not in httpd["services"]["php"]["environment"]
     assert httpd["services"]["web"]["ports"] == ["80:8080", "443:8443"]
+
+
+def test_the_object_cache_is_a_private_hardened_service_that_php_and_ops_know():
+    services = compose_document(SITE)["services"]
+    valkey = services["valkey"]
+    assert "ports" not in valkey and valkey["networks"] == ["site"]
+    assert valkey["read_only"] is True and valkey["cap_drop"] == ["ALL"]
+    assert valkey["tmpfs"] == ["/run/hakobune:uid=990,gid=990,mode=0750"]
+    assert "volumes" not in valkey  # memory only: nothing of it is kept or backed up
+    for service in ("php", "ops"):
+        assert services[service]["environment"]["HAKOBUNE_OBJECT_CACHE"] == "valkey:6379"
+    assert "valkey" not in json.dumps(services["php"].get("depends_on", {}))  # PHP works without it
+    tuned = compose_document(replace(SITE, settings={"VALKEY_MAXMEMORY": "256M"}))["services"]
+    assert tuned["valkey"]["environment"] == {"VALKEY_MAXMEMORY": "256M"}
+    lamp = compose_document(Site(name="s", fqdn="localhost", profile="lamp", images=images_for("nginx")))
+    assert "valkey" not in lamp["services"]
+    assert "HAKOBUNE_OBJECT_CACHE" not in lamp["services"]["php"]["environment"]
+
+
+def test_nginx_reaches_php_fpm_on_a_socket_in_a_shared_volume_and_httpd_on_tcp():
+    doc = compose_document(SITE)
+    web, php = doc["services"]["web"], doc["services"]["php"]
+    assert web["environment"]["PHP_FPM_ADDRESS"] == "unix:/run/hakobune-fpm/php.sock"
+    assert php["environment"]["PHP_FPM_LISTEN"] == "/run/hakobune-fpm/php.sock"
+    assert "fpm:/run/hakobune-fpm:ro" in web["volumes"] and "fpm:/run/hakobune-fpm:rw" in php["volumes"]
+    assert "fpm" in doc["volumes"]
+    httpd = compose_document(Site(name="h", fqdn="localhost", web="httpd", images=images_for("httpd")))
+    assert httpd["services"]["web"]["environment"]["PHP_FPM_ADDRESS"] == "php:9000"
+    assert "PHP_FPM_LISTEN" not in httpd["services"]["php"]["environment"]
+    assert "fpm" not in httpd["volumes"] and not any("fpm" in v for v in httpd["services"]["php"]["volumes"])

@@ -6,6 +6,7 @@ import pytest
 
 from hakobune.errors import InvalidInput
 from hakobune.site import SALT_NAMES, Site, SiteSecrets, validate_fqdn, validate_name
+from hakobune.versions import images_for
 
 
 @pytest.mark.parametrize("fqdn", ["localhost", "example.com", "www.example.co.jp", "a-b.example", "Example.COM."])
@@ -136,3 +137,20 @@ def test_the_page_cache_defaults_to_on_for_wordpress_on_nginx_only():
     assert Site(name="a", fqdn="localhost", page_cache=False).page_cache is False
     with pytest.raises(InvalidInput, match="runs httpd, which has no page cache"):
         Site(name="a", fqdn="localhost", web="httpd", page_cache=True)
+
+
+def test_the_object_cache_is_on_for_wordpress_sites_that_have_a_valkey_image():
+    images = images_for("httpd")
+    assert Site(name="a", fqdn="localhost", web="httpd", images=images).object_cache is True
+    assert Site(name="a", fqdn="localhost", web="httpd", profile="lamp", images=images).object_cache is False
+    assert Site(name="a", fqdn="localhost", web="httpd", images=images, object_cache=False).services == (
+        "web", "php", "db")
+    # A site made before valkey was one of the images: still valid, without the object cache.
+    older = {name: ref for name, ref in images.items() if name != "valkey"}
+    assert Site(name="a", fqdn="localhost", web="httpd", images=older).object_cache is False
+    with pytest.raises(InvalidInput, match="names no valkey image for its object cache"):
+        Site(name="a", fqdn="localhost", web="httpd", images=older, object_cache=True)
+    with pytest.raises(InvalidInput, match="not a WordPress site: the object cache is WordPress's"):
+        Site(name="a", fqdn="localhost", web="httpd", profile="lamp", images=images, object_cache=True)
+    with pytest.raises(InvalidInput, match="a site runs the images"):
+        Site(name="a", fqdn="localhost", web="httpd", images={**older, "nginx": "hakobune/nginx:1"})

@@ -89,6 +89,14 @@ function install_mu_plugins(string $docroot): void
             fail("cannot copy $plugin into $dir");
         }
     }
+    // The object cache drop-in: put where there is none, renewed where it is ours. A site's own (an imported
+    // site's Redis or Memcached plugin) is left alone; it defines nothing without its own server.
+    $dropin = "$docroot/wp-content/object-cache.php";
+    $head = is_file($dropin) ? (string) file_get_contents($dropin, false, null, 0, 512) : '';
+    if (($head === '' || str_contains($head, 'Hakobune object cache'))
+        && !copy('/opt/hakobune/drop-ins/object-cache.php', $dropin)) {
+        fail("cannot copy the object cache drop-in into $docroot/wp-content");
+    }
 }
 
 function reply(array $data): void

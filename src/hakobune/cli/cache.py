@@ -49,13 +49,20 @@ def clear(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
 @app.command("status")
 def status(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY,
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Whether the page cache is on, how many pages it holds and their size."""
+    """Whether the page cache is on, how many pages it holds and their size; what the object cache holds."""
     found = cache_op.status(state(ctx).engine, SiteDir.find(directory))
     out = state(ctx).output.out
     if as_json:
         out.print_json(json.dumps(asdict(found)))
+        return
+    out.print(f"page cache: {'on' if found.on else 'off'}, {found.pages} pages, {found.bytes / 1e6:.1f} MB")
+    objects = found.object_cache
+    if objects is None:
+        out.print("object cache: none running")
     else:
-        out.print(f"page cache: {'on' if found.on else 'off'}, {found.pages} pages, {found.bytes / 1e6:.1f} MB")
+        asked = objects.hits + objects.misses
+        rate = f", {objects.hits / asked:.0%} of {asked} lookups found" if asked else ""
+        out.print(f"object cache: {objects.keys} keys, {objects.bytes / 1e6:.1f} MB{rate}")
 
 
 @app.command("flush")

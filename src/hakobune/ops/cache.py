@@ -16,10 +16,19 @@ from hakobune.site import Site
 
 
 @dataclass(frozen=True)
+class ObjectCacheStatus:
+    keys: int
+    bytes: int
+    hits: int  # since valkey started
+    misses: int
+
+
+@dataclass(frozen=True)
 class CacheStatus:
     on: bool
     pages: int
     bytes: int
+    object_cache: ObjectCacheStatus | None  # None: the site has none, or it is not running
 
 
 def _nginx_site(sitedir: SiteDir) -> Site:
@@ -63,15 +72,32 @@ def status(engine: Engine, sitedir: SiteDir) -> CacheStatus:
     site = _nginx_site(sitedir)
     engine.ping()
     found = json.loads(_web(engine, sitedir, site, "status").strip().splitlines()[-1])
-    return CacheStatus(bool(found["on"]), int(found["pages"]), int(found["bytes"]))
+    return CacheStatus(bool(found["on"]), int(found["pages"]), int(found["bytes"]),
+                       _object_cache(engine, sitedir, site))
+
+
+def _object_cache(engine: Engine, sitedir: SiteDir, site: Site) -> ObjectCacheStatus | None:
+    if not site.object_cache or "valkey" not in _running(engine, sitedir):
+        return None
+    try:
+        info = engine.compose(sitedir.path, "exec", "-T", "valkey", "valkey-cli", "info", timeout=60).stdout
+    except EngineError as exc:
+        raise HakobuneError(f"the object cache did not answer: {exc.message}") from None
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    keys = int(fields.get("db0", "keys=0").split(",")[0].removeprefix("keys="))
+    return ObjectCacheStatus(keys, int(fields.get("used_memory", "0")), int(fields.get("keyspace_hits", "0")),
+                             int(fields.get("keyspace_misses", "0")))
 
 
 def refresh(engine: Engine, sitedir: SiteDir, site: Site) -> None:
     """After the site's files or database changed underneath it: PHP's OPcache forgets what it compiled (in
-    production it never looks at the files again), nginx forgets the files it holds open, and the page cache
-    is emptied. Services that are not running start afresh anyway."""
+    production it never looks at the files again), the object cache forgets what it read from the database,
+    nginx forgets the files it holds open, and the page cache is emptied (last: pages made meanwhile were made
+    from the old objects). Services that are not running start afresh anyway."""
     running = _running(engine, sitedir)
     steps = [("php", ["hakobune-opcache-reset"], "emptying PHP's OPcache")]
+    if site.object_cache:
+        steps.append(("valkey", ["valkey-cli", "flushall"], "emptying the object cache"))
     if site.web == "nginx":
         steps.append(("web", ["hakobune-cache", "refresh"], "emptying the page cache"))
     for service, command, what in steps:

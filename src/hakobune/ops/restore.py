@@ -145,7 +145,7 @@ def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, t
     database (an external server is the original site's, not the copy's)."""
     settings = dict(manifest.settings)
     for key in ("name", "fqdn", "http_port", "tls_port", "images", "secret_settings", "db_host", "db_port",
-                "db_tls"):
+                "db_tls", "object_cache"):
         settings.pop(key, None)
     try:
         base = Site.from_dict({**settings, "name": validate_name(name), "fqdn": validate_fqdn(fqdn),
@@ -154,7 +154,9 @@ def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, t
         raise InvalidInput(f"the archive's settings do not make a valid site: {exc.message}") from None
     if base.title == manifest.settings.get("fqdn"):
         base = replace(base, title=base.fqdn)
-    return replace(base, images=images_for(base.web), db_host="", db_port=DEFAULT_DB_PORT, db_tls=False)
+    # object_cache None: the copy gets what a new site on these images gets.
+    return replace(base, images=images_for(base.web), db_host="", db_port=DEFAULT_DB_PORT, db_tls=False,
+                   object_cache=None)
 
 
 def restore_new(engine: Engine, path: Path, name: str, fqdn: str, http_port: int, tls_port: int, parent: Path,

@@ -39,7 +39,7 @@ def _ports(entry: dict[str, object]) -> str:
 
 def status(engine: Engine, sitedir: SiteDir) -> SiteStatus:
     site = sitedir.load()
-    image_of = {"web": site.web, "php": "php", "db": "mariadb", "backup": "ops"}
+    image_of = {"web": site.web, "php": "php", "db": "mariadb", "valkey": "valkey", "backup": "ops"}
     engine.ping()
     entries = {str(e.get("Service")): e for e in engine.compose_ps(sitedir.path)}
     services = []

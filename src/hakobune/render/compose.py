@@ -19,6 +19,12 @@ from hakobune.site import SERVICE_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site
 
 # nginx's control port, where WordPress's cache plugin purges pages (see images/nginx).
 CACHE_PURGE_URL = "http://web:8081"
+# nginx reaches PHP-FPM on a unix socket in a volume the two share (measured faster than TCP, see
+# docs/performance.md); httpd on TCP.
+FPM_SOCKET_DIR = "/run/hakobune-fpm"
+FPM_SOCKET = f"{FPM_SOCKET_DIR}/php.sock"
+# The object cache's server, for WordPress in the php and ops containers (images/php/drop-ins/object-cache.php).
+OBJECT_CACHE_ADDRESS = "valkey:6379"
 # An external database on the Docker host itself is reached as host.docker.internal, as Docker Desktop names it.
 EXTRA_HOSTS = ["host.docker.internal:host-gateway"]
 SECRETS_DIR = "/run/secrets"
@@ -60,6 +66,7 @@ RUNTIMES = {
     "web": Runtime("web", 101, ("/run/hakobune",)),  # the image is the site's web server: nginx or httpd
     "php": Runtime("php", 33, ("/run/hakobune", "/tmp")),
     "db": Runtime("mariadb", 999, ("/run/hakobune", "/run/mysqld", "/tmp")),
+    "valkey": Runtime("valkey", 990, ("/run/hakobune",)),
     "ops": Runtime("ops", 33, ("/tmp",)),
     "backup": Runtime("ops", 33, ("/tmp",)),
 }
@@ -67,7 +74,7 @@ RUNTIMES = {
 
 def _labels(site: Site, service: str | None = None) -> dict[str, str]:
     labels = {SITE_LABEL: site.name}
-    if service in ("web", "php", "db"):  # the running services: what `hakobune list` finds on an engine
+    if service in ("web", "php", "db", "valkey"):  # the running services: what `hakobune list` finds on an engine
         labels[URL_LABEL] = site.url
     if service:
         labels[SERVICE_LABEL] = service
@@ -104,15 +111,27 @@ def _secrets(*volumes: str) -> list[str]:
 
 def _web_env(site: Site) -> dict[str, str]:
     env = {"SITE_FQDN": site.fqdn, f"{WEB_PREFIX[site.web]}PUBLIC_TLS_PORT": str(site.tls_port),
-           "PHP_FPM_ADDRESS": "php:9000"}
+           "PHP_FPM_ADDRESS": f"unix:{FPM_SOCKET}" if site.web == "nginx" else "php:9000"}
     if site.web == "nginx":
         env["NGINX_CACHE"] = "on" if site.page_cache else "off"
     return env
 
 
-def _purge_env(site: Site) -> dict[str, str]:
-    """For PHP (the site, and the ops container's WordPress work): where to purge the page cache."""
-    return {"HAKOBUNE_CACHE_PURGE": CACHE_PURGE_URL} if site.web == "nginx" else {}
+def _cache_env(site: Site) -> dict[str, str]:
+    """For PHP (the site, and the ops container's WordPress work): where to purge the page cache, and where
+    the object cache is."""
+    env = {"HAKOBUNE_CACHE_PURGE": CACHE_PURGE_URL} if site.web == "nginx" else {}
+    if site.object_cache:
+        env["HAKOBUNE_OBJECT_CACHE"] = OBJECT_CACHE_ADDRESS
+    return env
+
+
+def _fpm_socket(site: Site, mode: str) -> list[str]:
+    return [f"fpm:{FPM_SOCKET_DIR}:{mode}"] if site.web == "nginx" else []
+
+
+def _fpm_listen(site: Site) -> dict[str, str]:
+    return {"PHP_FPM_LISTEN": FPM_SOCKET} if site.web == "nginx" else {}
 
 
 def _web_ports(site: Site) -> list[str]:
@@ -129,13 +148,14 @@ def compose_document(site: Site) -> dict[str, Any]:
             site, "web",
             ports=_web_ports(site),
             environment={**_web_env(site), **site.settings_for("web")},
-            volumes=["site:/srv/site:ro", "tls:/var/lib/hakobune/tls"],
+            volumes=["site:/srv/site:ro", "tls:/var/lib/hakobune/tls", *_fpm_socket(site, "ro")],
             depends_on={"php": healthy},
         ),
         "php": _service(
             site, "php",
-            environment={**_purge_env(site), **site.settings_for("php"), **_secret_settings_env(site, "php")},
-            volumes=["site:/srv/site", *_secrets("secrets-app")],
+            environment={**_cache_env(site), **_fpm_listen(site), **site.settings_for("php"),
+                         **_secret_settings_env(site, "php")},
+            volumes=["site:/srv/site", *_fpm_socket(site, "rw"), *_secrets("secrets-app")],
             **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {"depends_on": {"db": healthy}}),
         ),
         "db": _service(
@@ -144,12 +164,14 @@ def compose_document(site: Site) -> dict[str, Any]:
                          **_secret_settings_env(site, "db")},
             volumes=["db:/var/lib/mysql", *_secrets("secrets-db")],
         ),
+        # WordPress's object cache. PHP does not wait for it: WordPress works (more slowly) without it.
+        "valkey": _service(site, "valkey", environment=site.settings_for("valkey")),
         # Started on demand for WordPress work (`docker compose run ops ...`), never by `up`.
         "ops": _service(
             site, "ops",
             profiles=["ops"],
             restart="no",
-            environment=_purge_env(site),
+            environment=_cache_env(site),
             volumes=["site:/srv/site", f"backups:{BACKUPS_DIR}",
                      *_secrets("secrets-app", *(() if site.external_db else ("secrets-db",)))],
             **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {}),
@@ -174,10 +196,13 @@ def compose_document(site: Site) -> dict[str, Any]:
         services["backup"] = _backup_service(site)
     if site.external_db:
         del services["db"]
+    if not site.object_cache:
+        del services["valkey"]
     for service in services.values():  # Compose reads `$` as the start of a variable; `$$` is a literal one
         if "environment" in service:
             service["environment"] = {k: v.replace("$", "$$") for k, v in service["environment"].items()}
-    volumes = ("site", *(() if site.external_db else ("db",)), "tls", "backups", *SECRET_VOLUMES)
+    volumes = ("site", *(() if site.external_db else ("db",)), "tls", "backups", *SECRET_VOLUMES,
+               *(("fpm",) if site.web == "nginx" else ()))
     return {
         "name": site.project,
         "services": services,
