@@ -233,6 +233,12 @@ class Site:
         return (*running, "backup") if self.backup_schedule != "off" else running
 
     @property
+    def fpm_socket(self) -> bool:
+        """nginx reaches PHP-FPM on a unix socket. Images from 0.4 on take it; a site made before has their
+        older images, which it recognises by having no valkey image."""
+        return self.web == "nginx" and "valkey" in self.images
+
+    @property
     def db_address(self) -> str:
         """Where PHP reaches the database, as WordPress's DB_HOST takes it."""
         if not self.external_db:

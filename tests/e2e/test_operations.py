@@ -92,7 +92,7 @@ def test_stop_then_start(site, tmp_path):
     assert result.returncode == 0, result.stderr
     states = {svc["service"]: svc["state"] for svc in json.loads(hb("status", "--json", cwd=site.folder).stdout)
               ["services"]}
-    assert states == {"web": "exited", "php": "exited", "db": "exited"}
+    assert states == {"web": "exited", "php": "exited", "db": "exited", "valkey": "exited"}
     listed = {s["site"]: s for s in json.loads(hb("list", "--json", cwd=tmp_path).stdout)}
     assert listed[site.name]["running"] == 0
     assert not serves(site)

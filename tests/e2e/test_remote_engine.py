@@ -55,7 +55,7 @@ def remote(images, tmp_path_factory):
             assert time.monotonic() < deadline, docker("logs", name)
             time.sleep(1)
         # The images, as a registry would bring them: saved here, loaded there.
-        refs = [image_refs()[n] for n in ("nginx", "php", "mariadb", "ops")]
+        refs = [image_refs()[n] for n in ("nginx", "php", "mariadb", "valkey", "ops")]
         save = subprocess.Popen(["docker", "save", *refs], stdout=subprocess.PIPE)
         subprocess.run(["docker", "exec", "-i", name, "docker", "load", "-q"], stdin=save.stdout, check=True,
                        capture_output=True, timeout=600)
@@ -97,7 +97,7 @@ def test_a_site_on_a_remote_engine_over_ssh(remote, tmp_path):
     by_context = {**env, "DOCKER_HOST": ""}
     listed = {s["site"]: s for s in json.loads(hb("list", "--json", cwd=tmp_path,
                                                   env={**by_context, "DOCKER_CONTEXT": "hbremote"}).stdout)}
-    assert listed[name]["url"] == url and listed[name]["healthy"] == 3
+    assert listed[name]["url"] == url and listed[name]["healthy"] == 4
     app = tmp_path / "app"
     app.mkdir()
     (app / "hello.txt").write_text("from the client\n")

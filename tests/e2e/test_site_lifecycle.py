@@ -71,7 +71,7 @@ def test_site_records_its_images_and_the_engine_lists_who_uses_them(site):
     assert recorded == {name: ref for name, ref in image_refs().items() if name in recorded}
     listing = json.loads(hb("images", "list", "--json", cwd=site.folder).stdout)
     users = {item["ref"]: item["sites"] for item in listing}
-    assert set(recorded) == {site.web, "php", "mariadb", "ops"}
+    assert set(recorded) == {site.web, "php", "mariadb", "valkey", "ops"}
     for ref in (recorded[site.web], recorded["php"], recorded["mariadb"]):
         assert site.name in users[ref]
     assert all(item["size"] > 10_000_000 for item in listing)

@@ -270,3 +270,13 @@ def test_nginx_reaches_php_fpm_on_a_socket_in_a_shared_volume_and_httpd_on_tcp()
     assert httpd["services"]["web"]["environment"]["PHP_FPM_ADDRESS"] == "php:9000"
     assert "PHP_FPM_LISTEN" not in httpd["services"]["php"]["environment"]
     assert "fpm" not in httpd["volumes"] and not any("fpm" in v for v in httpd["services"]["php"]["volumes"])
+
+
+def test_a_site_made_before_the_04_images_keeps_tcp_and_has_no_object_cache():
+    """Its older images take neither a socket nor valkey: rendering it again must not break it."""
+    older = {name: ref for name, ref in images_for("nginx").items() if name != "valkey"}
+    doc = compose_document(Site(name="old", fqdn="localhost", images=older))
+    assert doc["services"]["web"]["environment"]["PHP_FPM_ADDRESS"] == "php:9000"
+    assert "PHP_FPM_LISTEN" not in doc["services"]["php"]["environment"]
+    assert "HAKOBUNE_OBJECT_CACHE" not in doc["services"]["php"]["environment"]
+    assert "valkey" not in doc["services"] and "fpm" not in doc["volumes"]

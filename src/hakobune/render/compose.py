@@ -111,7 +111,7 @@ def _secrets(*volumes: str) -> list[str]:
 
 def _web_env(site: Site) -> dict[str, str]:
     env = {"SITE_FQDN": site.fqdn, f"{WEB_PREFIX[site.web]}PUBLIC_TLS_PORT": str(site.tls_port),
-           "PHP_FPM_ADDRESS": f"unix:{FPM_SOCKET}" if site.web == "nginx" else "php:9000"}
+           "PHP_FPM_ADDRESS": f"unix:{FPM_SOCKET}" if site.fpm_socket else "php:9000"}
     if site.web == "nginx":
         env["NGINX_CACHE"] = "on" if site.page_cache else "off"
     return env
@@ -127,11 +127,11 @@ def _cache_env(site: Site) -> dict[str, str]:
 
 
 def _fpm_socket(site: Site, mode: str) -> list[str]:
-    return [f"fpm:{FPM_SOCKET_DIR}:{mode}"] if site.web == "nginx" else []
+    return [f"fpm:{FPM_SOCKET_DIR}:{mode}"] if site.fpm_socket else []
 
 
 def _fpm_listen(site: Site) -> dict[str, str]:
-    return {"PHP_FPM_LISTEN": FPM_SOCKET} if site.web == "nginx" else {}
+    return {"PHP_FPM_LISTEN": FPM_SOCKET} if site.fpm_socket else {}
 
 
 def _web_ports(site: Site) -> list[str]:
@@ -164,8 +164,6 @@ def compose_document(site: Site) -> dict[str, Any]:
                          **_secret_settings_env(site, "db")},
             volumes=["db:/var/lib/mysql", *_secrets("secrets-db")],
         ),
-        # WordPress's object cache. PHP does not wait for it: WordPress works (more slowly) without it.
-        "valkey": _service(site, "valkey", environment=site.settings_for("valkey")),
         # Started on demand for WordPress work (`docker compose run ops ...`), never by `up`.
         "ops": _service(
             site, "ops",
@@ -196,13 +194,13 @@ def compose_document(site: Site) -> dict[str, Any]:
         services["backup"] = _backup_service(site)
     if site.external_db:
         del services["db"]
-    if not site.object_cache:
-        del services["valkey"]
+    if site.object_cache:  # PHP does not wait for it: WordPress works (more slowly) without it
+        services["valkey"] = _service(site, "valkey", environment=site.settings_for("valkey"))
     for service in services.values():  # Compose reads `$` as the start of a variable; `$$` is a literal one
         if "environment" in service:
             service["environment"] = {k: v.replace("$", "$$") for k, v in service["environment"].items()}
     volumes = ("site", *(() if site.external_db else ("db",)), "tls", "backups", *SECRET_VOLUMES,
-               *(("fpm",) if site.web == "nginx" else ()))
+               *(("fpm",) if site.fpm_socket else ()))
     return {
         "name": site.project,
         "services": services,
