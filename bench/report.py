@@ -42,8 +42,9 @@ def _runs(results: dict[str, Any], page: str) -> str:
             continue
         rows.append([NAMES[run["contender"]], f"{run['tool']} ({run['protocol']})", str(run["concurrency"]),
                      f"{run['rps']:,.1f}", f"{run['p50_ms']:.2f}", f"{run['p99_ms']:.2f}",
-                     str(run["failed"])])
-    return _table(["contender", "load", "connections", "req/s", "p50 ms", "p99 ms", "failed"], rows)
+                     f"{run['cpu_ms']:.2f}" if "cpu_ms" in run else "", str(run["failed"])])
+    return _table(["contender", "load", "connections", "req/s", "p50 ms", "p99 ms", "CPU ms/request", "failed"],
+                  rows)
 
 
 def _memory(results: dict[str, Any]) -> str:
@@ -94,8 +95,9 @@ def write_report(results: dict[str, Any], docs: Path) -> None:
         f"Measured {results['when']} on {machine['cpus']} CPUs, {machine['memory_gb']} GB, Linux "
         f"{machine['kernel']}, Docker {machine['docker']}; about {settings['duration_s']} s per measurement "
         f"after 50 warm-up requests; {settings['posts']} posts; pages: front `{settings['pages']['front']}`, post "
-        f"`{settings['pages']['post']}`. Ratios compare the same page, tool and connections. Raw results: "
-        "`bench/results/`.",
+        f"`{settings['pages']['post']}`. Ratios compare the same page, tool and connections. CPU ms/request is "
+        "the CPU time the contender's own containers spent per request (from their cgroups; the load generator "
+        "is not counted). Raw results: `bench/results/`.",
         "### Targets\n\n" + _targets(results),
         "![requests per second of each contender](performance.png)",
         "### Front page\n\n" + _runs(results, "front"),

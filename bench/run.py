@@ -92,6 +92,7 @@ class Run:
     p99_ms: float
     requests: int
     failed: int
+    cpu_ms: float  # CPU time the contender's containers spent per request (not the load generator's)
 
 
 class Bench:
@@ -124,7 +125,7 @@ class Bench:
         self.pages = {"front": "/", "post": content["post"]}
         self.expect = {"front": content["site_title"], "post": content["title"]}
         return Target("hakobune", "hb-hbbench_site", "https://web:8443",
-                      [f"hb-hbbench-{s}-1" for s in ("web", "php", "db")])
+                      [f"hb-hbbench-{s}-1" for s in ("web", "php", "db", "valkey")])
 
     def export(self) -> tuple[bytes, Path]:
         """The site's database dump and files, from a Hakobune backup: what D and E are loaded with."""
@@ -146,7 +147,8 @@ class Bench:
         return name, volume
 
     def _fill(self, volume: str, image: str, files: Path, db_host: str) -> None:
-        """The docroot from the backup, without Hakobune's must-use plugins, with a plain wp-config.php."""
+        """The docroot from the backup, without Hakobune's must-use plugins and object cache drop-in, with a plain
+        wp-config.php."""
         config = (BENCH / "wp-config.php").read_text().replace("@DB_HOST@", db_host) \
             .replace("@DB_PASSWORD@", DB_PASSWORD)
         for salt in ("AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT", "SECURE_AUTH_SALT",
@@ -156,7 +158,8 @@ class Bench:
         sh("docker", "run", "--rm", "-i", "-v", f"{volume}:/srv/site", "--entrypoint", "tar", image,
            "-xz", "-C", "/srv/site", input=files.read_bytes())
         sh("docker", "run", "--rm", "-i", "-v", f"{volume}:/srv/site", "--entrypoint", "sh", image, "-c",
-           "cat > /srv/site/wp-config.php; rm -f /srv/site/public/wp-content/mu-plugins/hakobune-*.php; "
+           "cat > /srv/site/wp-config.php; rm -f /srv/site/public/wp-content/mu-plugins/hakobune-*.php "
+           "/srv/site/public/wp-content/object-cache.php; "
            "chown -R www-data:www-data /srv/site",
            input=config)
 
@@ -226,6 +229,7 @@ class Bench:
         return self._h2load(target, path, concurrency, requests, h1)
 
     def _h2load(self, target: Target, path: str, concurrency: int, requests: int, h1: bool) -> tuple[float, ...]:
+        cpu = cpu_ms(target.containers)
         out = self.load(target, (
             f"h2load {'--h1' if h1 else ''} -t 1 -c {concurrency} -m 1 -n {requests} "
             f"-H ':authority: {self.authority}' --log-file /tmp/log '{target.base}{path}' > /tmp/out; "
@@ -239,10 +243,12 @@ class Bench:
         ok = int(status.group(1)) if status else 0
         if ok < requests:
             log(f"  h2load: {requests - ok} of {requests} requests without a 2xx answer:\n{summary.strip()}")
-        return rps, _percentile(latencies, 50), _percentile(latencies, 99), total, requests - ok
+        cpu = (cpu_ms(target.containers) - cpu) / max(total, 1)
+        return rps, _percentile(latencies, 50), _percentile(latencies, 99), total, requests - ok, cpu
 
     def wrk(self, target: Target, path: str, concurrency: int) -> tuple[float, ...]:
         # A request is given 60 s, like h2load's, before it counts as failed (wrk's default is 2 s).
+        cpu = cpu_ms(target.containers)
         out = self.load(target, f"wrk -t 1 -c {concurrency} -d {self.duration}s --timeout 60s --latency "
                                 f"-H 'Host: {self.authority}' '{target.base}{path}'")
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -250,7 +256,8 @@ class Bench:
         bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
         failed = (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0)
-        return rps, _wrk_ms(out, "50%"), _wrk_ms(out, "99%"), total, failed
+        cpu = (cpu_ms(target.containers) - cpu) / max(total, 1)
+        return rps, _wrk_ms(out, "50%"), _wrk_ms(out, "99%"), total, failed, cpu
 
     def measure(self, name: str, target: Target, paths: dict[str, str]) -> None:
         sampler = MemorySampler(target.containers)
@@ -267,12 +274,12 @@ class Bench:
             self.memory.setdefault(name, {})["load_mb"] = sampler.stop()
 
     def _record(self, name: str, page: str, tool: str, protocol: str, c: int, result: tuple[float, ...]) -> None:
-        rps, p50, p99, total, failed = result
+        rps, p50, p99, total, failed, cpu = result
         run = Run(name, page, tool, protocol, c, round(rps, 1), round(p50, 2), round(p99, 2), int(total),
-                  int(failed))
+                  int(failed), round(cpu, 2))
         self.runs.append(run)
         log(f"  {name} {page:5} {tool:6} c={c:<3} {rps:9.1f} req/s  p50 {p50:8.2f} ms  p99 {p99:8.2f} ms"
-            + (f"  FAILED {failed}" if failed else ""))
+            f"  CPU {cpu:7.2f} ms/req" + (f"  FAILED {failed}" if failed else ""))
 
     def idle_memory(self, name: str, target: Target) -> None:
         time.sleep(10)
@@ -362,12 +369,26 @@ def _wrk_ms(out: str, label: str) -> float:
     return float(match.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[match.group(2)]
 
 
-def _cgroup_files(container: str) -> list[Path]:
-    """Where the kernel keeps CONTAINER's memory use (cgroup v1 or v2, cgroupfs or systemd driver)."""
+def _cgroup_files(container: str, controller: str = "memory") -> list[Path]:
+    """Where the kernel keeps CONTAINER's use of CONTROLLER (cgroup v1 or v2, cgroupfs or systemd driver)."""
     full = sh("docker", "inspect", "--format", "{{.Id}}", container).strip()
-    return [Path("/sys/fs/cgroup/memory/docker", full), Path("/sys/fs/cgroup/docker", full),
-            Path(f"/sys/fs/cgroup/memory/system.slice/docker-{full}.scope"),
+    return [Path(f"/sys/fs/cgroup/{controller}/docker", full), Path("/sys/fs/cgroup/docker", full),
+            Path(f"/sys/fs/cgroup/{controller}/system.slice/docker-{full}.scope"),
             Path(f"/sys/fs/cgroup/system.slice/docker-{full}.scope")]
+
+
+def cpu_ms(containers: list[str]) -> float:
+    """CPU time the containers have used since they started, summed, in ms (cgroup v1 cpuacct or v2 cpu.stat).
+    Per request, it is how much work a page costs a stack, whatever else shares the machine."""
+    total = 0.0
+    for container in containers:
+        folder = next(f for f in _cgroup_files(container, "cpuacct") if f.is_dir())
+        if (folder / "cpuacct.usage").exists():
+            total += int((folder / "cpuacct.usage").read_text()) / 1e6
+        else:
+            stat = dict(line.split() for line in (folder / "cpu.stat").read_text().splitlines())
+            total += int(stat["usage_usec"]) / 1e3
+    return total
 
 
 def memory_mb(containers: list[str]) -> float:
