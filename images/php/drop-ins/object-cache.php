@@ -287,6 +287,16 @@ final class Hakobune_Object_Cache
     }
 }
 
+// The *_multiple functions: one call per key, each key's result under that key.
+function hakobune_cache_each(array $items, callable $call): array
+{
+    $done = [];
+    foreach ($items as $key => $value) {
+        $done[$key] = $call($key, $value);
+    }
+    return $done;
+}
+
 function wp_cache_init(): void
 {
     $GLOBALS['wp_object_cache'] = new Hakobune_Object_Cache();
@@ -299,11 +309,7 @@ function wp_cache_add($key, $data, $group = '', $expire = 0): bool
 
 function wp_cache_add_multiple(array $data, $group = '', $expire = 0): array
 {
-    $done = [];
-    foreach ($data as $key => $value) {
-        $done[$key] = wp_cache_add($key, $value, $group, $expire);
-    }
-    return $done;
+    return hakobune_cache_each($data, fn ($key, $value) => wp_cache_add($key, $value, $group, $expire));
 }
 
 function wp_cache_replace($key, $data, $group = '', $expire = 0): bool
@@ -318,11 +324,7 @@ function wp_cache_set($key, $data, $group = '', $expire = 0): bool
 
 function wp_cache_set_multiple(array $data, $group = '', $expire = 0): array
 {
-    $done = [];
-    foreach ($data as $key => $value) {
-        $done[$key] = wp_cache_set($key, $value, $group, $expire);
-    }
-    return $done;
+    return hakobune_cache_each($data, fn ($key, $value) => wp_cache_set($key, $value, $group, $expire));
 }
 
 function wp_cache_get($key, $group = '', $force = false, &$found = null)
@@ -342,11 +344,7 @@ function wp_cache_delete($key, $group = ''): bool
 
 function wp_cache_delete_multiple(array $keys, $group = ''): array
 {
-    $done = [];
-    foreach ($keys as $key) {
-        $done[$key] = wp_cache_delete($key, $group);
-    }
-    return $done;
+    return hakobune_cache_each(array_fill_keys($keys, null), fn ($key) => wp_cache_delete($key, $group));
 }
 
 function wp_cache_incr($key, $offset = 1, $group = '')
