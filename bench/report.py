@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from stats import summary
+
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 NAMES = {"A": "A: Hakobune, cache off", "B": "B: Hakobune, cache on", "C": "C: static file (B's ceiling)",
          "D": "D: stock containers", "E": "E: LAMP in one container"}
@@ -23,11 +25,13 @@ def _targets(results: dict[str, Any]) -> str:
     for target in results["targets"]:
         if "ratios" in target:
             ratios = target["ratios"]
-            detail = f"worst {target['worst']:.2f}x, median {target['median']:.2f}x over {len(ratios)} measurements"
+            detail = f"worst {target['worst']:.2f}x, median {target['median']:.2f}x over {len(ratios)} points"
         elif "p99_ms" in target:
             worse = {k: v for k, v in target["p99_ms"].items() if v[0] > v[1]}
-            detail = "every measurement" if not worse else "higher in: " + ", ".join(
-                f"{k} ({a} vs {d} ms)" for k, (a, d) in worse.items())
+            lower, rounds = target.get("rounds_lower", {}), target.get("rounds", {})
+            detail = "at every point" if not worse else "higher at: " + ", ".join(
+                f"{k} ({a} vs {d} ms" + (f", lower in {lower[k]} of {rounds[k]} rounds)" if k in rounds else ")")
+                for k, (a, d) in worse.items())
         else:
             ours, stock = target["mb"]
             detail = f"{ours} MB vs {stock} MB"
@@ -35,16 +39,21 @@ def _targets(results: dict[str, Any]) -> str:
     return _table(["target", "result", "measured"], rows)
 
 
+def _summary(results: dict[str, Any]) -> list[dict[str, Any]]:
+    return sorted(results.get("summary") or summary(results["runs"]),
+                  key=lambda r: (r["page"], r["contender"], r["concurrency"], r["tool"]))
+
+
 def _runs(results: dict[str, Any], page: str) -> str:
     rows = []
-    for run in results["runs"]:
+    for run in _summary(results):
         if run["page"] != page:
             continue
         rows.append([NAMES[run["contender"]], f"{run['tool']} ({run['protocol']})", str(run["concurrency"]),
-                     f"{run['rps']:,.1f}", f"{run['p50_ms']:.2f}", f"{run['p99_ms']:.2f}",
-                     f"{run['cpu_ms']:.2f}" if "cpu_ms" in run else "", str(run["failed"])])
-    return _table(["contender", "load", "connections", "req/s", "p50 ms", "p99 ms", "CPU ms/request", "failed"],
-                  rows)
+                     f"{run['rps']:,.1f}", f"{run['rps_min']:,.1f} to {run['rps_max']:,.1f}", f"{run['p50_ms']:.2f}",
+                     f"{run['p99_ms']:.2f}", f"{run['cpu_ms']:.2f}" if "cpu_ms" in run else "", str(run["failed"])])
+    return _table(["contender", "load", "connections", "req/s", "req/s range", "p50 ms", "p99 ms",
+                   "CPU ms/request", "failed"], rows)
 
 
 def _memory(results: dict[str, Any]) -> str:
@@ -64,7 +73,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = [r for r in results["runs"] if r["concurrency"] == max(results["settings"]["concurrency"])]
+    runs = [r for r in _summary(results) if r["concurrency"] == max(results["settings"]["concurrency"])]
     contenders = list(NAMES)
     series = [(page, tool) for page in ("front", "post") for tool in ("h2load", "wrk")]
     fig, ax = plt.subplots(figsize=(10, 5))
@@ -87,6 +96,15 @@ def chart(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _rounds(settings: dict[str, Any]) -> str:
+    rounds = settings.get("rounds", 1)
+    if rounds == 1:
+        return "Ratios compare the same page, tool and connections."
+    return (f"Each contender was measured {rounds} times at each point (page, tool, connections), the contenders "
+            "in turn at a point before the next; the tables give the median and range of the rounds, and a "
+            "target's ratio at a point is the median of the rounds' ratios.")
+
+
 def write_report(results: dict[str, Any], docs: Path) -> None:
     machine = results["machine"]
     settings = results["settings"]
@@ -95,7 +113,7 @@ def write_report(results: dict[str, Any], docs: Path) -> None:
         f"Measured {results['when']} on {machine['cpus']} CPUs, {machine['memory_gb']} GB, Linux "
         f"{machine['kernel']}, Docker {machine['docker']}; about {settings['duration_s']} s per measurement "
         f"after 50 warm-up requests; {settings['posts']} posts; pages: front `{settings['pages']['front']}`, post "
-        f"`{settings['pages']['post']}`. Ratios compare the same page, tool and connections. CPU ms/request is "
+        f"`{settings['pages']['post']}`. {_rounds(settings)} CPU ms/request is "
         "the CPU time the contender's own containers spent per request (from their cgroups; the load generator "
         "is not counted). Raw results: `bench/results/`.",
         "### Targets\n\n" + _targets(results),

@@ -21,7 +21,6 @@ import re
 import secrets
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tarfile
@@ -31,6 +30,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from stats import summary, targets  # bench/stats.py: medians over the rounds, and the targets
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
@@ -93,11 +94,13 @@ class Run:
     requests: int
     failed: int
     cpu_ms: float  # CPU time the contender's containers spent per request (not the load generator's)
+    round: int
 
 
 class Bench:
-    def __init__(self, work: Path, duration: int, concurrency: list[int], posts: int) -> None:
+    def __init__(self, work: Path, duration: int, concurrency: list[int], posts: int, rounds: int) -> None:
         self.work, self.duration, self.concurrency, self.posts = work, duration, concurrency, posts
+        self.rounds = rounds
         self.tls_port = free_port()
         self.authority = f"{FQDN}:{self.tls_port}"
         self.site = work / "hbbench"
@@ -234,15 +237,15 @@ class Bench:
             f"h2load {'--h1' if h1 else ''} -t 1 -c {concurrency} -m 1 -n {requests} "
             f"-H ':authority: {self.authority}' --log-file /tmp/log '{target.base}{path}' > /tmp/out; "
             "cat /tmp/out; echo '=== log'; cut -f 3 /tmp/log"))
-        summary, _, timings = out.partition("=== log")
-        rps = float(re.search(r"finished in [\d.]+\w*, ([\d.]+) req/s", summary).group(1))  # type: ignore[union-attr]
-        done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded", summary)
-        status = re.search(r"status codes: (\d+) 2xx", summary)
+        head, _, timings = out.partition("=== log")
+        rps = float(re.search(r"finished in [\d.]+\w*, ([\d.]+) req/s", head).group(1))  # type: ignore[union-attr]
+        done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded", head)
+        status = re.search(r"status codes: (\d+) 2xx", head)
         latencies = sorted(int(t) / 1000 for t in timings.split())
         total = int(done.group(1)) if done else 0
         ok = int(status.group(1)) if status else 0
         if ok < requests:
-            log(f"  h2load: {requests - ok} of {requests} requests without a 2xx answer:\n{summary.strip()}")
+            log(f"  h2load: {requests - ok} of {requests} requests without a 2xx answer:\n{head.strip()}")
         cpu = (cpu_ms(target.containers) - cpu) / max(total, 1)
         return rps, _percentile(latencies, 50), _percentile(latencies, 99), total, requests - ok, cpu
 
@@ -259,24 +262,38 @@ class Bench:
         cpu = (cpu_ms(target.containers) - cpu) / max(total, 1)
         return rps, _wrk_ms(out, "50%"), _wrk_ms(out, "99%"), total, failed, cpu
 
-    def measure(self, name: str, target: Target, paths: dict[str, str]) -> None:
-        sampler = MemorySampler(target.containers)
-        sampler.start()
+    def measure(self, contenders: list[tuple[str, Target, dict[str, str]]]) -> None:
+        """Every contender at one point (page, tool, connections) before the next point, over several rounds,
+        the order rotating from point to point: a machine whose speed drifts during the run then shifts every
+        contender alike, and the ratios, taken within a round, keep what differs between the stacks."""
+        samplers = {name: MemorySampler(target.containers) for name, target, _ in contenders}
+        for sampler in samplers.values():
+            sampler.start()
         try:
-            for page, path in paths.items():
-                self._h2load(target, path, 2, 50, target.name == "lamp")  # warm up
-                for c in self.concurrency:
-                    h1 = target.name == "lamp"  # Apache's prefork has no HTTP/2
-                    result = self.h2load(target, path, c, h1=h1)
-                    self._record(name, page, "h2load", "HTTP/1.1" if h1 else "HTTP/2", c, result)
-                    self._record(name, page, "wrk", "HTTP/1.1", c, self.wrk(target, path, c))
+            for _, target, paths in contenders:
+                for path in paths.values():
+                    self._h2load(target, path, 2, 50, target.name == "lamp")  # warm up
+            points = [(page, c, tool) for page in self.pages for c in self.concurrency for tool in ("h2load", "wrk")]
+            for round_ in range(self.rounds):
+                log(f"Round {round_ + 1} of {self.rounds}")
+                for i, (page, c, tool) in enumerate(points):
+                    shift = (i + round_) % len(contenders)
+                    for name, target, paths in contenders[shift:] + contenders[:shift]:
+                        h1 = target.name == "lamp"  # Apache's prefork has no HTTP/2
+                        if tool == "h2load":
+                            result = self.h2load(target, paths[page], c, h1=h1)
+                            self._record(name, page, tool, "HTTP/1.1" if h1 else "HTTP/2", c, round_, result)
+                        else:
+                            self._record(name, page, tool, "HTTP/1.1", c, round_, self.wrk(target, paths[page], c))
         finally:
-            self.memory.setdefault(name, {})["load_mb"] = sampler.stop()
+            for name, sampler in samplers.items():
+                self.memory.setdefault(name, {})["load_mb"] = sampler.stop()
 
-    def _record(self, name: str, page: str, tool: str, protocol: str, c: int, result: tuple[float, ...]) -> None:
+    def _record(self, name: str, page: str, tool: str, protocol: str, c: int, round_: int,
+                result: tuple[float, ...]) -> None:
         rps, p50, p99, total, failed, cpu = result
         run = Run(name, page, tool, protocol, c, round(rps, 1), round(p50, 2), round(p99, 2), int(total),
-                  int(failed), round(cpu, 2))
+                  int(failed), round(cpu, 2), round_)
         self.runs.append(run)
         log(f"  {name} {page:5} {tool:6} c={c:<3} {rps:9.1f} req/s  p50 {p50:8.2f} ms  p99 {p99:8.2f} ms"
             f"  CPU {cpu:7.2f} ms/req" + (f"  FAILED {failed}" if failed else ""))
@@ -313,8 +330,8 @@ class Bench:
 
         hakobune("cache", "off", cwd=self.site)
         self.check(ours)
-        log("A: this stack, page cache off")
-        self.measure("A", ours, self.pages)
+        log("A, D, E: this stack with its page cache off, the stock containers, LAMP in one container")
+        self.measure([("A", ours, self.pages), ("D", stock, self.pages), ("E", lamp, self.pages)])
         hakobune("cache", "on", cwd=self.site)
         self.check(ours)
         for path in self.pages.values():
@@ -322,27 +339,24 @@ class Bench:
             headers, _ = self.fetch(ours, path)
             if headers.get("x-hakobune-cache") != "HIT":
                 raise RuntimeError(f"B: {path} is not served from the page cache: {headers}")
-        log("B: this stack, page cache on")
-        self.measure("B", ours, self.pages)
-        log("C: static files of B's answers' sizes, same web container")
-        self.measure("C", ours, self.static_copies(ours))
-        log("D: stock container stack")
-        self.measure("D", stock, self.pages)
-        log("E: LAMP in one container")
-        self.measure("E", lamp, self.pages)
+        log("B, C: this stack with its page cache on, and static files of B's answers' sizes from it")
+        self.measure([("B", ours, self.pages), ("C", ours, self.static_copies(ours))])
         return self.report()
 
     def report(self) -> dict[str, object]:
+        runs = [asdict(r) for r in self.runs]
         return {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine(),
             "settings": {"duration_s": self.duration, "concurrency": self.concurrency, "posts": self.posts,
+                         "rounds": self.rounds,
                          "pages": self.pages, "static_sizes": self.sizes,
                          "load": "h2load -t 1 -m 1 (HTTP/2; E: --h1), wrk -t 1 (HTTP/1.1), from a container on "
                                  "each contender's network, HTTPS"},
-            "runs": [asdict(r) for r in self.runs],
+            "runs": runs,
+            "summary": summary(runs),
             "memory_mb": self.memory,
-            "targets": targets(self.runs, self.memory),
+            "targets": targets(runs, self.memory),
         }
 
     def clean(self) -> None:
@@ -433,38 +447,13 @@ def machine() -> dict[str, object]:
             "kernel": platform.release(), "docker": sh("docker", "version", "--format", "{{.Server.Version}}").strip()}
 
 
-def _by(runs: list[Run], contender: str) -> dict[tuple[str, str, int], Run]:
-    return {(r.page, r.tool, r.concurrency): r for r in runs if r.contender == contender}
-
-
-def targets(runs: list[Run], memory: dict[str, dict[str, float]]) -> list[dict[str, object]]:
-    """The issue's targets, each over every page, tool and concurrency: the worst case decides."""
-    found = []
-    for name, (top, bottom), goal in (
-        ("B >= 0.9 x C", ("B", "C"), 0.9), ("B >= 100 x E", ("B", "E"), 100),
-        ("A >= 1.5 x E", ("A", "E"), 1.5), ("A >= 1.2 x D", ("A", "D"), 1.2),
-    ):
-        ours, theirs = _by(runs, top), _by(runs, bottom)
-        ratios = {"/".join(map(str, k)): round(ours[k].rps / theirs[k].rps, 2) for k in ours if k in theirs
-                  and theirs[k].rps}
-        found.append({"target": name, "ratios": ratios, "worst": min(ratios.values(), default=None),
-                      "median": statistics.median(ratios.values()) if ratios else None,
-                      "met": bool(ratios) and min(ratios.values()) >= goal})
-    a, d = _by(runs, "A"), _by(runs, "D")
-    p99 = {"/".join(map(str, k)): [a[k].p99_ms, d[k].p99_ms] for k in a if k in d}
-    found.append({"target": "A p99 <= D p99", "p99_ms": p99,
-                  "met": bool(p99) and all(ours <= theirs for ours, theirs in p99.values())})
-    ours_idle, stock_idle = memory.get("hakobune", {}).get("idle_mb"), memory.get("D", {}).get("idle_mb")
-    found.append({"target": "idle memory < D", "mb": [ours_idle, stock_idle],
-                  "met": ours_idle is not None and stock_idle is not None and ours_idle < stock_idle})
-    return found
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement (default 10)")
     parser.add_argument("--concurrency", default="8,32", help="connections, comma-separated (default 8,32)")
     parser.add_argument("--posts", type=int, default=100, help="generated posts (default 100)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="times each contender is measured at each point; medians are reported (default 3)")
     parser.add_argument("--keep", action="store_true", help="leave the contenders running afterwards")
     parser.add_argument("--report", type=Path, metavar="RESULTS",
                         help="measure nothing: write docs/performance.md again from a results file")
@@ -476,7 +465,8 @@ def main() -> None:
         write_report(results, REPO / "docs")
         return
     work = Path(tempfile.mkdtemp(prefix="hakobune-bench-"))
-    bench = Bench(work, args.duration, [int(c) for c in args.concurrency.split(",")], args.posts)
+    bench = Bench(work, args.duration, [int(c) for c in args.concurrency.split(",")], args.posts,
+                  args.rounds)
     bench.clean()  # what an interrupted run left
     try:
         results = bench.run()
