@@ -7,8 +7,9 @@ Contenders, all serving the same WordPress content (generated posts, pages and c
   E  a tightly coupled LAMP server: Apache prefork, mod_php and MariaDB in one container, packaged defaults
 
 Each is loaded from a container on its own network (the same path for every contender), over HTTPS: HTTP/2
-with h2load and HTTP/1.1 with wrk, at fixed concurrency levels for a fixed time. Results: bench/results/*.json,
-the tables and chart in docs/performance.md. Nothing here is a test; nothing asserts a time."""
+with h2load and HTTP/1.1 with wrk, at fixed concurrency levels for a fixed time. The contenders are measured in
+turn at each point, over several rounds (bench/stats.py says why). Results: bench/results/*.json, the tables and
+chart in docs/performance.md. Nothing here is a test; nothing asserts a time."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import platform
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -279,18 +281,15 @@ class Bench:
                 for i, (page, c, tool) in enumerate(points):
                     shift = (i + round_) % len(contenders)
                     for name, target, paths in contenders[shift:] + contenders[:shift]:
-                        h1 = target.name == "lamp"  # Apache's prefork has no HTTP/2
-                        if tool == "h2load":
-                            result = self.h2load(target, paths[page], c, h1=h1)
-                            self._record(name, page, tool, "HTTP/1.1" if h1 else "HTTP/2", c, round_, result)
-                        else:
-                            self._record(name, page, tool, "HTTP/1.1", c, round_, self.wrk(target, paths[page], c))
+                        self._record(name, target, page, paths[page], tool, c, round_)
         finally:
             for name, sampler in samplers.items():
                 self.memory.setdefault(name, {})["load_mb"] = sampler.stop()
 
-    def _record(self, name: str, page: str, tool: str, protocol: str, c: int, round_: int,
-                result: tuple[float, ...]) -> None:
+    def _record(self, name: str, target: Target, page: str, path: str, tool: str, c: int, round_: int) -> None:
+        h1 = target.name == "lamp"  # Apache's prefork has no HTTP/2
+        protocol = "HTTP/2" if tool == "h2load" and not h1 else "HTTP/1.1"
+        result = self.h2load(target, path, c, h1=h1) if tool == "h2load" else self.wrk(target, path, c)
         rps, p50, p99, total, failed, cpu = result
         run = Run(name, page, tool, protocol, c, round(rps, 1), round(p50, 2), round(p99, 2), int(total),
                   int(failed), round(cpu, 2), round_)
@@ -363,11 +362,13 @@ class Bench:
         log("Removing the contenders")
         subprocess.run([str(Path(sys.executable).parent / "hakobune"), "remove", "-y", self.site.name],
                        cwd=self.work, capture_output=True, check=False)
+        # An interrupted run's site has no folder left to remove it by: its compose project's label finds it.
         for kind in ("container", "volume", "network"):
-            ids = sh("docker", kind, "ls", "-q", *(["-a"] if kind == "container" else []), "--filter",
-                     f"label={LABEL}", check=False).split()
-            if ids:
-                sh("docker", kind, "rm", *(["-f"] if kind == "container" else []), *ids, check=False)
+            for label in (LABEL, f"com.docker.compose.project=hb-{self.site.name}"):
+                ids = sh("docker", kind, "ls", "-q", *(["-a"] if kind == "container" else []), "--filter",
+                         f"label={label}", check=False).split()
+                if ids:
+                    sh("docker", kind, "rm", *(["-f"] if kind == "container" else []), *ids, check=False)
 
 
 def _percentile(values: list[float], pct: int) -> float:
@@ -464,6 +465,7 @@ def main() -> None:
         results = json.loads(args.report.read_text())
         write_report(results, REPO / "docs")
         return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the contenders are removed below
     work = Path(tempfile.mkdtemp(prefix="hakobune-bench-"))
     bench = Bench(work, args.duration, [int(c) for c in args.concurrency.split(",")], args.posts,
                   args.rounds)
