@@ -8,6 +8,7 @@ import json
 import re
 import ssl
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -201,6 +202,25 @@ def test_healthchecks_probe_the_real_thing(site):
     finally:
         docker("unpause", php)
     docker("exec", web, "hakobune-healthcheck")
+
+
+def test_more_visitors_than_php_processes_are_all_answered(site):
+    """A FastCGI connection the web server keeps open ties a PHP-FPM process to it: with more visitors than
+    processes, requests on the other connections would wait in PHP-FPM's backlog until a timeout (minutes)."""
+    result = hb("config", "set", "PHP_FPM_MAX_CHILDREN=2", cwd=site.folder)
+    assert result.returncode == 0, result.stderr
+
+    def visitor(number: int) -> list[int]:
+        # Its own connection; a query string keeps the page cache out of the way, so each request runs PHP.
+        with httpx.Client(http2=True, verify=False, timeout=60) as http:  # noqa: S501 - self-signed by design
+            return [http.get(f"{site.url}/?hb-visitor={number}-{page}").status_code for page in range(3)]
+
+    try:
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(visitor, range(12)))
+    finally:
+        assert hb("config", "unset", "PHP_FPM_MAX_CHILDREN", cwd=site.folder).returncode == 0
+    assert answers == [[200, 200, 200]] * 12
 
 
 def started_at(site, service):
