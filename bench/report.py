@@ -96,7 +96,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def _rounds(settings: dict[str, Any]) -> str:
+def _method(settings: dict[str, Any]) -> str:
     rounds = settings.get("rounds", 1)
     if rounds == 1:
         return "Ratios compare the same page, tool and connections."
@@ -113,7 +113,7 @@ def write_report(results: dict[str, Any], docs: Path) -> None:
         f"Measured {results['when']} on {machine['cpus']} CPUs, {machine['memory_gb']} GB, Linux "
         f"{machine['kernel']}, Docker {machine['docker']}; about {settings['duration_s']} s per measurement "
         f"after 50 warm-up requests; {settings['posts']} posts; pages: front `{settings['pages']['front']}`, post "
-        f"`{settings['pages']['post']}`. {_rounds(settings)} CPU ms/request is "
+        f"`{settings['pages']['post']}`. {_method(settings)} CPU ms/request is "
         "the CPU time the contender's own containers spent per request (from their cgroups; the load generator "
         "is not counted). Raw results: `bench/results/`.",
         "### Targets\n\n" + _targets(results),

@@ -75,7 +75,7 @@ def targets(runs: list[dict[str, Any]], memory: dict[str, dict[str, float]]) -> 
                       "worst": min(ratios.values(), default=None),
                       "median": statistics.median(ratios.values()) if ratios else None,
                       "met": bool(ratios) and min(ratios.values()) >= goal})
-    medians = {(r["contender"], (r["page"], r["tool"], r["concurrency"])): r["p99_ms"] for r in summary(runs)}
+    medians = {(r["contender"], _point(r)): r["p99_ms"] for r in summary(runs)}
     p99 = {_label(point): [medians[("A", point)], medians[("D", point)]]
            for (contender, point) in medians if contender == "A" and ("D", point) in medians}
     lower = paired_ratios(runs, "A", "D", "p99_ms")
