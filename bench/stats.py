@@ -59,9 +59,9 @@ def paired_ratios(runs: list[dict[str, Any]], top: str, bottom: str, key: str = 
     ours, theirs = _rounds(runs, top), _rounds(runs, bottom)
     ratios = {}
     for point, by_round in ours.items():
-        pairs = [(run[key], theirs[point][r][key]) for r, run in by_round.items() if r in theirs.get(point, {})]
-        if pairs := [(a, b) for a, b in pairs if b]:
-            ratios[_label(point)] = [round(a / b, 2) for a, b in pairs]
+        other = theirs.get(point, {})
+        if found := [round(run[key] / other[r][key], 2) for r, run in by_round.items() if other.get(r, {}).get(key)]:
+            ratios[_label(point)] = found
     return ratios
 
 

@@ -133,9 +133,9 @@ class Provisioned:
         return {"nginx": "NGINX_", "httpd": "HTTPD_"}[self.web]
 
 
-def client() -> httpx.Client:
+def client(timeout: float = 30) -> httpx.Client:
     # The certificate is self-signed: what is checked here is the protocol, not the trust chain.
-    http = httpx.Client(http2=True, verify=False, timeout=30)  # noqa: S501 - self-signed by design
+    http = httpx.Client(http2=True, verify=False, timeout=timeout)  # noqa: S501 - self-signed by design
     http.cookies.set("wordpress_test_cookie", "WP Cookie check")  # what wp-login.php's page sets in JS
     return http
 
