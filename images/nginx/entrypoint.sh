@@ -24,6 +24,8 @@ hb_match NGINX_CACHE_BYPASS "/cart/ /checkout/ /my-account/" '^ *(/[A-Za-z0-9._~
 hb_match NGINX_STATIC_EXPIRES 365d '^(off|[1-9][0-9]*[smhdw])$' "must be 'off' or a time like 7d or 365d"
 hb_uint NGINX_OPEN_FILE_CACHE 10000 0
 hb_enum NGINX_HTTP3 on on off
+hb_enum NGINX_XMLRPC off on off
+hb_match NGINX_TRUSTED_PROXIES "" '^ *(([0-9]{1,3}[.]){3}[0-9]{1,3}(/[0-9]{1,2})?|[0-9a-fA-F]*:[0-9a-fA-F:]*(/[0-9]{1,3})?)?( +(([0-9]{1,3}[.]){3}[0-9]{1,3}(/[0-9]{1,2})?|[0-9a-fA-F]*:[0-9a-fA-F:]*(/[0-9]{1,3})?))* *$' "must be IP addresses or CIDR ranges (such as 172.16.0.0/12), separated by spaces"
 hb_match PHP_FPM_ADDRESS php:9000 '^([A-Za-z0-9._-]+:[0-9]+|unix:/[A-Za-z0-9._/-]+)$' "must be HOST:PORT or unix:/PATH"
 hb_checked
 
@@ -72,16 +74,35 @@ else
 fi
 if [ "$NGINX_HTTP3" = on ]; then
     # QUIC on the TLS port's UDP twin; browsers learn of it from Alt-Svc, which names the published port.
-    NGINX_QUIC_LISTEN="        listen 8443 quic reuseport;
-        listen [::]:8443 quic reuseport;"
+    NGINX_QUIC_LISTEN_DEFAULT="        listen 8443 quic reuseport default_server;
+        listen [::]:8443 quic reuseport default_server;"
+    NGINX_QUIC_LISTEN="        listen 8443 quic;
+        listen [::]:8443 quic;"
     NGINX_HTTP3_DIRECTIVES="        add_header Alt-Svc 'h3=\":$NGINX_PUBLIC_TLS_PORT\"; ma=86400' always;"
 else
+    NGINX_QUIC_LISTEN_DEFAULT=""
     NGINX_QUIC_LISTEN=""
     NGINX_HTTP3_DIRECTIVES=""
 fi
+if [ "$NGINX_XMLRPC" = off ]; then
+    NGINX_XMLRPC_LOCATION="location = /xmlrpc.php { deny all; }  # NGINX_XMLRPC=off"
+else
+    NGINX_XMLRPC_LOCATION=""
+fi
+NGINX_REALIP_DIRECTIVES=""
+NGINX_TRUSTED_PROXY_GEO=""
+for proxy in $NGINX_TRUSTED_PROXIES; do
+    NGINX_REALIP_DIRECTIVES="$NGINX_REALIP_DIRECTIVES    set_real_ip_from $proxy;$_hb_nl"
+    NGINX_TRUSTED_PROXY_GEO="$NGINX_TRUSTED_PROXY_GEO        $proxy 1;$_hb_nl"
+done
+if [ -n "$NGINX_REALIP_DIRECTIVES" ]; then
+    NGINX_REALIP_DIRECTIVES="$NGINX_REALIP_DIRECTIVES    real_ip_header X-Forwarded-For;
+    real_ip_recursive on;"
+fi
 export NGINX_TLS_PORT_SUFFIX NGINX_HSTS_DIRECTIVE NGINX_HTTP_SITE NGINX_SECURITY_HEADERS_DIRECTIVES \
-    NGINX_CACHE_BYPASS_MAP NGINX_OPEN_FILE_CACHE_DIRECTIVES NGINX_QUIC_LISTEN NGINX_HTTP3_DIRECTIVES \
-    NGINX_UPSTREAM_KEEPALIVE NGINX_FASTCGI_KEEP_CONN
+    NGINX_CACHE_BYPASS_MAP NGINX_OPEN_FILE_CACHE_DIRECTIVES NGINX_QUIC_LISTEN NGINX_QUIC_LISTEN_DEFAULT \
+    NGINX_HTTP3_DIRECTIVES NGINX_UPSTREAM_KEEPALIVE NGINX_FASTCGI_KEEP_CONN NGINX_XMLRPC_LOCATION \
+    NGINX_REALIP_DIRECTIVES NGINX_TRUSTED_PROXY_GEO
 
 hb_prepare_run_dir
 for d in client_body proxy fastcgi uwsgi scgi cache; do mkdir -p "$HB_RUN_DIR/$d"; done
@@ -90,10 +111,10 @@ if [ "$NGINX_CACHE" = on ]; then
 # The page cache (NGINX_CACHE=on). Rendered at start.
 set \$hb_cache_on 1;
 fastcgi_cache HB;
-fastcgi_cache_key "\$hb_cache_uri|\$scheme";
+fastcgi_cache_key "\$hb_cache_uri|\$hb_scheme|\$host";
 fastcgi_cache_valid 200 $NGINX_CACHE_TTL;
 fastcgi_cache_bypass \$hb_skip_method \$hb_skip_cookie \$hb_skip_uri \$args;
-fastcgi_no_cache \$hb_skip_method \$hb_skip_cookie \$hb_skip_uri \$args;
+fastcgi_no_cache \$hb_skip_method \$hb_skip_head \$hb_skip_cookie \$hb_skip_uri \$args;
 # One request fills an expired page while the others get the old copy; PHP down or failing, visitors still get
 # the pages the cache has.
 fastcgi_cache_lock on;
@@ -112,9 +133,11 @@ hb_render /etc/hakobune/nginx.conf.template "$HB_RUN_DIR/nginx.conf" \
     NGINX_CLIENT_MAX_BODY_SIZE NGINX_GZIP NGINX_BROTLI NGINX_TLS_PORT_SUFFIX NGINX_PUBLIC_TLS_PORT \
     NGINX_HSTS_DIRECTIVE NGINX_HTTP_SITE PHP_FPM_ADDRESS HB_TLS_CIPHERS HB_TLS_CURVES HB_COMPRESS_TYPES \
     NGINX_CACHE_MAX_SIZE NGINX_CACHE_BYPASS_MAP NGINX_OPEN_FILE_CACHE_DIRECTIVES NGINX_QUIC_LISTEN \
-    NGINX_HTTP3_DIRECTIVES NGINX_UPSTREAM_KEEPALIVE
+    NGINX_QUIC_LISTEN_DEFAULT NGINX_HTTP3_DIRECTIVES NGINX_UPSTREAM_KEEPALIVE NGINX_REALIP_DIRECTIVES \
+    NGINX_TRUSTED_PROXY_GEO
 hb_render /etc/hakobune/site.conf.template "$HB_RUN_DIR/site.conf" \
-    NGINX_SECURITY_HEADERS_DIRECTIVES NGINX_FASTCGI_READ_TIMEOUT NGINX_STATIC_EXPIRES NGINX_FASTCGI_KEEP_CONN
+    NGINX_SECURITY_HEADERS_DIRECTIVES NGINX_FASTCGI_READ_TIMEOUT NGINX_STATIC_EXPIRES NGINX_FASTCGI_KEEP_CONN \
+    NGINX_XMLRPC_LOCATION
 
 if [ "$#" -eq 0 ]; then
     set -- nginx -c "$HB_RUN_DIR/nginx.conf" -g 'daemon off;'

@@ -110,9 +110,6 @@ $own
 if (!defined('WP_DEBUG')) {
     define('WP_DEBUG', false);
 }
-if (isset(\$_SERVER['HTTP_X_FORWARDED_PROTO']) && \$_SERVER['HTTP_X_FORWARDED_PROTO'] === 'https') {
-    \$_SERVER['HTTPS'] = 'on';
-}
 
 if (!defined('ABSPATH')) {
     define('ABSPATH', __DIR__ . '/public/');
