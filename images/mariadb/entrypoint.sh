@@ -58,6 +58,9 @@ slow_query_log = $MARIADB_SLOW_QUERY_LOG
 slow_query_log_file = /dev/stderr
 long_query_time = $MARIADB_LONG_QUERY_TIME
 log_error = /dev/stderr
+# No client may hand the server a file of its own (LOAD DATA LOCAL): a dump from elsewhere, loaded in the ops
+# container, could otherwise send that container's secrets into a table.
+local_infile = 0
 CNF
 
 # SQL string literal: double every backslash and single quote.

@@ -243,9 +243,10 @@ class Engine:
 
     # -- labelled resources -------------------------------------------------------------------------
 
-    def labelled(self, kind: str, site: str) -> list[str]:
-        """IDs (containers) or names (volumes, networks) of a site's resources, found by label."""
-        selector = f"label={SITE_LABEL}={site}"
+    def labelled(self, kind: str, value: str, label: str = SITE_LABEL) -> list[str]:
+        """IDs (containers) or names (volumes, networks) of the resources whose LABEL (the site's name, by
+        default) is VALUE."""
+        selector = f"label={label}={value}"
         if kind == "container":
             argv = ["ps", "-a", "-q", "--filter", selector]
         elif kind in ("volume", "network"):
@@ -253,6 +254,16 @@ class Engine:
         else:
             raise ValueError(kind)
         return self.docker(*argv).stdout.split()
+
+    def labels_of(self, kind: str, site: str) -> list[dict[str, str]]:
+        """The labels of each container, volume or network of the site named SITE."""
+        names = self.labelled(kind, site)
+        if not names:
+            return []
+        found = json.loads(self.docker(*(("inspect",) if kind == "container" else (kind, "inspect")),
+                                       *names).stdout)
+        return [dict((item.get("Config") or {}).get("Labels") if kind == "container" else item.get("Labels")
+                     or {}) for item in found]
 
     def sites(self) -> set[str]:
         """Names of every Hakobune site that has a container, volume or network on this engine."""
@@ -268,15 +279,16 @@ class Engine:
         ids = self.docker("ps", "-a", "-q", "--filter", f"label={SITE_LABEL}").stdout.split()
         return list(json.loads(self.docker("inspect", *ids).stdout)) if ids else []
 
-    def sweep(self, site: str) -> None:
-        """Remove whatever still carries the site's label: the last line of every rollback and removal."""
-        containers = self.labelled("container", site)
+    def sweep(self, value: str, label: str = SITE_LABEL) -> None:
+        """Remove whatever carries LABEL=VALUE (the site's name, by default): the last line of every rollback
+        and removal."""
+        containers = self.labelled("container", value, label)
         if containers:
             self.docker("rm", "-f", "-v", *containers)
-        volumes = self.labelled("volume", site)
+        volumes = self.labelled("volume", value, label)
         if volumes:
             self.docker("volume", "rm", "-f", *volumes)
-        for network in self.labelled("network", site):
+        for network in self.labelled("network", value, label):
             self.docker("network", "rm", network, check=False)
 
     # -- compose ------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from hakobune.errors import InvalidInput
 
 SITE_LABEL = "io.hakobune.site"
+# What tells a site from another of the same name (another engine's, whose folder is at hand by mistake).
+SITE_ID_LABEL = "io.hakobune.site-id"
 SERVICE_LABEL = "io.hakobune.service"
 URL_LABEL = "io.hakobune.url"
 IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "valkey", "ops")
@@ -30,6 +32,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _WPLANG = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?(_[a-z0-9]+)?$")
 _DB_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _DB_USER = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+_SITE_ID = re.compile(r"^([0-9a-f]{32})?$")
 # Image settings (environment variables) by prefix -> the service whose container takes them.
 SERVICES = ("web", "php", "db", "valkey")  # the long-running services of a site's stack
 DEFAULT_DB_PORT = 3306
@@ -122,6 +125,10 @@ def site_image_names(web: str) -> tuple[str, ...]:
     return (web, "php", "mariadb", "valkey", "ops")
 
 
+def new_site_id() -> str:
+    return secrets.token_hex(16)
+
+
 def generate_password(length: int = 24) -> str:
     return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(length))
 
@@ -158,9 +165,14 @@ class Site:
     # WordPress's object cache in the stack's valkey; None: on for WordPress sites whose images include valkey
     # (sites made before it existed have none).
     object_cache: bool | None = None
+    # Made once, when the site is created, and carried by every resource it has on the engine: removal goes by
+    # it. Empty for sites made before Hakobune 0.5 (those go by name).
+    site_id: str = ""
 
     def __post_init__(self) -> None:
         validate_name(self.name)
+        if not isinstance(self.site_id, str) or not _SITE_ID.match(self.site_id):
+            raise InvalidInput(f"site id '{self.site_id}' is not 32 hexadecimal digits")
         object.__setattr__(self, "fqdn", validate_fqdn(self.fqdn))
         validate_port("--http-port", self.http_port)
         validate_port("--tls-port", self.tls_port)

@@ -5,6 +5,7 @@ first (scripts/docker-engine.sh)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import signal
@@ -146,9 +147,10 @@ def provision_site(web: str, sites_dir: Path, prefix: str = "e2e") -> Provisione
     http_port, tls_port = free_port(), free_port()
     title = f"Hakobune E2E {name}"
     started = time.monotonic()
+    # The password on standard input, as the docs recommend (never on the command line).
     result = hb("provision", "--fqdn", "localhost", "--http-port", str(http_port), "--tls-port", str(tls_port),
-                "--wp-title", title, "--admin-pass", ADMIN_PASSWORD, "--admin-email", "owner@example.com",
-                f"--{web}", name, cwd=sites_dir)
+                "--wp-title", title, "--admin-pass-file", "-", "--admin-email", "owner@example.com",
+                f"--{web}", name, cwd=sites_dir, input=f"{ADMIN_PASSWORD}\n")
     assert result.returncode == 0, result.stderr
     with client() as http:
         while http.get(f"https://localhost:{tls_port}/").status_code != 200:
@@ -171,6 +173,22 @@ def logs_in(url: str, login: str, password: str) -> bool:
 def ok(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """Everything a restore may change: the checksum of every table, the databases on the server, and every
+    file of the site volume with its size, time and mode."""
+    def run(*args: str) -> str:
+        return ok(hb("exec", *args, cwd=folder))
+
+    tables = run("db", "--", "mariadb", "-N", "-e", "SELECT GROUP_CONCAT(CONCAT('wordpress.', table_name)) "
+                 "FROM information_schema.tables WHERE table_schema = 'wordpress'").strip()
+    return {
+        "tables": run("db", "--", "mariadb", "-N", "-e", f"CHECKSUM TABLE {tables} EXTENDED"),
+        "databases": run("db", "--", "mariadb", "-N", "-e", "SHOW DATABASES"),
+        "files": hashlib.sha256(run("php", "--", "find", "/srv/site", "-mindepth", "1", "-printf",
+                                    "%p %s %T@ %m\\n").encode()).hexdigest(),
+    }
 
 
 def png(width: int = 40, height: int = 30) -> bytes:

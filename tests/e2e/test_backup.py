@@ -20,6 +20,7 @@ from tests.e2e.conftest import (
     Provisioned,
     WordPressAdmin,
     client,
+    fingerprint,
     free_port,
     hb,
     leftovers,
@@ -137,22 +138,6 @@ def test_round_trip_keeps_posts_pages_users_and_image_bytes(content, restored):
     assert image.status_code == 200 and image.content == content.image_bytes
     assert logs_in(restored.url, EDITOR, EDITOR_PASSWORD)
     assert logs_in(restored.url, "admin", ADMIN_PASSWORD)
-
-
-def fingerprint(folder: Path) -> dict[str, str]:
-    """Everything a restore may change: the checksum of every table, the databases on the server, and every
-    file of the site volume with its size, time and mode."""
-    def run(*args: str) -> str:
-        return ok(hb("exec", *args, cwd=folder))
-
-    tables = run("db", "--", "mariadb", "-N", "-e", "SELECT GROUP_CONCAT(CONCAT('wordpress.', table_name)) "
-                 "FROM information_schema.tables WHERE table_schema = 'wordpress'").strip()
-    return {
-        "tables": run("db", "--", "mariadb", "-N", "-e", f"CHECKSUM TABLE {tables} EXTENDED"),
-        "databases": run("db", "--", "mariadb", "-N", "-e", "SHOW DATABASES"),
-        "files": hashlib.sha256(run("php", "--", "find", "/srv/site", "-mindepth", "1", "-printf",
-                                    "%p %s %T@ %m\\n").encode()).hexdigest(),
-    }
 
 
 def damaged_copies(archive: Path, folder: Path) -> list[Path]:

@@ -4,9 +4,11 @@ headers, oversized headers and slow clients. Each test here failed against the i
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import ssl
+import tarfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -291,3 +293,55 @@ def test_slow_clients_cannot_keep_a_visitor_out(site):
         pool.shutdown(wait=True)
         if site.web == "httpd":
             ok(hb("config", "unset", "HTTPD_THREADS_PER_CHILD", "HTTPD_MAX_REQUEST_WORKERS", cwd=site.folder))
+
+
+# -- deploy-files ----------------------------------------------------------------------------------------------
+
+
+def tarball(path, members: list[tuple[str, str | None, bytes]]):
+    """A tar archive of (name, symbolic link target or None, data)."""
+    with tarfile.open(path, "w") as tar:
+        for name, link, data in members:
+            info = tarfile.TarInfo(name)
+            if link is not None:
+                info.type, info.linkname = tarfile.SYMTYPE, link
+            else:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if link is None else None)
+    return path
+
+
+def sha(site, path: str) -> str:
+    return docker("exec", container(site, "php"), "sha256sum", path).split()[0]
+
+
+def test_a_deploy_never_writes_through_a_link_planted_in_the_docroot(site, tmp_path):
+    """A plugin plants links where a deploy will write: above the docroot, and to where backups are kept."""
+    plant(site, f"cd {PUBLIC} && ln -sfn /srv/site app && ln -sfn /srv/backups kept")
+    config = sha(site, "/srv/site/wp-config.php")
+    app = tarball(tmp_path / "app.tar", [("app/wp-config.php", None, b"<?php // replaced"),
+                                         ("kept/planted.tar", None, b"not a backup")])
+    try:
+        ok(hb("deploy-files", str(app), cwd=site.folder))
+        assert sha(site, "/srv/site/wp-config.php") == config
+        assert docker("exec", container(site, "php"), "sh", "-c",
+                      f"test -d {PUBLIC}/app -a ! -L {PUBLIC}/app && test ! -L {PUBLIC}/kept && echo real").strip() \
+            == "real"
+        assert ok(hb("exec", "ops", "--", "find", "/srv/backups", "-name", "planted.tar", cwd=site.folder)) == ""
+        assert get(site, "/").status_code == 200
+    finally:
+        plant(site, f"rm -rf {PUBLIC}/app {PUBLIC}/kept")
+
+
+@pytest.mark.parametrize("members", [
+    # Each link alone stays inside the docroot; through the first, the second leads out.
+    [("top", "..", b""), ("out", "top/..", b"")],
+    [("here", ".", b""), ("here/x.php", None, b"<?php")],
+    [("a/b", "../../../etc", b"")],
+])
+def test_a_tarball_whose_links_lead_out_is_refused_and_nothing_changes(site, tmp_path, members):
+    before = docker("exec", container(site, "php"), "sh", "-c", f"ls -laR {PUBLIC} | sha256sum")
+    result = hb("deploy-files", str(tarball(tmp_path / "evil.tar", members)), cwd=site.folder)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert docker("exec", container(site, "php"), "sh", "-c", f"ls -laR {PUBLIC} | sha256sum") == before

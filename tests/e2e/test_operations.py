@@ -180,7 +180,7 @@ def test_a_users_compose_override_is_applied_and_kept(site):
         (["restart", "phpp"], 2, "error: unknown service 'phpp' (hint: did you mean php?)"),
         (["logs", "mysql"], 2, "error: unknown service 'mysql' (hint: services: web, php, db, valkey)"),
         (["exec", "redis", "--", "true"], 2,
-         "error: unknown service 'redis' (hint: services: web, php, db, valkey, ops)"),
+         "error: unknown service 'redis' (hint: services: web, php, db, valkey, ops, wp)"),
         (["shell", "dbb"], 2, "error: unknown service 'dbb' (hint: did you mean db?)"),
         (["exec", "php", "--"], 2, "error: exec needs a command (hint: e.g. hakobune exec php -- php -v)"),
         (["logs", "--tail", "many"], 2, "error: --tail 'many' must be a number of lines or 'all'"),

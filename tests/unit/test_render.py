@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import yaml
 
+from hakobune.ops.helpers import service_for
 from hakobune.render.compose import RUNTIMES, compose_document, compose_yaml
 from hakobune.render.wordpress import db_setup_request, install_request, secrets_request, seed_request
 from hakobune.site import SITE_LABEL, Site, SiteSecrets
@@ -19,11 +20,11 @@ SECRETS = SiteSecrets(admin_password="admin-password-1", db_password="db-passwor
 def test_services_images_and_profile():
     doc = compose_document(SITE)
     assert doc["name"] == "hb-shop"
-    assert set(doc["services"]) == {"web", "php", "db", "valkey", "ops", "secrets"}
+    assert set(doc["services"]) == {"web", "php", "db", "valkey", "ops", "wp", "secrets"}
     assert doc["services"]["ops"]["profiles"] == ["ops"]
     assert doc["services"]["secrets"]["profiles"] == ["init"]
     for name, image in {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey", "ops": "ops",
-                        "secrets": "ops"}.items():
+                        "wp": "ops", "secrets": "ops"}.items():
         assert doc["services"][name]["image"] == image_refs()[image]
 
 
@@ -76,6 +77,18 @@ def test_each_service_mounts_only_the_secrets_it_needs_read_only():
     assert secret_mounts["php"] == ["secrets-app:/run/secrets/app:ro"]
     assert secret_mounts["db"] == ["secrets-db:/run/secrets/db:ro"]
     assert secret_mounts["ops"] == ["secrets-app:/run/secrets/app:ro", "secrets-db:/run/secrets/db:ro"]
+    assert secret_mounts["wp"] == ["secrets-app:/run/secrets/app:ro"]
+
+
+def test_the_site_code_container_has_what_php_has_and_no_more():
+    """WordPress work loads plugins: it must not find the root password or the backups volume."""
+    services = compose_document(SITE)["services"]
+    assert services["wp"]["volumes"] == ["site:/srv/site", "secrets-app:/run/secrets/app:ro"]
+    assert not any("backups" in v for v in services["wp"]["volumes"])
+    assert {task: service_for(task) for task in ("option", "plugin", "core-verify", "deploy", "install",
+                                                 "search-replace", "backup", "restore", "db-setup")} == {
+        "option": "wp", "plugin": "wp", "core-verify": "wp", "deploy": "wp", "install": "wp",
+        "search-replace": "wp", "backup": "ops", "restore": "ops", "db-setup": "ops"}
 
 
 def test_every_container_is_hardened():
@@ -84,7 +97,7 @@ def test_every_container_is_hardened():
         assert service["read_only"] is True, name
         assert service["cap_drop"] == ["ALL"], name
         assert service["security_opt"] == ["no-new-privileges:true"], name
-    for name in ("web", "php", "db", "ops"):
+    for name in ("web", "php", "db", "ops", "wp"):
         assert "cap_add" not in services[name] and "user" not in services[name], name
         runtime = RUNTIMES[name]
         assert [t.split(":")[0] for t in services[name]["tmpfs"]] == list(runtime.writable)
@@ -176,7 +189,7 @@ def test_an_external_database_has_no_db_service_and_reaches_the_docker_host():
     site = Site(name="ext", fqdn="ext.example.com", images=images_for("nginx"), db_host="db.example.net",
                 db_port=3307, db_tls=True, db_name="extwp", db_user="extuser")
     doc = compose_document(site)
-    assert set(doc["services"]) == {"web", "php", "valkey", "ops", "secrets"}
+    assert set(doc["services"]) == {"web", "php", "valkey", "ops", "wp", "secrets"}
     assert "db" not in doc["volumes"]
     assert "depends_on" not in doc["services"]["php"]
     assert doc["services"]["php"]["extra_hosts"] == ["host.docker.internal:host-gateway"]

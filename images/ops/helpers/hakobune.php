@@ -124,6 +124,8 @@ $tasks = [
     'restore' => __DIR__ . '/tasks/restore.php',
     'backups' => __DIR__ . '/tasks/backups.php',
     'wp-config-read' => __DIR__ . '/tasks/wp-config-read.php',
+    'deploy' => __DIR__ . '/tasks/deploy.php',
+    'core-verify' => __DIR__ . '/tasks/core-verify.php',
 ];
 // Tasks that work on the site's WordPress get it loaded here, at file scope as its bootstrap needs (it makes
 // globals), with their request in $req.

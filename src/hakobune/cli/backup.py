@@ -12,7 +12,7 @@ from hakobune.cli.context import SITE_DIRECTORY, state
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import archive
 from hakobune.ops import backup as ops
-from hakobune.ops.restore import Restored, restore_new
+from hakobune.ops.restore import ENDING_SAYS, Restored, end_interrupted, restore_new
 from hakobune.ops.restore import clone as clone_op
 from hakobune.ops.restore import restore as restore_op
 from hakobune.ops.sitedir import SiteDir
@@ -127,7 +127,8 @@ def _restored(ctx: typer.Context, done: Restored) -> None:
 
 def restore(
     ctx: typer.Context,
-    source: Path = typer.Argument(..., help="The archive (with --on-host: its name in the site's backups volume)."),
+    source: Path | None = typer.Argument(None, help="The archive (with --on-host: its name in the site's backups "
+                                                    "volume)."),
     directory: Path | None = SITE_DIRECTORY,
     new: str | None = typer.Option(None, "--new", help="Restore into a new site of this name instead, created "
                                                        "in the current directory (needs --fqdn)."),
@@ -135,10 +136,28 @@ def restore(
     http_port: int = HTTP_PORT,
     tls_port: int = TLS_PORT,
     on_host: bool = typer.Option(False, "--on-host", help="SOURCE is an archive kept on the engine."),
+    interrupted: str | None = typer.Option(None, "--interrupted", metavar="undo|finish",
+                                           help="End a restore of the site that was cut short (no SOURCE): undo "
+                                                "puts the site back as it was before it, finish keeps what is "
+                                                "in place; either removes what it left."),
 ) -> None:
     """Restore a site from an archive, checked whole before anything is touched. Into the existing site (it
     keeps its secrets), or with --new into a new one. If a step fails, the site is left as it was."""
     st = state(ctx)
+    if interrupted is not None:
+        if source is not None or new is not None or on_host:
+            raise InvalidInput("--interrupted ends an earlier restore: give no archive, --new or --on-host")
+        if interrupted not in ENDING_SAYS:
+            raise InvalidInput(f"--interrupted '{interrupted}' is not undo or finish")
+        sitedir = SiteDir.find(directory)
+        with st.output.working("Ending the interrupted restore"):
+            step = end_interrupted(st.engine, sitedir, interrupted, st.output.step)
+        st.output.out.print(f"The interrupted restore of {sitedir.load().name} (at step '{step}') is ended: "
+                            f"{'undone' if interrupted == 'undo' else 'finished'}.", markup=False)
+        return
+    if source is None:
+        raise InvalidInput("restore needs SOURCE, the archive",
+                           "e.g. hakobune restore backups/blog_20261201T030000Z.tar -C blog")
     if new is None:
         if fqdn is not None:
             raise InvalidInput("--fqdn is for a new site", "give --new TARGET too, or leave out --fqdn")

@@ -18,6 +18,7 @@ from hakobune.ops.status import info as info_op
 from hakobune.site import SERVICES
 
 SERVICE_HELP = f"One service: {', '.join(SERVICES)}."
+ONE_SHOT_HELP = f"{SERVICE_HELP[:-1]}; or a one-shot container: ops (backups, restores) or wp (WordPress work)."
 
 
 def start(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
@@ -111,7 +112,7 @@ def logs(
 
 def shell(
     ctx: typer.Context,
-    service: str = typer.Argument("php", help=f"{SERVICE_HELP[:-1]}, or ops (a one-shot ops container)."),
+    service: str = typer.Argument("php", help=ONE_SHOT_HELP),
     directory: Path | None = SITE_DIRECTORY,
 ) -> None:
     """An interactive shell in a service (default: php, where WordPress runs)."""
@@ -120,7 +121,7 @@ def shell(
 
 def exec_(
     ctx: typer.Context,
-    service: str = typer.Argument(..., help=f"{SERVICE_HELP[:-1]}, or ops (a one-shot ops container)."),
+    service: str = typer.Argument(..., help=ONE_SHOT_HELP),
     command: list[str] = typer.Argument(None, help="The command, after --: hakobune exec php -- php -v"),
     directory: Path | None = SITE_DIRECTORY,
 ) -> None:

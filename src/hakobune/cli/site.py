@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from hakobune.cli import passwords
 from hakobune.cli.context import SITE_DIRECTORY, state
 from hakobune.errors import InvalidInput
 from hakobune.ops.deploy import deploy as deploy_op
@@ -34,13 +35,21 @@ def provision(
     wp_title: str | None = typer.Option(None, "--wp-title", help="Site title (default: the FQDN)."),
     admin_user: str = typer.Option("admin", "--admin-user", help="WordPress administrator's login."),
     admin_pass: str | None = typer.Option(
-        None, "--admin-pass", help="Administrator's password, 8+ characters (default: generated and printed)."),
+        None, "--admin-pass", help="Administrator's password, 8+ characters (default: generated and printed). "
+                                   "--admin-pass-file keeps it off the command line."),
+    admin_pass_file: str | None = typer.Option(
+        None, "--admin-pass-file", metavar="FILE", help="Read the administrator's password from FILE's first "
+                                                        "line ('-': standard input)."),
     admin_email: str | None = typer.Option(
         None, "--admin-email", help="Administrator's e-mail (default: admin@FQDN)."),
     wplang: str = typer.Option("en_US", "--wplang", help="WordPress language, e.g. ja or de_DE."),
     dbname: str | None = typer.Option(None, "--dbname", help="Database name (default: wordpress, or app with --lamp)."),
     dbuser: str | None = typer.Option(None, "--dbuser", help="Database user (default: wordpress, or app with --lamp)."),
-    dbpass: str | None = typer.Option(None, "--dbpass", help="Database user's password (default: generated)."),
+    dbpass: str | None = typer.Option(None, "--dbpass", help="Database user's password (default: generated); "
+                                                             "--dbpass-file keeps it off the command line."),
+    dbpass_file: str | None = typer.Option(None, "--dbpass-file", metavar="FILE",
+                                           help="Read the database user's password from FILE ('-': standard "
+                                                "input)."),
     dbhost: str | None = typer.Option(None, "--dbhost", help="An existing MySQL/MariaDB server to use instead of "
                                       "the stack's own (then --dbname, --dbuser and --dbpass are required). "
                                       "host.docker.internal is the Docker host."),
@@ -55,6 +64,9 @@ def provision(
     web = "httpd" if httpd else "nginx"
     if wp and lamp:
         raise InvalidInput("--wp and --lamp cannot be used together", "choose one profile")
+    passwords.only_one_stdin(**{"--admin-pass-file": admin_pass_file, "--dbpass-file": dbpass_file})
+    admin_pass = passwords.chosen("--admin-pass", admin_pass, "--admin-pass-file", admin_pass_file)
+    dbpass = passwords.chosen("--dbpass", dbpass, "--dbpass-file", dbpass_file)
     if dbhost is not None:
         missing = [name for name, value in (("--dbname", dbname), ("--dbuser", dbuser), ("--dbpass", dbpass))
                    if not value]
@@ -92,8 +104,12 @@ def remove(
     ctx: typer.Context,
     target: Path = typer.Argument(..., help="The site folder."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    moved: bool = typer.Option(False, "--moved", help="This folder is the site's own though the site was last "
+                                                      "started from another (the folder moved, or lives on "
+                                                      "another machine)."),
 ) -> None:
-    """Remove a site: its containers, network, volumes (all its data) and its folder."""
+    """Remove a site: its containers, network, volumes (all its data) and its folder. Only the site this folder
+    describes: not another engine's site of the same name, nor the original of a copied folder."""
     st = state(ctx)
     sitedir = SiteDir.find(target)
     name = sitedir.load().name
@@ -102,7 +118,7 @@ def remove(
             raise InvalidInput("remove asks for confirmation on a terminal", "pass -y to remove without asking")
         typer.confirm(f"Remove site {name} and ALL its data (files and database)?", abort=True)
     with st.output.working(f"Removing {name}"):
-        remove_op(st.engine, sitedir)
+        remove_op(st.engine, sitedir, moved=moved)
     st.output.out.print(f"Site {name} removed.")
 
 

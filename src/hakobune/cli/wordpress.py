@@ -11,6 +11,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from hakobune.cli import passwords
 from hakobune.cli.context import SITE_DIRECTORY, state
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import wordpress as wp
@@ -19,6 +20,10 @@ from hakobune.ops.sitedir import SiteDir
 from hakobune.site import generate_password
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
+PASSWORD = typer.Option(None, "--password", help="8+ characters (default: generated, printed); --password-file "
+                                                 "keeps it off the command line.")
+PASSWORD_FILE = typer.Option(None, "--password-file", metavar="FILE",
+                             help="Read the password from FILE's first line ('-': standard input).")
 
 
 def _run(ctx: typer.Context, directory: Path | None, task: str, **request: object) -> dict[str, Any]:
@@ -88,12 +93,15 @@ def user_list(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_js
 @user.command("create")
 def user_create(
     ctx: typer.Context, login: str, email: str, directory: Path | None = SITE_DIRECTORY,
-    role: str = typer.Option("subscriber", "--role", help="administrator, editor, author, contributor, subscriber"),
-    password: str | None = typer.Option(None, "--password", help="8+ characters (default: generated, printed)."),
+    role: str = typer.Option("subscriber", "--role", help="administrator, editor, author, contributor, subscriber "
+                                                          "(or a role a plugin adds)"),
+    password: str | None = PASSWORD,
+    password_file: str | None = PASSWORD_FILE,
 ) -> None:
     """Create a user."""
+    password = passwords.chosen("--password", password, "--password-file", password_file)
     chosen = password or generate_password()
-    wp.check_new_user(login, email, chosen)
+    wp.check_new_user(login, email, chosen, role)
     _run(ctx, directory, "user", action="create", login=login, email=email, role=role, password=chosen)
     out = state(ctx).output.out
     out.print(f"User {login} created ({role}).", markup=False)
@@ -121,9 +129,11 @@ def user_delete(
 @user.command("set-password")
 def user_set_password(
     ctx: typer.Context, login: str, directory: Path | None = SITE_DIRECTORY,
-    password: str | None = typer.Option(None, "--password", help="8+ characters (default: generated, printed)."),
+    password: str | None = PASSWORD,
+    password_file: str | None = PASSWORD_FILE,
 ) -> None:
     """Set a user's password."""
+    password = passwords.chosen("--password", password, "--password-file", password_file)
     chosen = password or generate_password()
     wp.check_new_password(login, chosen)
     _run(ctx, directory, "user", action="set-password", login=login, password=chosen)
@@ -180,7 +190,7 @@ core = typer.Typer(help="WordPress core: its version, and a check of its files."
 @core.command("version")
 def core_version(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_json: bool = JSON) -> None:
     """The site's WordPress version (and its database schema, PHP, and the image's WordPress)."""
-    result = _run(ctx, directory, "core", action="version")
+    result = _run(ctx, directory, "core")
     if as_json:
         _print(ctx, result, True)
     else:
@@ -190,7 +200,7 @@ def core_version(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as
 @core.command("verify")
 def core_verify(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_json: bool = JSON) -> None:
     """Check every core file against the checksums recorded when the image was built."""
-    result = _run(ctx, directory, "core", action="verify")
+    result = _run(ctx, directory, "core-verify")
     out = state(ctx).output.out
     if as_json:
         _print(ctx, result, True)
@@ -218,7 +228,7 @@ def wp_cli(
     sitedir = SiteDir.find(directory)
     command = wp.wp_cli_command(st.engine, sitedir, args)
     tty = sys.stdin.isatty() and sys.stdout.isatty()
-    raise typer.Exit(st.engine.compose_attached(sitedir.path, *attached_args("exec", "ops", command, tty)))
+    raise typer.Exit(st.engine.compose_attached(sitedir.path, *attached_args("exec", "wp", command, tty)))
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,7 @@ from typing import IO, Any
 import yaml
 
 from hakobune.errors import InvalidInput
+from hakobune.ops.tree_check import TreeCheck
 
 FORMAT = 1
 PARTS = ("site.yaml", "database.sql.gz", "files.tar.gz")
@@ -83,6 +84,43 @@ def _digest(stream: IO[bytes]) -> tuple[int, str]:
     return size, sha.hexdigest()
 
 
+class _Hashing(io.RawIOBase):
+    """A stream that hashes what is read through it."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream, self.sha, self.size = stream, hashlib.sha256(), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.stream.read(len(buffer))
+        buffer[:len(data)] = data
+        self.sha.update(data)
+        self.size += len(data)
+        return len(data)
+
+
+def _digest_files(path: Path, stream: IO[bytes]) -> tuple[int, str]:
+    """files.tar.gz's size and SHA-256, and on the way its members checked as a tree from elsewhere: a link out
+    of the site, or a member reached through a link, refuses the archive (tree_check.py)."""
+    hashing = _Hashing(stream)
+    check = TreeCheck(f"archive {path}", inside="the site")
+    try:
+        with tarfile.open(fileobj=io.BufferedReader(hashing, _CHUNK), mode="r|gz") as files:
+            for info in files:
+                if check.add(info) == "wp-config.php" and not info.isfile():
+                    raise InvalidInput(f"archive {path} holds a wp-config.php that is a link, not a file")
+        check.finish()
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, "nothing was changed; use another archive") from None
+    except (tarfile.TarError, EOFError, OSError, zlib.error):
+        pass  # its checksum will not match: reported as damage
+    while hashing.read(_CHUNK):
+        pass
+    return hashing.size, hashing.sha.hexdigest()
+
+
 def verify(path: Path) -> Manifest:
     """Read the whole archive once: every part must be there, once, with the size and SHA-256 its manifest
     gives, and the manifest must match its own checksum. Refuses anything else, before anything is touched."""
@@ -106,6 +144,8 @@ def verify(path: Path) -> Manifest:
                     manifest_bytes, checksum = (data, checksum) if info.name == "manifest.json" \
                         else (manifest_bytes, data)
                     found[info.name] = (len(data), hashlib.sha256(data).hexdigest())
+                elif info.name == "files.tar.gz":
+                    found[info.name] = _digest_files(path, stream)
                 else:
                     found[info.name] = _digest(stream)
     except tarfile.ReadError as exc:

@@ -4,7 +4,6 @@ same and nothing is bind-mounted from the client."""
 
 from __future__ import annotations
 
-import posixpath
 import tarfile
 import tempfile
 import zlib
@@ -15,10 +14,9 @@ from typing import IO
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.cache import refresh
-from hakobune.ops.helpers import run_ops
+from hakobune.ops.helpers import HELPER, run_ops, service_for
 from hakobune.ops.sitedir import SiteDir
-
-DOCROOT = "/srv/site/public"
+from hakobune.ops.tree_check import TreeCheck
 
 
 @dataclass(frozen=True)
@@ -27,37 +25,20 @@ class Deployed:
     bytes: int
 
 
-def _inside(name: str) -> bool:
-    """Whether NAME, relative to the docroot, stays inside it."""
-    normal = posixpath.normpath(name)
-    return not (posixpath.isabs(normal) or normal == ".." or normal.startswith("../"))
-
-
-def _check(info: tarfile.TarInfo, where: str) -> None:
-    if not _inside(info.name):
-        raise InvalidInput(f"{where} holds '{info.name}', which would land outside the docroot")
-    if info.issym() and not _inside(posixpath.join(posixpath.dirname(info.name), info.linkname)):
-        raise InvalidInput(f"{where} holds a link '{info.name}' to '{info.linkname}', outside the docroot")
-    if info.islnk() and not _inside(info.linkname):
-        raise InvalidInput(f"{where} holds a hard link '{info.name}' to '{info.linkname}', outside the docroot")
-    if not (info.isfile() or info.isdir() or info.issym() or info.islnk()):
-        raise InvalidInput(f"{where} holds '{info.name}', which is not a regular file, folder or link")
-
-
 def pack(source: Path, out: tarfile.TarFile, prefix: str = "", skip: tuple[str, ...] = ()) -> Deployed:
     """Write SOURCE (a folder, or a tar archive, compressed or not) into OUT: regular files, folders and
     symbolic links that stay inside the docroot; nothing else. Names get PREFIX; those in SKIP are left out."""
     files = size = 0
+    check = TreeCheck(str(source))
 
     def add(info: tarfile.TarInfo, data: IO[bytes] | None) -> None:
         nonlocal files, size
-        _check(info, str(source))
-        name = posixpath.normpath(info.name)
-        if name == "." or name in skip:
+        name = check.add(info)
+        if name == "" or name in skip:
             return
         info.name = prefix + name
         if info.islnk():
-            info.linkname = prefix + posixpath.normpath(info.linkname)
+            info.linkname = prefix + check.name(info.linkname)
         out.addfile(info, data if info.isfile() else None)
         if info.isfile():
             files, size = files + 1, size + info.size
@@ -72,6 +53,7 @@ def pack(source: Path, out: tarfile.TarFile, prefix: str = "", skip: tuple[str, 
                     add(info, data)
             else:
                 add(info, None)
+        check.finish()
         return Deployed(files, size)
     try:
         if not tarfile.is_tarfile(source):
@@ -81,6 +63,7 @@ def pack(source: Path, out: tarfile.TarFile, prefix: str = "", skip: tuple[str, 
                 add(info, archive.extractfile(info) if info.isfile() else None)
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise InvalidInput(f"{source} is a damaged archive: {exc}") from None
+    check.finish()
     return Deployed(files, size)
 
 
@@ -96,8 +79,8 @@ def deploy(engine: Engine, sitedir: SiteDir, source: Path) -> Deployed:
         engine.ping()
         stream.seek(0)
         try:
-            run_ops(engine, sitedir, "tar", "-x", "-f", "-", "-C", DOCROOT, "--no-same-owner",
-                    "--no-same-permissions", stdin=stream, timeout=1800)
+            run_ops(engine, sitedir, "php", HELPER, "deploy", service=service_for("deploy"), stdin=stream,
+                    timeout=1800)
         except EngineError as exc:
             raise HakobuneError(f"copying the files into the docroot failed: {exc.message}") from None
     refresh(engine, sitedir, site)

@@ -37,8 +37,11 @@ Report = Callable[[str], None]
 _SSH_SOURCE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?P<path>/.*)$")
 # How a dump starts: mysqldump's and mariadb-dump's headers, or SQL statements.
 _SQL = re.compile(rb"^\s*(--|/\*!|CREATE\s|INSERT\s|DROP\s|SET\s|LOCK\s|USE\s|START\s|BEGIN)", re.IGNORECASE | re.M)
-# Statements that would send the load into another database: left out, the dump goes into the site's.
-_OTHER_DATABASE = re.compile(rb"^(CREATE\s+DATABASE\b|USE\s)[^\n]*;\s*$", re.IGNORECASE)
+# Statements that would send the load into another database, or that only a server's administrator may run
+# (a MySQL dump with GTIDs sets the binary log's state): left out, the dump goes into the site's database and is
+# loaded by a user that may touch nothing else.
+_OTHER_DATABASE = re.compile(rb"^(CREATE\s+DATABASE\b|USE\s|SET\s+@@(GLOBAL\.GTID_PURGED|SESSION\.SQL_LOG_BIN)\b)"
+                             rb"[^\n]*;\s*$", re.IGNORECASE)
 # Where an application keeps its database settings: named to the user after a --lamp import.
 _DB_SETTINGS = re.compile(rb"DB_HOST|DB_PASSWORD|mysqli_connect|new\s+mysqli|new\s+PDO|mysql:host|mysql_connect",
                           re.IGNORECASE)
@@ -156,7 +159,10 @@ class Source:
 def _read_dir(directory: Path) -> Source:
     if not directory.is_dir():
         raise InvalidInput(f"--from-dir '{directory}' is not a folder")
-    config = next((p for p in (directory / "wp-config.php", directory.parent / "wp-config.php") if p.is_file()), None)
+    config = next((p for p in (directory / "wp-config.php", directory.parent / "wp-config.php")
+                   if p.is_file() or p.is_symlink()), None)
+    if config is not None and config.is_symlink():  # it would be read wherever it points, on this machine
+        raise InvalidInput(f"{config}: wp-config.php is a link, not a file", "give the folder a copy of the file")
     if (directory / "wp-includes" / "version.php").is_file():
         kind = "wordpress"
     elif any(True for _ in directory.rglob("*.php")):

@@ -11,7 +11,7 @@ from hakobune.errors import InvalidInput
 from hakobune.ops.sitedir import SiteDir
 from hakobune.site import SERVICES, SITE_LABEL, URL_LABEL
 
-ONE_SHOT = ("ops",)  # started for a job: `shell ops` runs a new container
+ONE_SHOT = ("ops", "wp")  # started for a job: `shell ops` runs a new container
 START_TIMEOUT = 240
 WORKING_DIR_LABEL = "com.docker.compose.project.working_dir"
 

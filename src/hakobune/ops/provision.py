@@ -7,7 +7,7 @@ import json
 import shutil
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hakobune.engine import Engine, EngineError
@@ -24,7 +24,7 @@ from hakobune.render.wordpress import (
     seed_lamp_request,
     seed_request,
 )
-from hakobune.site import Site, SiteSecrets
+from hakobune.site import SITE_ID_LABEL, Site, SiteSecrets, new_site_id
 
 START_TIMEOUT = 240
 
@@ -54,7 +54,11 @@ def check_ports_free(*ports: int) -> None:
 
 
 def teardown(engine: Engine, sitedir: SiteDir, site: Site) -> None:
-    """Stop and delete the site's containers, volumes and network; then sweep anything labelled for it."""
+    """Delete the site's containers, volumes and network: what carries its id, and nothing else (not another
+    site of the same name). Sites made before ids existed go by their Compose project, then their name."""
+    if site.site_id:
+        engine.sweep(site.site_id, SITE_ID_LABEL)
+        return
     if (sitedir.path / "compose.yaml").exists():
         engine.compose(sitedir.path, "--profile", "ops", "--profile", "init", "down", "--volumes",
                        "--remove-orphans", "--timeout", "10", check=False, timeout=300)
@@ -96,6 +100,8 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
               password_generated: bool, content: Callable[[SiteDir], None] | None = None) -> Provisioned:
     """Create the site. CONTENT, when given, fills the new site instead of a fresh WordPress or docroot (a
     restore does)."""
+    if not site.site_id:
+        site = replace(site, site_id=new_site_id())
     target = parent / site.name
     preflight(engine, site, target)
     if site.external_db:

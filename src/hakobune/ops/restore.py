@@ -7,6 +7,7 @@ puts the site's own database and files back."""
 
 from __future__ import annotations
 
+import secrets as secrets_module
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -26,7 +27,15 @@ from hakobune.render.wordpress import restore_request
 from hakobune.site import DEFAULT_DB_PORT, Site, SiteSecrets, validate_fqdn, validate_name
 from hakobune.versions import images_for
 
-INCOMING = f"{BACKUPS_DIR}/.incoming.tar"  # an archive copied from the client, until the restore ends
+# An archive copied from the client, until the restore ends (one per restore: INCOMING.format(token)).
+INCOMING = BACKUPS_DIR + "/.incoming-{}.tar"
+# How an interrupted restore may be ended, by the step it reached (images/ops/helpers/tasks/restore.php):
+# before its swap and after its undo nothing of it is in place; mid-swap or mid-undo only undo is safe; once
+# swapped, either way; once finishing, only finishing.
+ENDINGS = {"staging": ("finish",), "staged": ("finish",), "swapping": ("undo",), "swapped": ("undo", "finish"),
+           "undoing": ("undo",), "undone": ("finish",), "finishing": ("finish",)}
+ENDING_SAYS = {"undo": "puts the site back as it was before that restore",
+               "finish": "keeps what is in place now and removes the rest"}
 
 Report = Callable[[str], None]
 
@@ -48,46 +57,57 @@ def _check_profile(manifest: archive.Manifest, site: Site, where: Path) -> None:
                            f"site {site.name} is a {kinds[site.profile]} site")
 
 
+class Steps:
+    """The ops container's restore steps for one restore of SITE, under a token of its own (the lock that
+    `stage` takes is this token's: another restore's steps cannot touch it)."""
+
+    def __init__(self, engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSecrets, token: str = "",
+                 interrupted: bool = False) -> None:
+        self.engine, self.sitedir, self.site, self.secrets = engine, sitedir, site, secrets
+        self.token = token or secrets_module.token_hex(12)
+        self.interrupted = interrupted
+
+    def __call__(self, action: str, archive: str = "") -> dict[str, object]:
+        request = {**restore_request(self.site, self.secrets, action, archive), "token": self.token,
+                   "interrupted": self.interrupted}
+        return run_helper(self.engine, self.sitedir, "restore", request)
+
+
 def _restore_file(engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSecrets, path: Path,
                   report: Report) -> dict[str, object]:
     """Copy the archive at PATH (on the client) into the site's backups volume, restore it, and remove the
     copy again whatever happens."""
+    steps = Steps(engine, sitedir, site, secrets)
+    incoming = INCOMING.format(steps.token)
     report(f"Copying the archive to the engine ({path.stat().st_size / 1e6:.1f} MB)")
     with path.open("rb") as stream:
         try:
-            run_ops(engine, sitedir, "sh", "-c", 'cat > "$0"', INCOMING, stdin=stream, timeout=6 * 3600)
+            run_ops(engine, sitedir, "sh", "-c", 'cat > "$0"', incoming, stdin=stream, timeout=6 * 3600)
         except EngineError as exc:
+            run_ops(engine, sitedir, "rm", "-f", incoming, check=False, timeout=300)
             raise HakobuneError(f"copying the archive to the engine failed: {exc.message}") from None
     try:
-        return _restore_into(engine, sitedir, site, secrets, INCOMING, report)
+        return _restore_into(steps, incoming, report)
     finally:
-        run_ops(engine, sitedir, "rm", "-f", INCOMING, check=False, timeout=300)
+        run_ops(engine, sitedir, "rm", "-f", incoming, check=False, timeout=300)
 
 
-def _restore_into(engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSecrets, where: str,
-                  report: Report) -> dict[str, object]:
+def _restore_into(steps: Steps, where: str, report: Report) -> dict[str, object]:
     """Stage, swap and finish; on failure, undo and clean up. Returns what the stage says of the archive."""
-
-    def step(action: str) -> dict[str, object]:
-        return run_helper(engine, sitedir, "restore", restore_request(site, secrets, action, where))
-
+    site = steps.site
     rollback = Rollback()
     try:
-        rollback.on_failure("remove the staged copy", lambda: step("finish"))
+        rollback.on_failure("remove the staged copy", lambda: steps("finish"))
         report("Checking the archive on the engine and staging it beside the site")
-        staged = step("stage")
+        staged = steps("stage", where)
         failpoint("restore-staged")
-        rollback.on_failure("put the site's own database and files back", lambda: step("undo"))
+        rollback.on_failure("put the site's own database and files back", lambda: steps("undo"))
         report("Putting the archive's database and files in place")
-        step("swap")
+        steps("swap")
         failpoint("restore-swapped")
-        old_url = str(staged.get("url") or "")
-        if site.wordpress and old_url and old_url != site.url:
-            report(f"Rewriting URLs: {old_url} -> {site.url}")
-            pairs = [[old, site.url] for old in url_variants(old_url) if old != site.url]
-            run_helper(engine, sitedir, "search-replace", {"url": site.url, "pairs": pairs})
+        _rewrite_urls(steps, str(staged.get("url") or ""), report)
         failpoint("restore-rewritten")
-        step("finish")
+        steps("finish")
     except BaseException:
         report("Restore failed: putting the site back as it was")
         problems = rollback.run()
@@ -95,8 +115,68 @@ def _restore_into(engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSec
             raise HakobuneError("restore failed and the site could not be put back fully: "
                                 + "; ".join(problems)) from None
         raise
-    refresh(engine, sitedir, site)
+    refresh(steps.engine, steps.sitedir, site)
     return staged
+
+
+def _rewrite_urls(steps: Steps, old_url: str, report: Report) -> None:
+    site = steps.site
+    if site.wordpress and old_url and old_url != site.url:
+        report(f"Rewriting URLs: {old_url} -> {site.url}")
+        pairs = [[old, site.url] for old in url_variants(old_url) if old != site.url]
+        run_helper(steps.engine, steps.sitedir, "search-replace", {"url": site.url, "pairs": pairs})
+
+
+def _refuse_if_interrupted(steps: Steps) -> None:
+    """Another restore holds the site's lock (it runs, or it was cut short), or left things behind: say so,
+    and how to end it; nothing of it is ever dropped unasked."""
+    state = steps("state")
+    lock = state.get("lock")
+    where = steps.sitedir.path
+    if isinstance(lock, dict):
+        step = str(lock.get("step") or "unknown")
+        raise HakobuneError(
+            f"a restore of site {steps.site.name} is in progress, or was interrupted (started "
+            f"{lock.get('started', '?')} from {lock.get('archive', '?')}; it reached step '{step}')",
+            _endings_hint(ENDINGS.get(step, ("undo", "finish")), where))
+    if state.get("leftovers"):
+        raise HakobuneError(f"an earlier restore of site {steps.site.name} left "
+                            f"{', '.join(map(str, state['leftovers']))} behind",  # type: ignore[call-overload]
+                            _endings_hint(("undo", "finish"), where))
+
+
+def _endings_hint(endings: tuple[str, ...], where: Path) -> str:
+    choices = "; ".join(f"'hakobune restore --interrupted {how} -C {where}' {ENDING_SAYS[how]}" for how in endings)
+    return f"if no restore is running: {choices}"
+
+
+def end_interrupted(engine: Engine, sitedir: SiteDir, how: str, report: Report) -> str:
+    """End a restore that was cut short, the way HOW says (undo or finish); returns the step it had reached."""
+    if how not in ENDING_SAYS:
+        raise InvalidInput(f"--interrupted '{how}' is not undo or finish")
+    site, secrets = sitedir.load(), sitedir.secrets()
+    engine.ping()
+    _check_running(engine, sitedir, site)
+    state = Steps(engine, sitedir, site, secrets)("state")
+    lock = state.get("lock")
+    if not isinstance(lock, dict) and not state.get("leftovers"):
+        raise HakobuneError(f"no restore of site {site.name} was interrupted: there is nothing to end")
+    step = str(lock.get("step") or "unknown") if isinstance(lock, dict) else "unknown"
+    endings = ENDINGS.get(step, ("undo", "finish"))
+    if how not in endings:
+        raise HakobuneError(f"the interrupted restore reached step '{step}': only "
+                            f"'--interrupted {' or '.join(endings)}' can end it safely")
+    steps = Steps(engine, sitedir, site, secrets, token=str(lock.get("token") or "") if isinstance(lock, dict)
+                  else "", interrupted=True)
+    if how == "undo":
+        report("Putting the site back as it was before the interrupted restore")
+        steps("undo")
+    elif step == "swapped" and isinstance(lock, dict):
+        _rewrite_urls(steps, str(lock.get("url") or ""), report)
+    report("Removing what the interrupted restore left")
+    steps("finish")
+    refresh(engine, sitedir, site)
+    return step
 
 
 def url_variants(url: str) -> list[str]:
@@ -117,7 +197,8 @@ def restore(engine: Engine, path: Path, sitedir: SiteDir, report: Report, on_hos
         _check_profile(manifest, site, path)
     engine.ping()
     _check_running(engine, sitedir, site)
-    staged = _restore_into(engine, sitedir, site, secrets, kept, report) if kept \
+    _refuse_if_interrupted(Steps(engine, sitedir, site, secrets))
+    staged = _restore_into(Steps(engine, sitedir, site, secrets), kept, report) if kept \
         else _restore_file(engine, sitedir, site, secrets, path, report)
     return Restored(site.name, site.url, sitedir.path, str(staged.get("url") or ""),
                     str(staged.get("created") or ""), ())
@@ -145,7 +226,7 @@ def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, t
     database (an external server is the original site's, not the copy's)."""
     settings = dict(manifest.settings)
     for key in ("name", "fqdn", "http_port", "tls_port", "images", "secret_settings", "db_host", "db_port",
-                "db_tls", "object_cache"):
+                "db_tls", "object_cache", "site_id"):
         settings.pop(key, None)
     try:
         base = Site.from_dict({**settings, "name": validate_name(name), "fqdn": validate_fqdn(fqdn),

@@ -63,6 +63,15 @@ class SiteDir:
         except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
             raise HakobuneError(f"cannot read {self.path / SETTINGS}: {exc}") from None
 
+    def refresh(self) -> None:
+        """compose.yaml is generated from the settings: when this Hakobune generates it otherwise (a newer one,
+        with a service an older one did not write), write it anew. Running containers follow when they are
+        next recreated."""
+        compose = compose_yaml(self.load())
+        path = self.path / COMPOSE
+        if not path.exists() or path.read_text() != compose:
+            path.write_text(compose)
+
     def secrets(self) -> SiteSecrets:
         env: dict[str, str] = {}
         try:

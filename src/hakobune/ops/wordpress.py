@@ -3,6 +3,7 @@ plugins, themes, search-replace, the object cache and core."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hakobune.engine import Engine
@@ -35,9 +36,16 @@ def run(engine: Engine, sitedir: SiteDir, task: str, **request: object) -> dict[
     return result
 
 
-def check_new_user(login: str, email: str, password: str) -> None:
+_ROLE = re.compile(r"^[a-z0-9_-]{1,64}$")  # WordPress's role names (sanitize_key), its own and plugins'
+
+
+def check_new_user(login: str, email: str, password: str, role: str = "subscriber") -> None:
     check_new_password(login, password)
     validate_email("EMAIL", email)
+    if not _ROLE.match(role):
+        raise InvalidInput(f"--role '{role}' is not a role name",
+                           "administrator, editor, author, contributor, subscriber, or a plugin's role such "
+                           "as shop_manager")
 
 
 def check_new_password(login: str, password: str) -> None:
@@ -57,7 +65,7 @@ def wp_cli_command(engine: Engine, sitedir: SiteDir, args: list[str]) -> list[st
     """The command that runs wp-cli in the ops container, or a clear error when the image has none."""
     sitedir.load()
     engine.ping()
-    probe = run_ops(engine, sitedir, "test", "-x", WP_CLI, check=False, timeout=120)
+    probe = run_ops(engine, sitedir, "test", "-x", WP_CLI, service="wp", check=False, timeout=120)
     if probe.returncode != 0:
         suggestion = BUILT_IN.get(args[0] if args else "", "; ".join(sorted(set(BUILT_IN.values()))))
         raise HakobuneError("wp-cli is not in the ops image (it cannot be fetched where the images are built)",

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from hakobune.render.backup import backup_request
-from hakobune.site import SERVICE_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site, service_of
+from hakobune.site import SERVICE_LABEL, SITE_ID_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site, service_of
 
 # nginx's control port, where WordPress's cache plugin purges pages (see images/nginx).
 CACHE_PURGE_URL = "http://web:8081"
@@ -68,12 +68,13 @@ RUNTIMES = {
     "db": Runtime("mariadb", 999, ("/run/hakobune", "/run/mysqld", "/tmp")),
     "valkey": Runtime("valkey", 990, ("/run/hakobune",)),
     "ops": Runtime("ops", 33, ("/tmp",)),
+    "wp": Runtime("ops", 33, ("/tmp",)),
     "backup": Runtime("ops", 33, ("/tmp",)),
 }
 
 
 def _labels(site: Site, service: str | None = None) -> dict[str, str]:
-    labels = {SITE_LABEL: site.name}
+    labels = {SITE_LABEL: site.name, **({SITE_ID_LABEL: site.site_id} if site.site_id else {})}
     if service in ("web", "php", "db", "valkey"):  # the running services: what `hakobune list` finds on an engine
         labels[URL_LABEL] = site.url
     if service:
@@ -164,7 +165,8 @@ def compose_document(site: Site) -> dict[str, Any]:
                          **_secret_settings_env(site, "db")},
             volumes=["db:/var/lib/mysql", *_secrets("secrets-db")],
         ),
-        # Started on demand for WordPress work (`docker compose run ops ...`), never by `up`.
+        # Started on demand (`docker compose run ops ...`), never by `up`: backups, restores, the database's
+        # setup. It never runs the site's code (see `wp`).
         "ops": _service(
             site, "ops",
             profiles=["ops"],
@@ -172,6 +174,17 @@ def compose_document(site: Site) -> dict[str, Any]:
             environment=_cache_env(site),
             volumes=["site:/srv/site", f"backups:{BACKUPS_DIR}",
                      *_secrets("secrets-app", *(() if site.external_db else ("secrets-db",)))],
+            **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {}),
+        ),
+        # WordPress work and deploys, on demand: this runs the site's own code (plugins, themes), so it gets
+        # exactly what the php service has — the site volume and the database user's password — and neither
+        # the root password nor the backups volume.
+        "wp": _service(
+            site, "wp",
+            profiles=["ops"],
+            restart="no",
+            environment=_cache_env(site),
+            volumes=["site:/srv/site", *_secrets("secrets-app")],
             **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {}),
         ),
         # Writes the secret volumes from its standard input; the only container that runs as root, with no

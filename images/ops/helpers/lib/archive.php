@@ -53,23 +53,29 @@ function must_run(array $cmd, string $what, array $env = [], mixed $in = null, m
     }
 }
 
-/** Arguments and environment for the MariaDB client tools: as the site's user (or as root on the stack's own
- *  server), the password in the environment rather than on the command line. */
-function db_client(array $db, bool $root = false): array
+/** Arguments and environment for the MariaDB client tools: as the site's user, or as AS ([user, password]: root,
+ *  or a restore's throw-away user), the password in the environment rather than on the command line. */
+function db_client(array $db, ?array $as = null): array
 {
-    $args = ['--host=' . need($db, 'host'), '--port=' . (int) ($db['port'] ?? 3306),
-             '--user=' . ($root ? 'root' : need($db, 'user')), '--default-character-set=utf8mb4',
-             '--skip-ssl-verify-server-cert'];
+    [$user, $password] = $as ?? [need($db, 'user'), secret('db_password')];
+    $args = ['--host=' . need($db, 'host'), '--port=' . (int) ($db['port'] ?? 3306), '--user=' . $user,
+             '--default-character-set=utf8mb4', '--skip-ssl-verify-server-cert'];
     if (!empty($db['tls'])) {
         $args[] = '--ssl';
     }
-    return [$args, ['MYSQL_PWD' => secret($root ? 'db_root_password' : 'db_password')]];
+    return [$args, ['MYSQL_PWD' => $password]];
+}
+
+/** The root account of the stack's own server, as db_client() and connect() take it. */
+function root_account(): array
+{
+    return ['root', secret('db_root_password')];
 }
 
 /** A consistent dump of a database, taken in one transaction while the site runs, gzip-compressed to TO. */
-function dump_database(array $db, string $name, string $to, bool $root = false): void
+function dump_database(array $db, string $name, string $to): void
 {
-    [$args, $env] = db_client($db, $root);
+    [$args, $env] = db_client($db);
     $gzip = fopen($to, 'wb');
     $dump = proc_open(['mariadb-dump', ...$args, '--single-transaction', '--quick', '--no-tablespaces',
                        '--hex-blob', '--triggers', '--skip-dump-date', $name],
@@ -87,13 +93,16 @@ function dump_database(array $db, string $name, string $to, bool $root = false):
     }
 }
 
-/** Load a gzip-compressed dump into database NAME. */
-function load_database(array $db, string $name, string $dump, bool $root = false): void
+/** Load a gzip-compressed dump from elsewhere into database NAME, as AS (see db_client). The dump is foreign
+ *  SQL: the client runs it sandboxed (no shell escapes, no reading or writing the container's files) and
+ *  never sends a local file to the server (LOAD DATA LOCAL); what it may do in the database is what AS may. */
+function load_database(array $db, string $name, string $dump, ?array $as = null): void
 {
-    [$args, $env] = db_client($db, $root);
+    [$args, $env] = db_client($db, $as);
     $gunzip = proc_open(['gzip', '-dc', $dump], [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'],
                         2 => ['file', '/dev/null', 'w']], $pipes);
-    [$code, $stderr] = run(['mariadb', ...$args, '--binary-mode', $name], $env, $pipes[1]);
+    [$code, $stderr] = run(['mariadb', ...$args, '--binary-mode', '--sandbox', '--local-infile=0', $name], $env,
+                           $pipes[1]);
     fclose($pipes[1]);
     proc_close($gunzip);
     if ($code !== 0) {
@@ -101,14 +110,13 @@ function load_database(array $db, string $name, string $dump, bool $root = false
     }
 }
 
-function connect(array $db, bool $root = false): mysqli
+function connect(array $db, ?array $as = null): mysqli
 {
     mysqli_report(MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT);
+    [$user, $password] = $as ?? [need($db, 'user'), secret('db_password')];
     $link = mysqli_init();
     $flags = empty($db['tls']) ? 0 : MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT;
-    $link->real_connect(need($db, 'host'), $root ? 'root' : need($db, 'user'),
-                        secret($root ? 'db_root_password' : 'db_password'), '', (int) ($db['port'] ?? 3306),
-                        null, $flags);
+    $link->real_connect(need($db, 'host'), $user, $password, '', (int) ($db['port'] ?? 3306), null, $flags);
     return $link;
 }
 
@@ -167,4 +175,58 @@ function unpack_verified(string $archive, string $work): array
         }
     }
     return $manifest;
+}
+
+/** Whether the symbolic link LINK, inside the tree ROOT, leads to a place inside it: resolved the way the
+ *  kernel would (each link met on the way is followed, '..' leaves the folder reached so far), but on paper,
+ *  without following anything. Absolute targets, and any step above ROOT, lead out. */
+function link_stays_inside(string $root, string $link): bool
+{
+    $parts = explode('/', trim(substr(dirname($link), strlen($root)), '/'));
+    $parts = array_values(array_filter($parts, fn ($p) => $p !== ''));
+    $target = (string) readlink($link);
+    if ($target === '' || $target[0] === '/') {
+        return false;
+    }
+    $todo = explode('/', $target);
+    $followed = 0;
+    while ($todo) {
+        $step = array_shift($todo);
+        if ($step === '' || $step === '.') {
+            continue;
+        }
+        if ($step === '..') {
+            if (!$parts) {
+                return false;
+            }
+            array_pop($parts);
+            continue;
+        }
+        $parts[] = $step;
+        $path = $root . '/' . implode('/', $parts);
+        if (is_link($path)) {
+            $next = (string) readlink($path);
+            if (++$followed > 40 || $next === '' || $next[0] === '/') {
+                return false;
+            }
+            array_pop($parts);
+            $todo = [...explode('/', $next), ...$todo];
+        }
+    }
+    return true;
+}
+
+/** Refuse a tree (just unpacked, from elsewhere) that holds a symbolic link leading out of it: WHAT names the
+ *  tree in the message. */
+function refuse_links_out(string $root, string $what): void
+{
+    $items = new RecursiveIteratorIterator(new RecursiveDirectoryIterator($root, FilesystemIterator::SKIP_DOTS),
+                                           RecursiveIteratorIterator::SELF_FIRST);
+    foreach ($items as $item) {
+        $path = $item->getPathname();
+        if (is_link($path) && !link_stays_inside($root, $path)) {
+            fail("$what hold a link that leads out of the site: " . substr($path, strlen($root) + 1) . ' -> '
+                 . readlink($path));
+        }
+    }
 }
