@@ -74,8 +74,17 @@ stop_engine() {
     kill -9 "$how" 2>/dev/null || true
 }
 
+# The images are built FROM the base image; when the engine lacks it (and no registry has it), Hakobune makes
+# it with debootstrap: needed whether this script starts the engine or one already runs.
+ensure_debootstrap() {
+    command -v debootstrap >/dev/null 2>&1 && return 0
+    docker image inspect "${HAKOBUNE_BASE_IMAGE:-debian:trixie-slim}" >/dev/null 2>&1 && return 0
+    "$(dirname "$0")/apt-install.sh" debootstrap
+}
+
 ensure() {
     if answers; then
+        ensure_debootstrap
         echo ""
         return 0
     fi

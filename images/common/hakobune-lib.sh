@@ -25,12 +25,14 @@ hb_invalid() {
 _hb_nl='
 '
 
-# hb_default NAME DEFAULT: give NAME its default when unset or empty. Every setting is one line: a line break
-# could smuggle directives into a rendered configuration file.
+# hb_default NAME DEFAULT: give NAME its default when unset or empty. Every setting is one line of printable
+# characters: a line break (or another control character) could smuggle directives into a rendered
+# configuration file.
 hb_default() {
     eval "_hb_v=\${$1:-}"
     case "$_hb_v" in
         *"$_hb_nl"*) hb_invalid "$1" "$_hb_v" "must be a single line" ;;
+        *[[:cntrl:]]*) hb_invalid "$1" "(not shown)" "must not contain control characters" ;;
     esac
     if [ -z "$_hb_v" ]; then
         eval "$1=\$2"
@@ -105,10 +107,11 @@ hb_secret() {
         [ -r "$_hb_f" ] || hb_invalid "$1_FILE" "$_hb_f" "file is missing or unreadable"
         eval "$1=\$(cat \"\$_hb_f\")"
     fi
-    # Like every setting, one line; the value itself never goes to the log.
+    # Like every setting, one line of printable characters; the value itself never goes to the log.
     eval "_hb_v=\${$1:-}"
     case "$_hb_v" in
         *"$_hb_nl"*) hb_invalid "$1" "(hidden)" "must be a single line" ;;
+        *[[:cntrl:]]*) hb_invalid "$1" "(hidden)" "must not contain control characters" ;;
     esac
 }
 

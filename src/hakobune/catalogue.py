@@ -13,6 +13,7 @@ from pathlib import Path
 
 import hakobune
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.site import SIZE, size_bytes
 
 IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 # Image -> the service that runs it.
@@ -24,8 +25,6 @@ MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_F
 MANAGED_BY = {"NGINX_CACHE": "hakobune cache on|off"}
 _DECLARATION = re.compile(r"^hb_(uint|size|enum|match|secret) +([A-Z][A-Z0-9_]*) *(.*)$")
 SECRET_MAX_LENGTH = 256
-_SIZE = re.compile(r"^([0-9]+)([kKmMgG]?)$")
-_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
 def images_dir() -> Path:
@@ -35,13 +34,6 @@ def images_dir() -> Path:
         if candidate and (Path(candidate) / "common").is_dir():
             return Path(candidate)
     raise HakobuneError("cannot find the image sources", f"set {IMAGES_ENV} to the images/ folder")
-
-
-def size_bytes(value: str) -> int:
-    match = _SIZE.fullmatch(value)
-    if not match:
-        raise ValueError(value)
-    return int(match.group(1)) * _UNITS[match.group(2).lower()]
 
 
 @dataclass(frozen=True)
@@ -65,6 +57,8 @@ class Setting:
         """Why VALUE is not allowed, in the entrypoint's own words; None when it is."""
         if "\n" in value or "\r" in value:
             return "must be a single line"
+        if any(ch < " " or ch == "\x7f" for ch in value):
+            return "must not contain control characters"
         if self.kind == "secret":
             if not value or len(value) > SECRET_MAX_LENGTH or not value.isprintable():
                 return f"must be 1 to {SECRET_MAX_LENGTH} printable characters"
@@ -76,7 +70,7 @@ class Setting:
             if len(self.rule) > 1 and int(value) > int(self.rule[1]):
                 return f"must be at most {self.rule[1]}"
         elif self.kind == "size":
-            if not _SIZE.fullmatch(value):
+            if not SIZE.fullmatch(value):
                 return "must be a size like 512k, 64M or 1G"
             if self.rule and size_bytes(value) < size_bytes(self.rule[0]):
                 return f"must be at least {self.rule[0]}"

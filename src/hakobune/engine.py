@@ -35,21 +35,22 @@ class EngineError(HakobuneError):
 
 _UNREACHABLE = re.compile(
     r"Cannot connect to the Docker daemon|error during connect|connect: (no such file|connection refused)"
-    r"|dial unix .*: connect|context .* does not exist|Is the docker daemon running",
+    r"|dial unix .*: connect|Is the docker daemon running",
     re.IGNORECASE,
 )
+_NO_CONTEXT = re.compile(r"context \"?([^\s\":]+)\"?(: context not found| does not exist)", re.IGNORECASE)
+# Lines docker adds after the real cause; the cause is what people need.
+_NOISE = ("WARNING", "DEPRECATED", "time=", "Run 'docker", "See 'docker", "Usage:")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STOP_GRACE = 60  # seconds an interrupted docker command gets to finish its current call
 _PORT_TAKEN = re.compile(r"port is already allocated|address already in use", re.IGNORECASE)
 
 
 def _summary(stderr: str) -> str:
-    """The most telling line of a docker error: the last that is not noise."""
-    lines = [
-        line.strip() for line in stderr.splitlines()
-        if line.strip() and not line.lstrip().startswith(("WARNING", "DEPRECATED", "time="))
-    ]
-    return lines[-1] if lines else "no error message"
+    """The most telling line of a docker error: the last that is not noise ("Run 'docker run --help'..."),
+    without docker's own prefix."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.lstrip().startswith(_NOISE)]
+    return lines[-1].removeprefix("docker: ") if lines else "no error message"
 
 
 @dataclass
@@ -131,6 +132,9 @@ class Engine:
     def _failure(self, argv: Sequence[str], stderr: str) -> HakobuneError:
         if self.debug and stderr.strip():
             self.echo(stderr.rstrip())
+        missing = _NO_CONTEXT.search(stderr)
+        if missing:
+            return self.no_context(missing.group(1))
         if _UNREACHABLE.search(stderr):
             return self.unavailable(_summary(stderr))
         if _PORT_TAKEN.search(stderr):
@@ -140,6 +144,10 @@ class Engine:
             )
         verb = " ".join(a for a in argv[1:3] if not a.startswith("-"))
         return EngineError(f"docker {verb} failed: {_summary(stderr)}", None, stderr)
+
+    def no_context(self, name: str) -> EngineUnavailable:
+        return EngineUnavailable(f"there is no Docker context named '{name}'",
+                                 "list them with 'docker context ls'; make one with 'docker context create'")
 
     def unavailable(self, detail: str) -> EngineUnavailable:
         where = f"context '{self.context}'" if self.context else os.environ.get("DOCKER_HOST") or "the local engine"
@@ -159,8 +167,13 @@ class Engine:
                            timeout=30)
         version = result.stdout.strip()
         if result.returncode != 0 or not version:
-            raise self.unavailable(_summary(result.stderr))
+            missing = _NO_CONTEXT.search(result.stderr)
+            raise self.no_context(missing.group(1)) if missing else self.unavailable(_summary(result.stderr))
         return version
+
+    def memory_total(self) -> int:
+        """The engine's memory, in bytes."""
+        return int(self.docker("info", "--format", "{{.MemTotal}}", timeout=60).stdout.strip())
 
     def is_local(self) -> bool:
         """True when the engine runs on this machine, so its published ports are this machine's ports."""

@@ -41,8 +41,61 @@ PROFILES = ("wp", "lamp")
 BACKUP_SCHEDULES = ("off", "hourly", "daily")  # `backup schedule`: daily runs at 03:00 UTC
 MAX_KEEP = 1000  # a WordPress site, or a plain PHP application with a database
 SETTING_SERVICES = {"NGINX_": "web", "HTTPD_": "web", "PHP_": "php", "MARIADB_": "db", "VALKEY_": "valkey"}
+# Memory and process-count limits of each service's containers, so that one site cannot starve the host or its
+# neighbours (a plugin's leak, a fork bomb, a cache that grows). php and db get their memory from the host when
+# a site is made (ops/provision.py), the others these; PHP's, MariaDB's and valkey's own sizes follow the limit
+# their container has (images/*/entrypoint.sh). `hakobune limits set` changes any of them.
+LIMITED_SERVICES = ("web", "php", "db", "valkey", "backup", "ops", "wp")
+DEFAULT_MEMORY = {"web": "256M", "php": "1G", "db": "1G", "valkey": "256M", "backup": "1G", "ops": "1G", "wp": "1G"}
+MIN_MEMORY = {"web": "64M", "php": "256M", "db": "256M", "valkey": "32M", "backup": "128M", "ops": "128M",
+              "wp": "128M"}
+DEFAULT_PIDS = {"web": 2048, "php": 512, "db": 2048, "valkey": 128, "backup": 256, "ops": 256, "wp": 256}
+MIN_PIDS = 32
+NGINX_CACHE_MAX_SIZE = "256M"  # the nginx image's default; its page cache lives in the web container's memory
+SIZE = re.compile(r"^([0-9]+)([kKmMgG]?)$")
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 _SALT_ALPHABET = string.ascii_letters + string.digits + "!#$%()*+,-./:;<=>?@[]^_{|}~"
+
+
+def size_bytes(value: str) -> int:
+    match = SIZE.fullmatch(value)
+    if not match:
+        raise ValueError(value)
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def _limits(limits: object) -> dict[str, dict[str, str | int]]:
+    """LIMITS as the model keeps them ({service: {memory: SIZE, pids: N}}), each checked."""
+    if not isinstance(limits, dict):
+        raise InvalidInput("limits must be a mapping of services")
+    checked: dict[str, dict[str, str | int]] = {}
+    for service, entry in limits.items():
+        if service not in LIMITED_SERVICES:
+            raise InvalidInput(f"'{service}' has no limits", f"services: {', '.join(LIMITED_SERVICES)}")
+        if not isinstance(entry, dict) or set(entry) - {"memory", "pids"}:
+            raise InvalidInput(f"the limits of {service} are memory and pids")
+        kept: dict[str, str | int] = {}
+        if "memory" in entry:
+            kept["memory"] = validate_memory(service, str(entry["memory"]))
+        if "pids" in entry:
+            kept["pids"] = validate_pids(service, entry["pids"])
+        if kept:
+            checked[str(service)] = kept
+    return checked
+
+
+def validate_memory(service: str, value: str) -> str:
+    if not SIZE.fullmatch(value) or size_bytes(value) < size_bytes(MIN_MEMORY[service]):
+        raise InvalidInput(f"{service}.memory '{value}' is not a size of at least {MIN_MEMORY[service]}",
+                           "e.g. 512M or 2G")
+    return value
+
+
+def validate_pids(service: str, value: object) -> int:
+    if isinstance(value, bool) or not str(value).isdigit() or int(str(value)) < MIN_PIDS:
+        raise InvalidInput(f"{service}.pids '{value}' is not a number of processes of at least {MIN_PIDS}")
+    return int(str(value))
 
 
 def validate_name(name: str) -> str:
@@ -84,12 +137,22 @@ def validate_port(option: str, port: int) -> int:
     return port
 
 
+# What ends a line somewhere (a file read line by line, an env file, YAML, a shell): never inside one value.
+_LINE_BREAKS = "\x85\u2028\u2029"
+
+
+def validate_line(what: str, value: str) -> str:
+    """VALUE is one line of printable text: it reaches secrets.env, compose.yaml or an entrypoint, where a line
+    break or another control character would start a second value (or a directive)."""
+    if any(ch < " " or ch == "\x7f" or ch in _LINE_BREAKS for ch in value):
+        raise InvalidInput(f"{what} must be one line, without control characters")
+    return value
+
+
 def validate_password(option: str, password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"{option} must be at least {MIN_PASSWORD_LENGTH} characters long")
-    if any(ch in password for ch in "\r\n\0"):
-        raise InvalidInput(f"{option} must not contain line breaks or NUL characters")
-    return password
+    return validate_line(option, password)
 
 
 def validate_keep(keep: int) -> int:
@@ -110,6 +173,16 @@ def _check(pattern: re.Pattern[str], option: str, value: str, hint: str) -> str:
     if not pattern.match(value):
         raise InvalidInput(f"{option} '{value}' is not valid", hint)
     return value
+
+
+_SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+
+
+def validate_setting_name(name: str) -> str:
+    """An image setting's name (an environment variable); returns its service."""
+    if not isinstance(name, str) or not _SETTING_NAME.match(name):
+        raise InvalidInput(f"'{name}' is not an image setting's name", "capital letters, digits and _")
+    return service_of(name)
 
 
 def service_of(setting: str) -> str:
@@ -168,9 +241,11 @@ class Site:
     # Made once, when the site is created, and carried by every resource it has on the engine: removal goes by
     # it. Empty for sites made before Hakobune 0.5 (those go by name).
     site_id: str = ""
+    limits: dict[str, dict[str, str | int]] = field(default_factory=dict)  # what `limits set` changed
 
     def __post_init__(self) -> None:
         validate_name(self.name)
+        object.__setattr__(self, "limits", _limits(self.limits))
         if not isinstance(self.site_id, str) or not _SITE_ID.match(self.site_id):
             raise InvalidInput(f"site id '{self.site_id}' is not 32 hexadecimal digits")
         object.__setattr__(self, "fqdn", validate_fqdn(self.fqdn))
@@ -184,8 +259,9 @@ class Site:
             raise InvalidInput(f"web server '{self.web}' is not supported", "use --nginx or --httpd")
         if not self.title:
             object.__setattr__(self, "title", self.fqdn)
-        if len(self.title) > 200 or any(ch in self.title for ch in "\r\n\0"):
+        if len(self.title) > 200:
             raise InvalidInput("--wp-title must be one line of at most 200 characters")
+        validate_line("--wp-title", self.title)
         validate_login("--admin-user", self.admin_user)
         if not self.admin_email:
             domain = self.fqdn if "." in self.fqdn else "example.com"
@@ -205,11 +281,12 @@ class Site:
             raise InvalidInput(f"a site runs the images {', '.join(needed)}; got {', '.join(sorted(self.images))}")
         other_web = [prefix for web, prefix in WEB_PREFIX.items() if web != self.web]
         for key, value in self.settings.items():
-            service_of(key)
+            validate_setting_name(key)
             if key.startswith(tuple(other_web)):
                 raise InvalidInput(f"{key} is a setting of another web server; site {self.name} runs {self.web}")
             if not isinstance(value, str):
                 raise InvalidInput(f"setting {key} must be text, not {type(value).__name__}")
+            validate_line(f"setting {key}", value)
         if self.backup_schedule not in BACKUP_SCHEDULES:
             raise InvalidInput(f"backup schedule '{self.backup_schedule}' is not one of {', '.join(BACKUP_SCHEDULES)}")
         validate_keep(self.backup_keep)
@@ -227,7 +304,7 @@ class Site:
                                "sites made before Hakobune 0.4 run without one")
         object.__setattr__(self, "secret_settings", tuple(sorted(self.secret_settings)))
         for key in self.secret_settings:
-            if service_of(key) == "web":  # the web server has no secret volume
+            if validate_setting_name(key) == "web":  # the web server has no secret volume
                 raise InvalidInput(f"{key}: the web server takes no secret settings")
             if key in self.settings:
                 raise InvalidInput(f"{key} is both a plain and a secret setting")
@@ -271,6 +348,19 @@ class Site:
         port = "" if self.tls_port == 443 else f":{self.tls_port}"
         return f"https://{self.fqdn}{port}"
 
+    def memory(self, service: str) -> str:
+        """The memory limit of SERVICE's containers. nginx keeps its page cache in memory: its default makes room
+        for the cache's largest size."""
+        if "memory" in self.limits.get(service, {}):
+            return str(self.limits[service]["memory"])
+        if service == "web" and self.page_cache:
+            cache = size_bytes(self.settings.get("NGINX_CACHE_MAX_SIZE", NGINX_CACHE_MAX_SIZE))
+            return f"{(size_bytes(DEFAULT_MEMORY['web']) + cache) // 2**20}M"
+        return DEFAULT_MEMORY[service]
+
+    def pids(self, service: str) -> int:
+        return int(self.limits.get(service, {}).get("pids", DEFAULT_PIDS[service]))
+
     def image(self, name: str) -> str:
         try:
             return self.images[name]
@@ -311,6 +401,13 @@ class SiteSecrets:
         validate_password("database root password", self.db_root_password)
         if len(self.salts) != len(SALT_NAMES):
             raise InvalidInput(f"expected {len(SALT_NAMES)} WordPress salts, got {len(self.salts)}")
+        for name, salt in zip(SALT_NAMES, self.salts, strict=True):
+            if not isinstance(salt, str) or not salt:
+                raise InvalidInput(f"WordPress salt {name} is empty")
+            validate_line(f"WordPress salt {name}", salt)
+        for key, value in self.settings.items():
+            validate_setting_name(key)
+            validate_line(f"secret setting {key}", value)
 
     def to_env(self) -> dict[str, str]:
         env = {

@@ -218,6 +218,15 @@ def test_an_interrupted_restore_is_never_cleaned_up_silently(site, archive, tmp_
     assert fingerprint(site.folder) == before
     nothing = one_error(hb("restore", "--interrupted", "finish", "-C", str(site.folder), cwd=tmp_path))
     assert "there is nothing to end" in nothing
+
+    # Leftovers without a lock (a restore by Hakobune before 0.5 that was cut short): reported, not dropped.
+    ok(hb("exec", "db", "--", "mariadb", "-e", "CREATE DATABASE hbrestore_old; CREATE TABLE hbrestore_old.wp_posts "
+          "(id INT); INSERT INTO hbrestore_old.wp_posts VALUES (42)", cwd=site.folder))
+    left = one_error(hb("restore", str(archive), "-C", str(site.folder), cwd=tmp_path))
+    assert f"an earlier restore of site {site.name} left database hbrestore_old behind" in left
+    assert ok(hb("exec", "db", "--", "mariadb", "-N", "-e", "SELECT id FROM hbrestore_old.wp_posts",
+                 cwd=site.folder)).strip() == "42"
+    ok(hb("restore", "--interrupted", "finish", "-C", str(site.folder), cwd=tmp_path))
     ok(hb("restore", str(archive), "-C", str(site.folder), cwd=tmp_path))  # and restores work again
     assert serves(site)
 
@@ -300,4 +309,25 @@ def test_a_copy_of_the_site_folder_cannot_remove_the_live_site(site, tmp_path):
     (copy / "hakobune.yaml").write_text(yaml.safe_dump(settings))
     error = one_error(hb("remove", "-y", str(copy), cwd=tmp_path))
     assert "is another site" in error, error
+    assert serves(site)
+
+
+def test_a_fork_bomb_in_the_php_container_stays_there(site):
+    """Site code that starts processes without end: the php container's process limit stops it; the site's
+    other services, and the host, do not notice."""
+    php = f"hb-{site.name}-php-1"
+    limit = json.loads(docker("inspect", php))[0]["HostConfig"]["PidsLimit"]
+    assert 0 < limit <= 4096
+    bomb = subprocess.Popen(["docker", "exec", php, "sh", "-c",
+                             f"i=0; while [ $i -lt {limit + 200} ]; do sleep 600 & i=$((i + 1)); done"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, errors = bomb.communicate(timeout=120)
+        assert "can't fork" in errors or "Resource temporarily unavailable" in errors, errors[-300:]
+        pids = int(docker("stats", "--no-stream", "--format", "{{.PIDs}}", php).strip())
+        assert pids <= limit
+        assert serves(site)
+    finally:
+        bomb.kill()
+        ok(hb("restart", "php", cwd=site.folder))  # ends every process it started
     assert serves(site)

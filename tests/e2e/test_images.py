@@ -152,3 +152,28 @@ def test_build_check_fails_on_pending_security_updates_unless_allowed(images):
         assert "WARNING: security updates pending" in allowed.stderr
     else:
         assert strict.returncode == 0, strict.stderr
+
+
+def test_the_demo_gets_debootstrap_when_docker_already_runs(images, tmp_path):
+    """A machine where Docker runs but debootstrap is missing: the engine script still asks for debootstrap when
+    the base image is not there (it used to ask only when it started the engine itself)."""
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    shutil.copy(REPO / "scripts" / "docker-engine.sh", scripts)
+    asked = tmp_path / "asked"
+    (scripts / "apt-install.sh").write_text(f"#!/bin/sh\necho \"$@\" >> {asked}\n")
+    (scripts / "apt-install.sh").chmod(0o755)
+    bin_dir = tmp_path / "bin"  # docker, and no debootstrap
+    bin_dir.mkdir()
+    (bin_dir / "docker").symlink_to(shutil.which("docker"))
+    env = {"PATH": f"{bin_dir}:/bin", "HAKOBUNE_BASE_IMAGE": "hakobune-test/no-such-base:1"}
+    result = subprocess.run(["bash", str(scripts / "docker-engine.sh"), "ensure"], env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert asked.read_text().split() == ["debootstrap"]
+    # With the base image there, debootstrap is not needed.
+    asked.unlink()
+    env["HAKOBUNE_BASE_IMAGE"] = "debian:trixie-slim"
+    result = subprocess.run(["bash", str(scripts / "docker-engine.sh"), "ensure"], env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0 and not asked.exists(), result.stderr

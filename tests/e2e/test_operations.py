@@ -337,3 +337,55 @@ def test_bad_wordpress_input_is_one_line_and_changes_nothing(site, args, code, m
     assert result.returncode == code, result.stderr
     assert result.stderr.strip().splitlines()[-1] == message
     assert ok(hb("wp-user", "list", "--json", cwd=site.folder)) == users
+
+
+@pytest.mark.parametrize("command", [["list"], ["status"], ["exec", "php", "--", "true"]])
+def test_a_missing_docker_context_is_named_not_blamed_on_docker(site, command):
+    result = hb("--context", "no-such-context", *command, cwd=site.folder)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: there is no Docker context named 'no-such-context' (hint: list them with 'docker context ls'; "
+        "make one with 'docker context create')"]
+
+
+def test_a_failing_docker_command_says_why(site):
+    """docker's own cause on the error line, not its "Run 'docker run --help'" footer: here the image a
+    setting is checked against is gone."""
+    settings = site.folder / "hakobune.yaml"
+    saved = settings.read_text()
+    settings.write_text(saved.replace("hakobune/php:", "hakobune/php-gone:"))
+    try:
+        result = hb("config", "set", "PHP_MEMORY_LIMIT=300M", cwd=site.folder)
+    finally:
+        settings.write_text(saved)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: docker run failed: ") and "hakobune/php-gone" in line, line
+    assert "--help" not in line
+
+
+def test_every_service_runs_within_its_limits_and_php_follows_a_change(site):
+    from hakobune.site import size_bytes
+
+    found = {limit["service"]: limit for limit in json.loads(ok(hb("limits", "--json", cwd=site.folder)))}
+    assert found["php"]["changed"] == [] and found["php"]["memory"].endswith("M")  # the host's share
+    for service in ("web", "php", "db", "valkey"):
+        limits = json.loads(docker("inspect", f"hb-{site.name}-{service}-1"))[0]["HostConfig"]
+        assert limits["Memory"] == size_bytes(found[service]["memory"]), service
+        assert limits["PidsLimit"] == found[service]["pids"], service
+    cpus = int(docker("exec", f"hb-{site.name}-php-1", "nproc").strip())
+    out = ok(hb("limits", "set", "php.memory=512M", "php.pids=256", cwd=site.folder))
+    assert "recreated: php" in out
+    try:
+        fpm = docker("exec", f"hb-{site.name}-php-1", "cat", "/run/hakobune/php-fpm.conf")
+        assert f"pm.max_children = {min((512 - 64 - 64 - 64) // 64, cpus * 8)}" in fpm  # PHP follows its limit
+        limits = json.loads(docker("inspect", f"hb-{site.name}-php-1"))[0]["HostConfig"]
+        assert (limits["Memory"], limits["PidsLimit"]) == (512 * 2**20, 256)
+        refused = hb("limits", "set", "php.memory=100M", cwd=site.folder)
+        assert refused.returncode == 2
+        assert refused.stderr.strip() == ("error: php.memory '100M' is not a size of at least 256M "
+                                          "(hint: e.g. 512M or 2G)")
+    finally:
+        ok(hb("limits", "unset", "php.memory", "php.pids", cwd=site.folder))
+    again = {limit["service"]: limit for limit in json.loads(ok(hb("limits", "--json", cwd=site.folder)))}
+    assert again["php"] == found["php"]

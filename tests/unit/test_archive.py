@@ -26,14 +26,20 @@ SETTINGS = {"name": "blog", "fqdn": "blog.example.com", "http_port": 80, "tls_po
 
 
 def make_archive(path: Path, created: str = "2026-11-27T10:00:00Z", site: str = "blog", fmt: int = 1,
-                 extra: str | None = None, drop: str | None = None) -> Path:
-    """An archive as the ops container writes it (images/ops/helpers/tasks/backup.php)."""
+                 extra: str | None = None, drop: str | None = None,
+                 links: tuple[tuple[str, str], ...] = ()) -> Path:
+    """An archive as the ops container writes it (images/ops/helpers/tasks/backup.php), its files with LINKS
+    (name, target) added: checksums right whatever they hold."""
     files = io.BytesIO()
     with tarfile.open(fileobj=files, mode="w:gz") as tar:
         data = b"<?php // index"
         info = tarfile.TarInfo("./public/index.php")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
+        for name, target in links:
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
     parts = {
         "site.yaml": yaml.safe_dump({"format": 1, "site": {**SETTINGS, "name": site}}).encode(),
         "database.sql.gz": gzip.compress(b"CREATE TABLE wp_posts (ID int);\n" * 50),
@@ -203,3 +209,23 @@ def test_the_listing_of_the_cli_reads_manifests_only(tmp_path, monkeypatch, caps
     (row,) = json.loads(out)
     assert (row["site"], row["created"], row["wordpress"]) == ("blog", "2026-11-27T10:00:00Z", "6.8.3")
     assert row["archive"] == str(tmp_path / "backups" / "blog_20261127T100000Z.tar")
+
+
+@pytest.mark.parametrize(
+    ("links", "message"),
+    [
+        ((("./public/secrets", "/run/secrets"),), "holds a link './public/secrets' to '/run/secrets', outside"),
+        ((("./public/top", ".."), ("./public/out", "top/..")), "holds a link './public/out' to 'top/..', outside"),
+        ((("./wp-config.php", "public/index.php"),), "holds a wp-config.php that is a link, not a file"),
+    ],
+)
+def test_an_archive_whose_files_link_out_is_refused_though_its_checksums_are_right(tmp_path, links, message):
+    path = make_archive(tmp_path / "evil.tar", links=links)
+    with pytest.raises(InvalidInput, match=message) as refused:
+        archive.verify(path)
+    assert refused.value.hint == "nothing was changed; use another archive"
+
+
+def test_links_inside_the_site_are_fine(tmp_path):
+    path = make_archive(tmp_path / "fine.tar", links=(("./public/latest", "index.php"),))
+    assert archive.verify(path).site == "blog"

@@ -191,3 +191,57 @@ def test_bad_cache_input_changes_nothing(capsys, in_tmp, args, message):
     assert code == 2, err
     assert err.startswith(message), err
     assert sorted((p.relative_to(in_tmp), p.stat().st_mtime_ns) for p in in_tmp.rglob("*")) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["wp-user", "create", "bob", "bob@example.com", "--role", "Editor; DROP"],
+         "error: --role 'Editor; DROP' is not a role name"),
+        (["wp-user", "create", "bob", "not-an-email"], "error: EMAIL 'not-an-email' is not valid"),
+        (["wp-user", "create", "bob", "bob@example.com", "--password", "short"],
+         "error: --password must be at least 8 characters long"),
+        (["wp-user", "create", "bob", "bob@example.com", "--password", "x" * 9, "--password-file", "-"],
+         "error: --password and --password-file cannot be used together"),
+        (["wp-user", "delete", "bad login!", "-y"], "error: LOGIN 'bad login!' is not valid"),
+        (["wp-user", "delete", "bob", "--reassign", "no one", "-y"], "error: --reassign 'no one' is not valid"),
+        (["wp-user", "set-password", "bob", "--password-file", "missing.txt"],
+         "error: --password-file 'missing.txt' cannot be read"),
+        (["wp-option", "get", ""], "error: '' is not an option name"),
+        (["wp-option", "set", "x" * 200, "v"], "error: '" + "x" * 200 + "' is not an option name"),
+        (["wp-plugin", "activate", "../../etc"], "error: '../../etc' is not a plugin's folder name"),
+        (["wp-theme", "activate", "a/b"], "error: 'a/b' is not a theme's folder name"),
+        (["search-replace", "", "x"], "error: search-replace needs a non-empty OLD"),
+        (["logs", "--since", "yesterday"], "error: --since 'yesterday' is not a time"),
+        (["logs", "--tail", "-5"], "error: --tail '-5' must be a number of lines or 'all'"),
+        (["restart", "mysql"], "error: unknown service 'mysql'"),
+        (["backup", "schedule", "weekly"], "error: 'weekly' is not a schedule"),
+        (["clone", ".", "copy", "--fqdn", "copy.example.com", "--tls-port", "70000"],
+         "error: --tls-port 70000 is out of range"),
+        (["import", "new", "--fqdn", "localhost", "--from-ssh", "u@h:/srv", "--ssh-port", "0"],
+         "error: --ssh-port 0 is out of range"),
+        (["restore", "--interrupted", "maybe"], "error: --interrupted 'maybe' is not undo or finish"),
+        (["restore", "a.tar", "--interrupted", "undo"], "error: --interrupted ends an earlier restore"),
+        (["restore"], "error: restore needs SOURCE, the archive"),
+        (["remove", "."], "error: remove asks for confirmation on a terminal"),
+    ],
+)
+def test_every_option_is_checked_before_the_engine_is_called(capsys, in_tmp, monkeypatch, args, message):
+    """Each of these would reach a site's containers; with no engine to reach (DOCKER_HOST points nowhere),
+    the answer is still the usage error, so the check came first."""
+    from hakobune.ops.sitedir import SiteDir
+    from hakobune.site import SiteSecrets
+    from hakobune.versions import images_for
+
+    site = in_tmp / "site"
+    site.mkdir()
+    images = ", ".join(f"{k}: '{v}'" for k, v in images_for("nginx").items())
+    (site / "hakobune.yaml").write_text(f"format: 1\nsite: {{name: site, fqdn: localhost, images: {{{images}}}}}\n")
+    SiteDir(site).write_secrets(SiteSecrets())
+    monkeypatch.chdir(site)  # commands work on the site in the current folder
+    before = sorted((p.relative_to(in_tmp), p.stat().st_mtime_ns) for p in in_tmp.rglob("*"))
+    code, _, err = run(capsys, *args)
+    assert code == 2, err
+    assert err.startswith(message), err
+    assert len(err.strip().splitlines()) == 1, err
+    assert sorted((p.relative_to(in_tmp), p.stat().st_mtime_ns) for p in in_tmp.rglob("*")) == before

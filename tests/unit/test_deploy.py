@@ -83,3 +83,48 @@ def test_not_an_archive_and_a_damaged_one_are_refused(tmp_path):
     damaged.write_bytes(good.read_bytes()[:-200])
     with pytest.raises(InvalidInput, match="is a damaged archive"):
         packed(damaged)
+
+
+def tar_of(path, *members):
+    """(name, symlink target, hard link target) triples; a name alone is a small file."""
+    with tarfile.open(path, "w") as tar:
+        for name, link, hard in members:
+            info = tarfile.TarInfo(name)
+            if link is not None:
+                info.type, info.linkname = tarfile.SYMTYPE, link
+            elif hard is not None:
+                info.type, info.linkname = tarfile.LNKTYPE, hard
+            else:
+                info.size = 3
+            tar.addfile(info, io.BytesIO(b"abc") if link is None and hard is None else None)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        # Each link alone stays inside; through the first, the second leads out.
+        ([("d/top", "..", None), ("d/out", "top/..", None)],
+         "holds a link 'd/out' to 'top/..', outside the docroot"),
+        # ... and the same when the link that opens the way comes last.
+        ([("out", "top/..", None), ("top", ".", None)], "holds a link 'out' to 'top/..' that leads outside"),
+        ([("deep/er/x", "../../../..", None)], "holds a link 'deep/er/x' to '../../../..', outside"),
+        ([("here", ".", None), ("here/x.php", None, None)], "holds 'here/x.php', which lies beyond the link 'here'"),
+        ([("a", "b", None), ("b", "a", None)], "holds a link 'a' to 'b' that leads outside the docroot"),
+        ([("x", None, None), ("x", "/etc", None)], "holds 'x' twice"),
+        ([("h", None, "../../etc/passwd")], "holds a hard link 'h' to '../../etc/passwd'"),
+        ([("h", None, "later.txt"), ("later.txt", None, None)], "holds a hard link 'h' to 'later.txt'"),
+        ([("a/../../x", None, None)], "holds 'a/../../x', which would land outside the docroot"),
+        ([("a/../x", None, None)], "holds 'a/../x', which would land outside the docroot"),
+    ],
+)
+def test_links_are_resolved_through_each_other_before_anything_is_unpacked(tmp_path, members, message):
+    with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
+        packed(tar_of(tmp_path / "evil.tar", *members))
+
+
+def test_links_inside_the_tree_and_hard_links_to_earlier_files_are_kept(tmp_path):
+    _, members = packed(tar_of(tmp_path / "fine.tar", ("lib/v1/a.php", None, None), ("lib/current", "v1", None),
+                                  ("web/a.php", "../lib/current/a.php", None), ("copy.php", None, "lib/v1/a.php")))
+    assert members["web/a.php"].linkname == "../lib/current/a.php"
+    assert members["copy.php"].islnk() and members["copy.php"].linkname == "lib/v1/a.php"

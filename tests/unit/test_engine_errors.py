@@ -24,3 +24,19 @@ def test_port_taken():
 def test_summary_skips_warnings():
     err = Engine()._failure(["docker", "volume", "rm"], "real problem\nWARNING: noise\n")
     assert err.message == "docker volume rm failed: real problem"
+
+
+def test_the_real_cause_not_docker_s_advice():
+    err = Engine()._failure(["docker", "run", "--rm", "x"], "docker: Error response from daemon: network nosuchnet "
+                            "not found\n\nRun 'docker run --help' for more information\n")
+    assert err.message == "docker run failed: Error response from daemon: network nosuchnet not found"
+
+
+def test_a_missing_context_is_named_as_such():
+    for stderr in ('Failed to initialize: unable to resolve docker endpoint: context "prod": context not found: '
+                   "open /root/.docker/contexts/meta/x/meta.json: no such file or directory",
+                   'context "prod" does not exist'):
+        err = Engine(context="prod")._failure(["docker", "ps"], stderr)
+        assert isinstance(err, EngineUnavailable)
+        assert err.message == "there is no Docker context named 'prod'"
+        assert "docker context ls" in err.hint

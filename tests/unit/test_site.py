@@ -154,3 +154,43 @@ def test_the_object_cache_is_on_for_wordpress_sites_that_have_a_valkey_image():
         Site(name="a", fqdn="localhost", web="httpd", profile="lamp", images=images, object_cache=True)
     with pytest.raises(InvalidInput, match="a site runs the images"):
         Site(name="a", fqdn="localhost", web="httpd", images={**older, "nginx": "hakobune/nginx:1"})
+
+
+CONTROL = ["line\nbreak", "carriage\rreturn", "nul\0", "escape\x1b[31m", "tab\there", "form\x0cfeed",
+           "next\x85line", "unicode\u2028separator", "delete\x7f"]
+
+
+@pytest.mark.parametrize("bad", CONTROL)
+def test_control_characters_never_reach_the_secrets_or_compose_files(bad):
+    """One value per line in secrets.env, compose.yaml and the entrypoints, whatever the value."""
+    with pytest.raises(InvalidInput, match="must be one line, without control characters"):
+        SiteSecrets(admin_password=f"long-enough-{bad}")
+    with pytest.raises(InvalidInput, match="must be one line, without control characters"):
+        SiteSecrets(db_password=f"long-enough-{bad}")
+    salts = [f"salt-{n}" for n in range(len(SALT_NAMES))]
+    with pytest.raises(InvalidInput, match=f"WordPress salt {SALT_NAMES[3]} must be one line"):
+        SiteSecrets(salts=tuple([*salts[:3], f"imported-{bad}", *salts[4:]]))
+    with pytest.raises(InvalidInput, match="secret setting PHP_SMTP_PASSWORD must be one line"):
+        SiteSecrets(settings={"PHP_SMTP_PASSWORD": f"pw{bad}"})
+    with pytest.raises(InvalidInput, match="setting PHP_TIMEZONE must be one line"):
+        Site(name="blog", fqdn="localhost", settings={"PHP_TIMEZONE": f"UTC{bad}"})
+    with pytest.raises(InvalidInput, match="--wp-title must be one line"):
+        Site(name="blog", fqdn="localhost", title=f"My {bad} blog")
+
+
+@pytest.mark.parametrize("name", ["PHP_X\nY", "php_memory_limit", "PHP MEMORY", "=PHP"])
+def test_setting_names_are_environment_variable_names(name):
+    with pytest.raises(InvalidInput, match="is not an image setting's name"):
+        Site(name="blog", fqdn="localhost", settings={name: "1"})
+
+
+def test_an_empty_imported_salt_is_refused():
+    with pytest.raises(InvalidInput, match="WordPress salt AUTH_KEY is empty"):
+        SiteSecrets(salts=("", *tuple("s" for _ in SALT_NAMES[1:])))
+
+
+def test_site_ids_are_32_hex_digits_or_absent():
+    assert Site(name="blog", fqdn="localhost").site_id == ""
+    assert Site(name="blog", fqdn="localhost", site_id="ab" * 16).site_id == "ab" * 16
+    with pytest.raises(InvalidInput, match="site id 'nope' is not 32 hexadecimal digits"):
+        Site(name="blog", fqdn="localhost", site_id="nope")

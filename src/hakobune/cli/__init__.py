@@ -10,11 +10,12 @@ import typer
 from typer._click.exceptions import UsageError
 
 from hakobune import __version__
-from hakobune.cli import backup, cache, config, images, lifecycle, migrate, site, wordpress
+from hakobune.cli import backup, cache, config, images, lifecycle, limits, migrate, site, wordpress
 from hakobune.cli.context import State
 from hakobune.cli.output import Output
 from hakobune.engine import INTERRUPTED, Engine
 from hakobune.errors import HakobuneError
+from hakobune.versions import image_versions
 
 app = typer.Typer(
     name="hakobune",
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(images.app, name="images")
 app.add_typer(config.app, name="config")
 app.add_typer(cache.app, name="cache")
+app.add_typer(limits.app, name="limits")
 site.register(app)
 lifecycle.register(app)
 wordpress.register(app)
@@ -35,8 +37,13 @@ migrate.register(app)
 
 
 def _version(value: bool) -> None:
+    """Hakobune's version and the images' it builds: one story (docs/images.md)."""
     if value:
-        typer.echo(f"hakobune {__version__}")
+        try:
+            images = ", ".join(f"{name} {v.version}" for name, v in image_versions().items())
+        except HakobuneError:
+            images = "image sources not found"
+        typer.echo(f"hakobune {__version__} (images: {images})")
         raise typer.Exit()
 
 

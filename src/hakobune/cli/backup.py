@@ -60,7 +60,8 @@ def list_(
     ctx: typer.Context,
     directory: Path | None = SITE_DIRECTORY,
     to: Path | None = TO,
-    on_host: bool = ON_HOST,
+    on_host: bool = typer.Option(False, "--on-host", help="The archives kept on the engine, in the site's backups "
+                                                          "volume."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show archives with their date, size and site: in the backups folder (of one site with -C or inside a

@@ -14,8 +14,10 @@ from hakobune.errors import HakobuneError
 from hakobune.ops import images as images_op
 from hakobune.ops import scan as scan_op
 from hakobune.ops.base_image import DEFAULT_BASE, bootstrap_base
+from hakobune.site import IMAGE_NAMES
 
-app = typer.Typer(help="Build Hakobune's container images.", no_args_is_help=True)
+app = typer.Typer(help="Build, list and scan Hakobune's container images.", no_args_is_help=True)
+NAMES_HELP = f"Images to build (default: all: {' '.join(IMAGE_NAMES)})."
 
 BASE_HELP = "Base image every image is built FROM."
 MIRROR_HELP = "Debian mirror for debootstrap (default: the one this machine's apt uses)."
@@ -24,7 +26,7 @@ MIRROR_HELP = "Debian mirror for debootstrap (default: the one this machine's ap
 @app.command("build")
 def build(
     ctx: typer.Context,
-    names: list[str] = typer.Argument(None, help="Images to build (default: all: nginx php mariadb ops)."),
+    names: list[str] = typer.Argument(None, help=NAMES_HELP),
     base: str = typer.Option(DEFAULT_BASE, "--base", help=BASE_HELP),
     mirror: str | None = typer.Option(None, "--mirror", help=MIRROR_HELP),
     allow_pending_security: bool = typer.Option(

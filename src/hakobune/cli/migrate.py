@@ -10,7 +10,7 @@ from hakobune.cli.context import state
 from hakobune.errors import InvalidInput
 from hakobune.ops.import_site import Ssh, import_site
 from hakobune.ops.sitedir import SiteDir
-from hakobune.site import Site
+from hakobune.site import Site, validate_port
 from hakobune.versions import images_for
 
 
@@ -40,6 +40,8 @@ def import_(
                 profile="lamp" if lamp else "wp", db_name="app" if lamp else "wordpress",
                 db_user="app" if lamp else "wordpress", images=images_for(web))
     ssh = Ssh.parse(from_ssh, ssh_port) if from_ssh is not None else None
+    if ssh_port is not None:
+        validate_port("--ssh-port", ssh_port)
     if ssh_port is not None and ssh is None:
         raise InvalidInput("--ssh-port is for --from-ssh")
     with st.output.working(f"Importing into {site.name}"):

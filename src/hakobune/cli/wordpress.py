@@ -17,7 +17,7 @@ from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import wordpress as wp
 from hakobune.ops.lifecycle import attached_args
 from hakobune.ops.sitedir import SiteDir
-from hakobune.site import generate_password
+from hakobune.site import generate_password, validate_login
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
 PASSWORD = typer.Option(None, "--password", help="8+ characters (default: generated, printed); --password-file "
@@ -47,9 +47,15 @@ def _print(ctx: typer.Context, data: object, as_json: bool, rows: list[dict[str,
 option = typer.Typer(help="Read and change WordPress options.", no_args_is_help=True)
 
 
+OPTION_NAME = typer.Argument(..., help="The option's name, e.g. blogname.")
+LOGIN = typer.Argument(..., help="The user's login.")
+
+
 @option.command("get")
-def option_get(ctx: typer.Context, name: str, directory: Path | None = SITE_DIRECTORY, as_json: bool = JSON) -> None:
+def option_get(ctx: typer.Context, name: str = OPTION_NAME, directory: Path | None = SITE_DIRECTORY,
+               as_json: bool = JSON) -> None:
     """Print an option's value (arrays as JSON)."""
+    wp.check_option_name(name)
     value = _run(ctx, directory, "option", action="get", name=name)["value"]
     out = state(ctx).output.out
     if as_json or not isinstance(value, str):
@@ -60,7 +66,9 @@ def option_get(ctx: typer.Context, name: str, directory: Path | None = SITE_DIRE
 
 @option.command("set")
 def option_set(
-    ctx: typer.Context, name: str, value: str, directory: Path | None = SITE_DIRECTORY,
+    ctx: typer.Context, name: str = OPTION_NAME,
+    value: str = typer.Argument(..., help="The new value (with --json-value: JSON)."),
+    directory: Path | None = SITE_DIRECTORY,
     json_value: bool = typer.Option(False, "--json-value", help="VALUE is JSON (an array, a number)."),
 ) -> None:
     """Set an option."""
@@ -69,13 +77,15 @@ def option_set(
             json.loads(value)
         except ValueError as exc:
             raise InvalidInput(f"VALUE is not JSON: {exc}") from None
+    wp.check_option_name(name)
     _run(ctx, directory, "option", action="set", name=name, value=value, json=json_value)
     state(ctx).output.out.print(f"Option {name} set.", markup=False)
 
 
 @option.command("delete")
-def option_delete(ctx: typer.Context, name: str, directory: Path | None = SITE_DIRECTORY) -> None:
+def option_delete(ctx: typer.Context, name: str = OPTION_NAME, directory: Path | None = SITE_DIRECTORY) -> None:
     """Delete an option."""
+    wp.check_option_name(name)
     _run(ctx, directory, "option", action="delete", name=name)
     state(ctx).output.out.print(f"Option {name} deleted.", markup=False)
 
@@ -92,7 +102,8 @@ def user_list(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_js
 
 @user.command("create")
 def user_create(
-    ctx: typer.Context, login: str, email: str, directory: Path | None = SITE_DIRECTORY,
+    ctx: typer.Context, login: str = LOGIN,
+    email: str = typer.Argument(..., help="The user's e-mail address."), directory: Path | None = SITE_DIRECTORY,
     role: str = typer.Option("subscriber", "--role", help="administrator, editor, author, contributor, subscriber "
                                                           "(or a role a plugin adds)"),
     password: str | None = PASSWORD,
@@ -111,12 +122,15 @@ def user_create(
 
 @user.command("delete")
 def user_delete(
-    ctx: typer.Context, login: str, directory: Path | None = SITE_DIRECTORY,
+    ctx: typer.Context, login: str = LOGIN, directory: Path | None = SITE_DIRECTORY,
     reassign: str | None = typer.Option(None, "--reassign", help="Give the user's posts to this user "
                                                                  "(default: they are deleted with the user)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a user."""
+    validate_login("LOGIN", login)
+    if reassign is not None:
+        validate_login("--reassign", reassign)
     if not yes:
         if not sys.stdin.isatty():
             raise InvalidInput("wp-user delete asks for confirmation on a terminal", "pass -y to delete without asking")
@@ -128,7 +142,7 @@ def user_delete(
 
 @user.command("set-password")
 def user_set_password(
-    ctx: typer.Context, login: str, directory: Path | None = SITE_DIRECTORY,
+    ctx: typer.Context, login: str = LOGIN, directory: Path | None = SITE_DIRECTORY,
     password: str | None = PASSWORD,
     password_file: str | None = PASSWORD_FILE,
 ) -> None:
@@ -154,18 +168,27 @@ def _switchable(kind: str, verbs: tuple[str, ...]) -> typer.Typer:
 
     listing.__doc__ = f"Every installed {kind}, and whether it is active."
     for verb in verbs:
-        def switch(ctx: typer.Context, name: str, directory: Path | None = SITE_DIRECTORY, verb: str = verb) -> None:
-            result = _run(ctx, directory, kind, action=verb, name=name)
-            state(ctx).output.out.print(f"{kind.title()} {name} {'active' if result['active'] else 'inactive'}.",
-                                        markup=False)
-
-        switch.__doc__ = f"{verb.title()} a {kind} (by its folder name)."
-        app.command(verb)(switch)
+        app.command(verb)(_switch(kind, verb))
     return app
 
 
+def _switch(kind: str, verb: str):  # type: ignore[no-untyped-def]
+    """The command that does VERB to a KIND (a closure: the verb is no option of the command)."""
+
+    def switch(ctx: typer.Context, name: str = typer.Argument(..., help=f"The {kind}'s folder name."),
+               directory: Path | None = SITE_DIRECTORY) -> None:
+        wp.check_folder_name(kind, name)
+        result = _run(ctx, directory, kind, action=verb, name=name)
+        state(ctx).output.out.print(f"{kind.title()} {name} {'active' if result['active'] else 'inactive'}.",
+                                    markup=False)
+
+    switch.__doc__ = f"{verb.title()} a {kind} (by its folder name)."
+    return switch
+
+
 def search_replace(
-    ctx: typer.Context, old: str, new: str, directory: Path | None = SITE_DIRECTORY,
+    ctx: typer.Context, old: str = typer.Argument(..., help="The text to find, e.g. https://old.example.com."),
+    new: str = typer.Argument(..., help="What replaces it."), directory: Path | None = SITE_DIRECTORY,
     dry_run: bool = typer.Option(False, "--dry-run", help="Count what would change; change nothing."),
     as_json: bool = JSON,
 ) -> None:
@@ -220,7 +243,7 @@ def wp_cli(
     args: list[str] = typer.Argument(None, help="wp-cli's arguments, after --: hakobune wp -- plugin list"),
     directory: Path | None = SITE_DIRECTORY,
 ) -> None:
-    """Pass through to wp-cli in the ops container, when the ops image carries it."""
+    """Pass through to wp-cli in the site's wp container, when the ops image carries it."""
     st = state(ctx)
     args = list(args or [])
     if args[:1] == ["--"]:

@@ -4,6 +4,7 @@ on the engine."""
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import asdict, dataclass
 
 from hakobune.engine import Engine
@@ -14,6 +15,9 @@ from hakobune.site import SERVICES, SITE_LABEL, URL_LABEL
 ONE_SHOT = ("ops", "wp")  # started for a job: `shell ops` runs a new container
 START_TIMEOUT = 240
 WORKING_DIR_LABEL = "com.docker.compose.project.working_dir"
+# What `docker compose logs --since` takes: a duration, a Unix time, or an RFC 3339 date and time.
+_SINCE = re.compile(r"^(\d+(\.\d+)?(ns|us|ms|s|m|h)?|\d+(h\d+m)?(\d+s)?"
+                    r"|\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?)?)$")
 
 
 def check_service(name: str, allowed: tuple[str, ...] = SERVICES) -> str:
@@ -49,12 +53,21 @@ def stop(engine: Engine, sitedir: SiteDir) -> None:
 
 
 def restart(engine: Engine, sitedir: SiteDir, service: str | None) -> tuple[str, ...]:
-    """Restart one service (only that one) or all; returns when they are healthy again."""
+    """Restart one service (only that one) or all, as new containers from the current compose files (so a
+    change to compose.override.yaml, or one an older Hakobune did not write, applies); returns when they are
+    healthy again."""
     site = sitedir.load()
     services = (check_service(service, site.services),) if service else site.services
     engine.ping()
-    engine.compose(sitedir.path, "restart", "--timeout", "20", *services, timeout=300)
-    _wait_up(engine, sitedir, services)
+    sitedir.refresh()
+    serving = tuple(s for s in services if s in SERVICES)
+    if serving:
+        engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
+                       "--force-recreate", "--no-deps", "--timeout", "20", *serving, timeout=START_TIMEOUT + 60)
+    others = tuple(s for s in services if s not in SERVICES)
+    if others:
+        engine.compose(sitedir.path, "up", "--detach", "--force-recreate", "--no-deps", *others,
+                       timeout=START_TIMEOUT)
     return services
 
 
@@ -73,6 +86,9 @@ def logs_args(service: str | None, follow: bool, since: str | None, tail: str | 
     if follow:
         args.append("--follow")
     if since:
+        if not _SINCE.match(since):
+            raise InvalidInput(f"--since '{since}' is not a time",
+                               "a duration such as 10m or 2h, or a time such as 2026-01-31T10:00:00")
         args += ["--since", since]
     if tail is not None:
         args += ["--tail", tail]

@@ -13,6 +13,7 @@ from pathlib import Path
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.helpers import HELPER, available_languages, run_helper
+from hakobune.ops.limits import with_host_memory
 from hakobune.ops.rollback import Rollback, failpoint
 from hakobune.ops.sitedir import SiteDir
 from hakobune.render.compose import EXTRA_HOSTS
@@ -104,6 +105,7 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
         site = replace(site, site_id=new_site_id())
     target = parent / site.name
     preflight(engine, site, target)
+    site = with_host_memory(site, engine.memory_total())
     if site.external_db:
         report(f"Checking the database on {site.db_host}:{site.db_port}")
         check_external_db(engine, site, secrets)

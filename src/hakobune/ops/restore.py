@@ -24,7 +24,7 @@ from hakobune.ops.rollback import Rollback, failpoint
 from hakobune.ops.sitedir import SiteDir
 from hakobune.render.compose import BACKUPS_DIR
 from hakobune.render.wordpress import restore_request
-from hakobune.site import DEFAULT_DB_PORT, Site, SiteSecrets, validate_fqdn, validate_name
+from hakobune.site import DEFAULT_DB_PORT, Site, SiteSecrets, validate_fqdn, validate_name, validate_port
 from hakobune.versions import images_for
 
 # An archive copied from the client, until the restore ends (one per restore: INCOMING.format(token)).
@@ -226,7 +226,7 @@ def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, t
     database (an external server is the original site's, not the copy's)."""
     settings = dict(manifest.settings)
     for key in ("name", "fqdn", "http_port", "tls_port", "images", "secret_settings", "db_host", "db_port",
-                "db_tls", "object_cache", "site_id"):
+                "db_tls", "object_cache", "site_id", "limits"):
         settings.pop(key, None)
     try:
         base = Site.from_dict({**settings, "name": validate_name(name), "fqdn": validate_fqdn(fqdn),
@@ -272,6 +272,8 @@ def clone(engine: Engine, source: SiteDir, name: str, fqdn: str, http_port: int,
     and hidden from search engines. The source keeps running and is not changed."""
     validate_name(name)
     validate_fqdn(fqdn)
+    validate_port("--http-port", http_port)
+    validate_port("--tls-port", tls_port)
     if (parent / name).exists():
         raise InvalidInput(f"TARGET '{name}' already exists in {parent}", "choose another name")
 

@@ -78,7 +78,7 @@ class SiteDir:
             text = (self.path / SECRETS).read_text()
         except OSError as exc:
             raise HakobuneError(f"cannot read the site's secrets: {exc}") from None
-        for line in text.splitlines():
+        for line in text.split("\n"):  # only \n ends a line here, as it does for the shell and Compose
             if line and not line.startswith("#") and "=" in line:
                 key, value = line.split("=", 1)
                 env[key] = value

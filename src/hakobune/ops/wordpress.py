@@ -48,6 +48,21 @@ def check_new_user(login: str, email: str, password: str, role: str = "subscribe
                            "as shop_manager")
 
 
+def check_option_name(name: str) -> None:
+    """WordPress keeps option names of up to 191 characters."""
+    if not name or len(name) > 191 or not name.isprintable():
+        raise InvalidInput(f"'{name}' is not an option name", "1 to 191 printable characters, e.g. blogname")
+
+
+_FOLDER = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+
+def check_folder_name(kind: str, name: str) -> None:
+    """A plugin's or theme's folder in wp-content (hello-dolly, twentytwentyfive): no path."""
+    if not _FOLDER.match(name) or name in (".", ".."):
+        raise InvalidInput(f"'{name}' is not a {kind}'s folder name", f"see 'hakobune wp-{kind} list'")
+
+
 def check_new_password(login: str, password: str) -> None:
     validate_login("LOGIN", login)
     validate_password("--password", password)

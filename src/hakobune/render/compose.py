@@ -101,6 +101,8 @@ def _service(site: Site, name: str, **extra: Any) -> dict[str, Any]:
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
         "logging": {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}},
+        "mem_limit": site.memory(name),
+        "pids_limit": site.pids(name),
     }
     service.update(extra)
     return service
@@ -199,6 +201,8 @@ def compose_document(site: Site) -> dict[str, Any]:
             "cap_drop": ["ALL"],
             "cap_add": ["CHOWN"],
             "security_opt": ["no-new-privileges:true"],
+            "mem_limit": "64M",
+            "pids_limit": 64,
             "labels": _labels(site, "secrets"),
             "volumes": [f"{volume}:/srv/{volume}" for volume in SECRET_VOLUMES],
         },
