@@ -194,6 +194,8 @@ class Engine:
     def run_image(self, ref: str, *command: str, env: dict[str, str] | None = None,
                   input: str | None = None, network: str = "none", add_hosts: Sequence[str] = ()) -> str:
         """Run a throw-away container (without network unless asked), for questions only an image can answer."""
+        if not self.image_exists(ref):  # docker would try a registry, and say only that it cannot reach one
+            raise HakobuneError(f"image {ref} is not on this Docker engine", "build it with 'hakobune images build'")
         argv = [*self._docker(), "run", "--rm", "-i", "--network", network, "--read-only", "--cap-drop", "ALL",
                 "--security-opt", "no-new-privileges", "--tmpfs", "/run/hakobune", "--tmpfs", "/tmp"]
         for host in add_hosts:

@@ -51,6 +51,7 @@ MIN_MEMORY = {"web": "64M", "php": "256M", "db": "256M", "valkey": "32M", "backu
               "wp": "128M"}
 DEFAULT_PIDS = {"web": 2048, "php": 512, "db": 2048, "valkey": 128, "backup": 256, "ops": 256, "wp": 256}
 MIN_PIDS = 32
+HOST_SHARE = ("php", "db")  # a quarter of the engine's memory each, between 512M and 4G
 NGINX_CACHE_MAX_SIZE = "256M"  # the nginx image's default; its page cache lives in the web container's memory
 SIZE = re.compile(r"^([0-9]+)([kKmMgG]?)$")
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -242,10 +243,13 @@ class Site:
     # it. Empty for sites made before Hakobune 0.5 (those go by name).
     site_id: str = ""
     limits: dict[str, dict[str, str | int]] = field(default_factory=dict)  # what `limits set` changed
+    host_memory: int = 0  # the engine's memory when the site was made, in bytes: php's and db's share of it
 
     def __post_init__(self) -> None:
         validate_name(self.name)
         object.__setattr__(self, "limits", _limits(self.limits))
+        if isinstance(self.host_memory, bool) or not isinstance(self.host_memory, int) or self.host_memory < 0:
+            raise InvalidInput(f"host_memory '{self.host_memory}' is not a number of bytes")
         if not isinstance(self.site_id, str) or not _SITE_ID.match(self.site_id):
             raise InvalidInput(f"site id '{self.site_id}' is not 32 hexadecimal digits")
         object.__setattr__(self, "fqdn", validate_fqdn(self.fqdn))
@@ -353,6 +357,8 @@ class Site:
         for the cache's largest size."""
         if "memory" in self.limits.get(service, {}):
             return str(self.limits[service]["memory"])
+        if service in HOST_SHARE and self.host_memory:
+            return f"{min(max(self.host_memory // 4, 512 * 2**20), 4 * 2**30) // 2**20}M"
         if service == "web" and self.page_cache:
             cache = size_bytes(self.settings.get("NGINX_CACHE_MAX_SIZE", NGINX_CACHE_MAX_SIZE))
             return f"{(size_bytes(DEFAULT_MEMORY['web']) + cache) // 2**20}M"

@@ -57,6 +57,11 @@ def test_php_image_carries_wordpress_core_theme_and_languages(images):
         ("httpd", "HTTPD_MAX_REQUEST_WORKERS=many", "invalid HTTPD_MAX_REQUEST_WORKERS='many': must be a whole number"),
         ("mariadb", "MARIADB_MAX_CONNECTIONS=many",
          "invalid MARIADB_MAX_CONNECTIONS='many': must be 'auto' or a whole number (at least 1)"),
+        # A control character could add a directive to a rendered file: refused, and never echoed.
+        ("nginx", "NGINX_CACHE_BYPASS=/cart/\r",
+         "invalid NGINX_CACHE_BYPASS='(not shown)': must not contain control characters"),
+        ("php", "PHP_SMTP_PASSWORD=pass\x1bword",
+         "invalid PHP_SMTP_PASSWORD='(hidden)': must not contain control characters"),
     ],
 )
 def test_invalid_setting_stops_the_container_with_one_line(images, image, setting, message):

@@ -34,11 +34,8 @@ def test_php_and_the_database_get_a_quarter_of_the_host_within_bounds(total, eac
     assert (site.memory("php"), site.memory("db")) == (each, each)
     kept = with_host_memory(replace(SITE, limits={"php": {"memory": "3G"}}), total)
     assert kept.memory("php") == "3G"  # what the site says wins
-
-
-def test_an_external_database_gets_no_db_limit():
-    site = with_host_memory(replace(SITE, db_host="db.example.net"), 8 * GIB)
-    assert "db" not in site.limits
+    assert with_host_memory(site, 1).host_memory == total  # made once, with the site
+    assert SITE.memory("php") == "1G"  # a site made before: the fixed default
 
 
 def test_limits_set_and_unset_are_parsed_and_checked():

@@ -56,3 +56,20 @@ def test_scan_without_a_database_says_nothing_was_checked(capsys, monkeypatch, t
         main(["images", "scan"])
     assert exit_info.value.code == 3
     assert "trivy has no vulnerability database in" in capsys.readouterr().err
+
+
+def test_hakobune_and_its_images_tell_one_story(capsys):
+    """An image's version is the Hakobune release that last changed it: never newer than Hakobune itself;
+    --version prints both."""
+    from hakobune import __version__
+
+    def parts(version: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in version.split("."))
+
+    for name, version in image_versions().items():
+        assert parts(version.version) <= parts(__version__), name
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    out = capsys.readouterr().out
+    assert out.startswith(f"hakobune {__version__} (images: ")
+    assert all(f"{name} {v.version}" in out for name, v in image_versions().items())

@@ -65,10 +65,7 @@ def change(engine: Engine, sitedir: SiteDir, updates: dict[tuple[str, str], str 
             entry.pop(kind, None)
         else:
             entry[kind] = int(value) if kind == "pids" else value
-    engine.ping()
-    # Unset, php's and db's memory are the host's share again.
-    new = with_host_memory(replace(site, limits={service: entry for service, entry in limits.items() if entry}),
-                           engine.memory_total())
+    new = replace(site, limits={service: entry for service, entry in limits.items() if entry})
     if new == site:
         report("Nothing to change")
         return []
@@ -76,16 +73,11 @@ def change(engine: Engine, sitedir: SiteDir, updates: dict[tuple[str, str], str 
     if not running:
         sitedir.save(new)  # one-shot containers take them when they next start
         return []
+    engine.ping()
     apply(engine, sitedir, new, running, report)
     return running
 
 
 def with_host_memory(site: Site, total: int) -> Site:
-    """php and db get a quarter each of the engine's memory (TOTAL bytes), between 512M and 4G, unless the
-    site says otherwise: enough for a busy site, never the whole host."""
-    quarter = min(max(total // 4, 512 * 2**20), 4 * 2**30) // 2**20
-    limits = {service: dict(entry) for service, entry in site.limits.items()}
-    for service in ("php", "db"):
-        if service in site.services:
-            limits.setdefault(service, {}).setdefault("memory", f"{quarter}M")
-    return replace(site, limits=limits)
+    """SITE made on an engine with TOTAL bytes of memory: php and db get a quarter each (Site.memory)."""
+    return site if site.host_memory else replace(site, host_memory=total)

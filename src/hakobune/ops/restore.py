@@ -226,7 +226,7 @@ def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, t
     database (an external server is the original site's, not the copy's)."""
     settings = dict(manifest.settings)
     for key in ("name", "fqdn", "http_port", "tls_port", "images", "secret_settings", "db_host", "db_port",
-                "db_tls", "object_cache", "site_id", "limits"):
+                "db_tls", "object_cache", "site_id", "limits", "host_memory"):
         settings.pop(key, None)
     try:
         base = Site.from_dict({**settings, "name": validate_name(name), "fqdn": validate_fqdn(fqdn),
