@@ -123,7 +123,8 @@ def measure(sites: list[Site], args: argparse.Namespace) -> dict[str, object]:
         sizes = {}
         for page, path in pages.items():  # warm up, and size each measurement to about --seconds
             rps, _ = site.load(path, args.connections, args.connections * 10)
-            sizes[page] = int(max(rps * args.seconds, args.connections * 20))
+            # At most 900 a connection: h2load does not reconnect when nginx ends one (after 1000 requests).
+            sizes[page] = int(min(max(rps * args.seconds, args.connections * 20), args.connections * 900))
         for round_ in range(args.rounds):
             order = (False, True) if round_ % 2 else (True, False)
             for page, path in pages.items():

@@ -4,7 +4,6 @@ headers, oversized headers and slow clients. Each test here failed against the i
 
 from __future__ import annotations
 
-import io
 import json
 import socket
 import ssl
@@ -17,6 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import client, docker, hb, ok, provision_site
+from tests.helpers import tar_file, tar_member
 
 pytestmark = pytest.mark.e2e
 
@@ -298,19 +298,6 @@ def test_slow_clients_cannot_keep_a_visitor_out(site):
 # -- deploy-files ----------------------------------------------------------------------------------------------
 
 
-def tarball(path, members: list[tuple[str, str | None, bytes]]):
-    """A tar archive of (name, symbolic link target or None, data)."""
-    with tarfile.open(path, "w") as tar:
-        for name, link, data in members:
-            info = tarfile.TarInfo(name)
-            if link is not None:
-                info.type, info.linkname = tarfile.SYMTYPE, link
-            else:
-                info.size = len(data)
-            tar.addfile(info, io.BytesIO(data) if link is None else None)
-    return path
-
-
 def sha(site, path: str) -> str:
     return docker("exec", container(site, "php"), "sha256sum", path).split()[0]
 
@@ -319,8 +306,10 @@ def test_a_deploy_never_writes_through_a_link_planted_in_the_docroot(site, tmp_p
     """A plugin plants links where a deploy will write: above the docroot, and to where backups are kept."""
     plant(site, f"cd {PUBLIC} && ln -sfn /srv/site app && ln -sfn /srv/backups kept")
     config = sha(site, "/srv/site/wp-config.php")
-    app = tarball(tmp_path / "app.tar", [("app/wp-config.php", None, b"<?php // replaced"),
-                                         ("kept/planted.tar", None, b"not a backup")])
+    app = tmp_path / "app.tar"
+    with tarfile.open(app, "w") as tar:
+        tar_member(tar, "app/wp-config.php", data=b"<?php // replaced")
+        tar_member(tar, "kept/planted.tar", data=b"not a backup")
     try:
         ok(hb("deploy-files", str(app), cwd=site.folder))
         assert sha(site, "/srv/site/wp-config.php") == config
@@ -335,13 +324,13 @@ def test_a_deploy_never_writes_through_a_link_planted_in_the_docroot(site, tmp_p
 
 @pytest.mark.parametrize("members", [
     # Each link alone stays inside the docroot; through the first, the second leads out.
-    [("top", "..", b""), ("out", "top/..", b"")],
-    [("here", ".", b""), ("here/x.php", None, b"<?php")],
-    [("a/b", "../../../etc", b"")],
+    [("top", "..", None), ("out", "top/..", None)],
+    [("here", ".", None), ("here/x.php", None, None)],
+    [("a/b", "../../../etc", None)],
 ])
 def test_a_tarball_whose_links_lead_out_is_refused_and_nothing_changes(site, tmp_path, members):
     before = docker("exec", container(site, "php"), "sh", "-c", f"ls -laR {PUBLIC} | sha256sum")
-    result = hb("deploy-files", str(tarball(tmp_path / "evil.tar", members)), cwd=site.folder)
+    result = hb("deploy-files", str(tar_file(tmp_path / "evil.tar", members)), cwd=site.folder)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
     assert docker("exec", container(site, "php"), "sh", "-c", f"ls -laR {PUBLIC} | sha256sum") == before

@@ -18,6 +18,7 @@ import yaml
 
 from hakobune.ops import archive as archives
 from tests.e2e.conftest import NOTHING, client, docker, fingerprint, hb, leftovers, ok, provision_site, site_name
+from tests.helpers import tar_member
 
 pytestmark = pytest.mark.e2e
 
@@ -36,18 +37,6 @@ def archive(site, tmp_path_factory) -> Path:
     ok(hb("backup", "--to", str(folder), cwd=site.folder))
     (path,) = folder.glob("*.tar")
     return path
-
-
-def member(tar: tarfile.TarFile, name: str, *, data: bytes = b"", link: str | None = None,
-           hard: str | None = None) -> None:
-    info = tarfile.TarInfo(name)
-    if link is not None:
-        info.type, info.linkname = tarfile.SYMTYPE, link
-    elif hard is not None:
-        info.type, info.linkname = tarfile.LNKTYPE, hard
-    else:
-        info.size = len(data)
-    tar.addfile(info, io.BytesIO(data) if data else None)
 
 
 def crafted(original: Path, to: Path, *, sql: bytes = b"",
@@ -137,7 +126,7 @@ LINKS_OUT = {
 def test_an_archive_whose_files_link_out_of_the_site_is_refused(site, archive, tmp_path, case):
     def add(tar: tarfile.TarFile) -> None:
         for name, link, hard in LINKS_OUT[case]:
-            member(tar, name, link=link, hard=hard, data=b"<?php echo 1;" if link is None and hard is None else b"")
+            tar_member(tar, name, link=link, hard=hard, data=b"<?php echo 1;" if link is None and hard is None else b"")
 
     evil = crafted(archive, tmp_path / "links.tar", files=add)
     before = fingerprint(site.folder)
@@ -161,11 +150,11 @@ def site_image_version(site) -> str:
 def test_links_out_are_refused_on_the_engine_too(site, archive, tmp_path):
     """--on-host: the archive never passes the client, the ops container checks what it unpacked."""
     def chain(tar: tarfile.TarFile) -> None:
-        member(tar, "./public/top", link="..")
-        member(tar, "./public/out", link="top/..")
+        tar_member(tar, "./public/top", link="..")
+        tar_member(tar, "./public/out", link="top/..")
 
     def linked_config(tar: tarfile.TarFile) -> None:
-        member(tar, "./wp-config.php", link="public/readme.html")
+        tar_member(tar, "./wp-config.php", link="public/readme.html")
 
     for name, add, message in (("hostile_20260101T000001Z.tar", chain, "hold a link that leads out of the site"),
                                ("hostile_20260101T000002Z.tar", linked_config, "wp-config.php is a link")):
@@ -179,7 +168,7 @@ def test_links_out_are_refused_on_the_engine_too(site, archive, tmp_path):
 
 
 def test_a_linked_wp_config_is_refused_before_the_archive_reaches_the_engine(site, archive, tmp_path):
-    evil = crafted(archive, tmp_path / "config.tar", files=lambda tar: member(tar, "./wp-config.php",
+    evil = crafted(archive, tmp_path / "config.tar", files=lambda tar: tar_member(tar, "./wp-config.php",
                                                                               link="public/readme.html"))
     error = one_error(hb("restore", str(evil), "-C", str(site.folder), cwd=tmp_path), code=2)
     assert "wp-config.php" in error and "link" in error

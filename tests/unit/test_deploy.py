@@ -7,6 +7,7 @@ import pytest
 
 from hakobune.errors import InvalidInput
 from hakobune.ops.deploy import pack
+from tests.helpers import tar_file
 
 
 def packed(source) -> tuple[object, dict[str, tarfile.TarInfo]]:
@@ -85,21 +86,6 @@ def test_not_an_archive_and_a_damaged_one_are_refused(tmp_path):
         packed(damaged)
 
 
-def tar_of(path, *members):
-    """(name, symlink target, hard link target) triples; a name alone is a small file."""
-    with tarfile.open(path, "w") as tar:
-        for name, link, hard in members:
-            info = tarfile.TarInfo(name)
-            if link is not None:
-                info.type, info.linkname = tarfile.SYMTYPE, link
-            elif hard is not None:
-                info.type, info.linkname = tarfile.LNKTYPE, hard
-            else:
-                info.size = 3
-            tar.addfile(info, io.BytesIO(b"abc") if link is None and hard is None else None)
-    return path
-
-
 @pytest.mark.parametrize(
     ("members", "message"),
     [
@@ -120,11 +106,12 @@ def tar_of(path, *members):
 )
 def test_links_are_resolved_through_each_other_before_anything_is_unpacked(tmp_path, members, message):
     with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
-        packed(tar_of(tmp_path / "evil.tar", *members))
+        packed(tar_file(tmp_path / "evil.tar", members))
 
 
 def test_links_inside_the_tree_and_hard_links_to_earlier_files_are_kept(tmp_path):
-    _, members = packed(tar_of(tmp_path / "fine.tar", ("lib/v1/a.php", None, None), ("lib/current", "v1", None),
-                                  ("web/a.php", "../lib/current/a.php", None), ("copy.php", None, "lib/v1/a.php")))
+    _, members = packed(tar_file(tmp_path / "fine.tar", [
+        ("lib/v1/a.php", None, None), ("lib/current", "v1", None), ("web/a.php", "../lib/current/a.php", None),
+        ("copy.php", None, "lib/v1/a.php")]))
     assert members["web/a.php"].linkname == "../lib/current/a.php"
     assert members["copy.php"].islnk() and members["copy.php"].linkname == "lib/v1/a.php"
