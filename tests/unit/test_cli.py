@@ -245,3 +245,17 @@ def test_every_option_is_checked_before_the_engine_is_called(capsys, in_tmp, mon
     assert err.startswith(message), err
     assert len(err.strip().splitlines()) == 1, err
     assert sorted((p.relative_to(in_tmp), p.stat().st_mtime_ns) for p in in_tmp.rglob("*")) == before
+
+
+@pytest.mark.parametrize("command", [["wp-plugin", "activate"], ["wp-plugin", "deactivate"], ["wp-theme", "activate"]])
+def test_help_shows_no_internal_option(capsys, command):
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0
+    assert "--verb" not in out and "folder name" in out
+
+
+def test_help_texts_are_each_commands_own(capsys):
+    _, out, _ = run(capsys, "backup", "list", "--help")
+    assert "Keep the archive" not in out  # backup's own words, once copied here
+    _, out, _ = run(capsys, "images", "build", "--help")
+    assert "httpd" in out and "valkey" in out  # every image, not the four there were once
