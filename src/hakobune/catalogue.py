@@ -13,7 +13,7 @@ from pathlib import Path
 
 import hakobune
 from hakobune.errors import HakobuneError, InvalidInput
-from hakobune.site import SIZE, size_bytes
+from hakobune.site import SIZE, has_control_characters, size_bytes
 
 IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 # Image -> the service that runs it.
@@ -57,7 +57,7 @@ class Setting:
         """Why VALUE is not allowed, in the entrypoint's own words; None when it is."""
         if "\n" in value or "\r" in value:
             return "must be a single line"
-        if any(ch < " " or ch == "\x7f" for ch in value):
+        if has_control_characters(value):
             return "must not contain control characters"
         if self.kind == "secret":
             if not value or len(value) > SECRET_MAX_LENGTH or not value.isprintable():

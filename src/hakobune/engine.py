@@ -132,11 +132,8 @@ class Engine:
     def _failure(self, argv: Sequence[str], stderr: str) -> HakobuneError:
         if self.debug and stderr.strip():
             self.echo(stderr.rstrip())
-        missing = _NO_CONTEXT.search(stderr)
-        if missing:
-            return self.no_context(missing.group(1))
-        if _UNREACHABLE.search(stderr):
-            return self.unavailable(_summary(stderr))
+        if _NO_CONTEXT.search(stderr) or _UNREACHABLE.search(stderr):
+            return self.unreachable(stderr)
         if _PORT_TAKEN.search(stderr):
             return EngineError(
                 f"a port the site needs is already in use: {_summary(stderr)}",
@@ -145,9 +142,13 @@ class Engine:
         verb = " ".join(a for a in argv[1:3] if not a.startswith("-"))
         return EngineError(f"docker {verb} failed: {_summary(stderr)}", None, stderr)
 
-    def no_context(self, name: str) -> EngineUnavailable:
-        return EngineUnavailable(f"there is no Docker context named '{name}'",
-                                 "list them with 'docker context ls'; make one with 'docker context create'")
+    def unreachable(self, stderr: str) -> EngineUnavailable:
+        """No engine to talk to: the context named does not exist, or the engine does not answer."""
+        missing = _NO_CONTEXT.search(stderr)
+        if missing:
+            return EngineUnavailable(f"there is no Docker context named '{missing.group(1)}'",
+                                     "list them with 'docker context ls'; make one with 'docker context create'")
+        return self.unavailable(_summary(stderr))
 
     def unavailable(self, detail: str) -> EngineUnavailable:
         where = f"context '{self.context}'" if self.context else os.environ.get("DOCKER_HOST") or "the local engine"
@@ -167,8 +168,7 @@ class Engine:
                            timeout=30)
         version = result.stdout.strip()
         if result.returncode != 0 or not version:
-            missing = _NO_CONTEXT.search(result.stderr)
-            raise self.no_context(missing.group(1)) if missing else self.unavailable(_summary(result.stderr))
+            raise self.unreachable(result.stderr)
         return version
 
     def memory_total(self) -> int:

@@ -35,6 +35,8 @@ _DB_USER = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _SITE_ID = re.compile(r"^([0-9a-f]{32})?$")
 # Image settings (environment variables) by prefix -> the service whose container takes them.
 SERVICES = ("web", "php", "db", "valkey")  # the long-running services of a site's stack
+# Started for a job, never by `up`: ops (backups, restores, the database's setup) and wp (WordPress work).
+ONE_SHOT_SERVICES = ("ops", "wp")
 DEFAULT_DB_PORT = 3306
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 PROFILES = ("wp", "lamp")
@@ -45,7 +47,7 @@ SETTING_SERVICES = {"NGINX_": "web", "HTTPD_": "web", "PHP_": "php", "MARIADB_":
 # neighbours (a plugin's leak, a fork bomb, a cache that grows). php and db get their memory from the host when
 # a site is made (ops/provision.py), the others these; PHP's, MariaDB's and valkey's own sizes follow the limit
 # their container has (images/*/entrypoint.sh). `hakobune limits set` changes any of them.
-LIMITED_SERVICES = ("web", "php", "db", "valkey", "backup", "ops", "wp")
+LIMITED_SERVICES = (*SERVICES, "backup", *ONE_SHOT_SERVICES)
 DEFAULT_MEMORY = {"web": "256M", "php": "1G", "db": "1G", "valkey": "256M", "backup": "1G", "ops": "1G", "wp": "1G"}
 MIN_MEMORY = {"web": "64M", "php": "256M", "db": "256M", "valkey": "32M", "backup": "128M", "ops": "128M",
               "wp": "128M"}
@@ -142,10 +144,15 @@ def validate_port(option: str, port: int) -> int:
 _LINE_BREAKS = "\x85\u2028\u2029"
 
 
+def has_control_characters(value: str) -> bool:
+    """ASCII's control characters, line breaks among them, as the entrypoints' [[:cntrl:]] sees them."""
+    return any(ch < " " or ch == "\x7f" for ch in value)
+
+
 def validate_line(what: str, value: str) -> str:
     """VALUE is one line of printable text: it reaches secrets.env, compose.yaml or an entrypoint, where a line
     break or another control character would start a second value (or a directive)."""
-    if any(ch < " " or ch == "\x7f" or ch in _LINE_BREAKS for ch in value):
+    if has_control_characters(value) or any(ch in _LINE_BREAKS for ch in value):
         raise InvalidInput(f"{what} must be one line, without control characters")
     return value
 

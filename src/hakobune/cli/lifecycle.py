@@ -15,7 +15,7 @@ from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import lifecycle as ops
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.status import info as info_op
-from hakobune.site import SERVICES
+from hakobune.site import ONE_SHOT_SERVICES, SERVICES
 
 SERVICE_HELP = f"One service: {', '.join(SERVICES)}."
 ONE_SHOT_HELP = f"{SERVICE_HELP[:-1]}; or a one-shot container: ops (backups, restores) or wp (WordPress work)."
@@ -45,7 +45,8 @@ def restart(
     service: str | None = typer.Argument(None, help=SERVICE_HELP + " Default: all."),
     directory: Path | None = SITE_DIRECTORY,
 ) -> None:
-    """Restart one service (only that one) or the whole site; returns when they are healthy again."""
+    """Restart one service (only that one) or the whole site, as new containers from the current compose files
+    (so a change to compose.override.yaml applies); returns when they are healthy again."""
     st = state(ctx)
     sitedir = SiteDir.find(directory)
     with st.output.working("Restarting"):
@@ -137,7 +138,7 @@ def exec_(
 def _attached(ctx: typer.Context, directory: Path | None, service: str, command: list[str]) -> None:
     st = state(ctx)
     sitedir = SiteDir.find(directory)
-    ops.check_service(service, (*sitedir.load().services, *ops.ONE_SHOT))
+    ops.check_service(service, (*sitedir.load().services, *ONE_SHOT_SERVICES))
     st.engine.ping()
     tty = sys.stdin.isatty() and sys.stdout.isatty()
     code = st.engine.compose_attached(sitedir.path, *ops.attached_args("exec", service, command, tty))

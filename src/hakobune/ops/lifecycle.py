@@ -10,9 +10,8 @@ from dataclasses import asdict, dataclass
 from hakobune.engine import Engine
 from hakobune.errors import InvalidInput
 from hakobune.ops.sitedir import SiteDir
-from hakobune.site import SERVICES, SITE_LABEL, URL_LABEL
+from hakobune.site import ONE_SHOT_SERVICES, SERVICES, SITE_LABEL, URL_LABEL
 
-ONE_SHOT = ("ops", "wp")  # started for a job: `shell ops` runs a new container
 START_TIMEOUT = 240
 WORKING_DIR_LABEL = "com.docker.compose.project.working_dir"
 # What `docker compose logs --since` takes: a duration, a Unix time, or an RFC 3339 date and time.
@@ -28,16 +27,20 @@ def check_service(name: str, allowed: tuple[str, ...] = SERVICES) -> str:
     raise InvalidInput(f"unknown service '{name}'", hint)
 
 
-def _wait_up(engine: Engine, sitedir: SiteDir, services: tuple[str, ...]) -> None:
-    """Start SERVICES, and wait until those that serve the site are healthy. The backup service's health tells
-    whether its last run worked, not whether it started, so it is not waited for."""
+KEEP = ("--no-recreate",)  # start the containers there are, as they are
+RECREATE = ("--force-recreate", "--no-deps", "--timeout", "20")  # new containers from the current compose files
+
+
+def _wait_up(engine: Engine, sitedir: SiteDir, services: tuple[str, ...], how: tuple[str, ...] = KEEP) -> None:
+    """Start SERVICES (HOW: KEEP or RECREATE), and wait until those that serve the site are healthy. The backup
+    service's health tells whether its last run worked, not whether it started, so it is not waited for."""
     serving = tuple(s for s in services if s in SERVICES)
     if serving:
         engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
-                       "--no-recreate", *serving, timeout=START_TIMEOUT + 60)
+                       *how, *serving, timeout=START_TIMEOUT + 60)
     others = tuple(s for s in services if s not in SERVICES)
     if others:
-        engine.compose(sitedir.path, "up", "--detach", "--no-recreate", *others, timeout=START_TIMEOUT)
+        engine.compose(sitedir.path, "up", "--detach", *how, *others, timeout=START_TIMEOUT)
 
 
 def start(engine: Engine, sitedir: SiteDir) -> None:
@@ -60,20 +63,13 @@ def restart(engine: Engine, sitedir: SiteDir, service: str | None) -> tuple[str,
     services = (check_service(service, site.services),) if service else site.services
     engine.ping()
     sitedir.refresh()
-    serving = tuple(s for s in services if s in SERVICES)
-    if serving:
-        engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
-                       "--force-recreate", "--no-deps", "--timeout", "20", *serving, timeout=START_TIMEOUT + 60)
-    others = tuple(s for s in services if s not in SERVICES)
-    if others:
-        engine.compose(sitedir.path, "up", "--detach", "--force-recreate", "--no-deps", *others,
-                       timeout=START_TIMEOUT)
+    _wait_up(engine, sitedir, services, RECREATE)
     return services
 
 
 def attached_args(verb: str, service: str, command: list[str], tty: bool) -> list[str]:
     """compose arguments that run COMMAND in SERVICE: `exec` in a running service, `run --rm` for ops."""
-    if service in ONE_SHOT:
+    if service in ONE_SHOT_SERVICES:  # started for the job: `shell ops` runs a new container
         return ["run", "--rm", "--no-deps", *([] if tty else ["-T"]), service, *command]
     return [verb, *([] if tty else ["-T"]), service, *command]
 

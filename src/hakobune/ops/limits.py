@@ -11,10 +11,9 @@ from hakobune.engine import Engine
 from hakobune.errors import InvalidInput
 from hakobune.ops.config import apply
 from hakobune.ops.sitedir import SiteDir
-from hakobune.site import LIMITED_SERVICES, Site, validate_memory, validate_pids
+from hakobune.site import LIMITED_SERVICES, ONE_SHOT_SERVICES, Site, validate_memory, validate_pids
 
 KINDS = ("memory", "pids")
-ONE_SHOT = ("ops", "wp")  # started for a job; their limits apply from the next one
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ def limits(sitedir: SiteDir) -> list[Limit]:
     site = sitedir.load()
     return [Limit(service, site.memory(service), site.pids(service), tuple(k for k in KINDS
                                                                           if k in site.limits.get(service, {})))
-            for service in (*site.services, *ONE_SHOT)]
+            for service in (*site.services, *ONE_SHOT_SERVICES)]
 
 
 def parse(pairs: list[str], values: bool) -> dict[tuple[str, str], str | None]:
@@ -71,7 +70,7 @@ def change(engine: Engine, sitedir: SiteDir, updates: dict[tuple[str, str], str 
         return []
     running = sorted({service for service, _ in updates} & set(site.services))
     if not running:
-        sitedir.save(new)  # one-shot containers take them when they next start
+        sitedir.save(new)  # one-shot containers (and a stopped backup service) take them when next started
         return []
     engine.ping()
     apply(engine, sitedir, new, running, report)

@@ -57,7 +57,7 @@ function must_run(array $cmd, string $what, array $env = [], mixed $in = null, m
  *  or a restore's throw-away user), the password in the environment rather than on the command line. */
 function db_client(array $db, ?array $as = null): array
 {
-    [$user, $password] = $as ?? [need($db, 'user'), secret('db_password')];
+    [$user, $password] = account($db, $as);
     $args = ['--host=' . need($db, 'host'), '--port=' . (int) ($db['port'] ?? 3306), '--user=' . $user,
              '--default-character-set=utf8mb4', '--skip-ssl-verify-server-cert'];
     if (!empty($db['tls'])) {
@@ -70,6 +70,12 @@ function db_client(array $db, ?array $as = null): array
 function root_account(): array
 {
     return ['root', secret('db_root_password')];
+}
+
+/** [user, password]: AS when given, else the site's own user. */
+function account(array $db, ?array $as): array
+{
+    return $as ?? [need($db, 'user'), secret('db_password')];
 }
 
 /** A consistent dump of a database, taken in one transaction while the site runs, gzip-compressed to TO. */
@@ -113,7 +119,7 @@ function load_database(array $db, string $name, string $dump, ?array $as = null)
 function connect(array $db, ?array $as = null): mysqli
 {
     mysqli_report(MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT);
-    [$user, $password] = $as ?? [need($db, 'user'), secret('db_password')];
+    [$user, $password] = account($db, $as);
     $link = mysqli_init();
     $flags = empty($db['tls']) ? 0 : MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT;
     $link->real_connect(need($db, 'host'), $user, $password, '', (int) ($db['port'] ?? 3306), null, $flags);
