@@ -124,6 +124,7 @@ def check(name: str, value: str, settings: dict[str, Setting] | None = None) -> 
     setting = lookup(name, settings)
     problem = setting.problem(value)
     if problem:
-        shown = " (value hidden)" if setting.secret else f"='{value}'"
+        # A secret is never shown; nor a value with control characters, which would act on the terminal.
+        shown = " (value hidden)" if setting.secret or has_control_characters(value) else f"='{value}'"
         raise InvalidInput(f"invalid {name}{shown}: {problem}")
     return setting

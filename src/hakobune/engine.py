@@ -191,15 +191,18 @@ class Engine:
     def image_size(self, ref: str) -> int:
         return int(self.docker("image", "inspect", "--format", "{{.Size}}", ref).stdout.strip())
 
-    def run_image(self, ref: str, *command: str, env: dict[str, str] | None = None,
-                  input: str | None = None, network: str = "none", add_hosts: Sequence[str] = ()) -> str:
-        """Run a throw-away container (without network unless asked), for questions only an image can answer."""
+    def run_image(self, ref: str, *command: str, env: dict[str, str] | None = None, input: str | None = None,
+                  network: str = "none", add_hosts: Sequence[str] = (), memory: str | None = None) -> str:
+        """Run a throw-away container (without network unless asked), for questions only an image can answer;
+        MEMORY limits it as a service would be (the images size themselves from their limit)."""
         if not self.image_exists(ref):  # docker would try a registry, and say only that it cannot reach one
             raise HakobuneError(f"image {ref} is not on this Docker engine", "build it with 'hakobune images build'")
         argv = [*self._docker(), "run", "--rm", "-i", "--network", network, "--read-only", "--cap-drop", "ALL",
                 "--security-opt", "no-new-privileges", "--tmpfs", "/run/hakobune", "--tmpfs", "/tmp"]
         for host in add_hosts:
             argv += ["--add-host", host]
+        if memory:
+            argv += ["--memory", memory]
         for key, value in (env or {}).items():
             argv += ["-e", f"{key}={value}"]
         return self._run([*argv, ref, *command], input=input or "", timeout=120).stdout

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.e2e.conftest import client, docker, hb, ok, provision_site
-from tests.helpers import tar_file, tar_member
+from tests.e2e.conftest import client, docker, fingerprint, hb, ok, provision_site
+from tests.helpers import crafted, tar_file, tar_member
 
 pytestmark = pytest.mark.e2e
 
@@ -334,3 +334,33 @@ def test_a_tarball_whose_links_lead_out_is_refused_and_nothing_changes(site, tmp
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
     assert docker("exec", container(site, "php"), "sh", "-c", f"ls -laR {PUBLIC} | sha256sum") == before
+
+
+# -- crafted archives --------------------------------------------------------------------------------------
+
+
+def test_a_crafted_archive_of_the_site_changes_nothing(site, tmp_path):
+    """The site's own backup with its checksums made right again after an edit: links that lead out of the site
+    through each other are refused before the archive reaches the engine; a dump that drops the live database
+    is loaded by a user that cannot, and the site stays exactly as it was."""
+    folder = tmp_path / "backups"
+    ok(hb("backup", "--to", str(folder), cwd=site.folder))
+    (original,) = folder.glob("*.tar")
+
+    def chain(tar: tarfile.TarFile) -> None:
+        tar_member(tar, "./public/top", link="..")
+        tar_member(tar, "./public/out", link="top/..")
+
+    before = fingerprint(site.folder)
+    links = crafted(original, tmp_path / "links.tar", files=chain)
+    refused = hb("restore", str(links), cwd=site.folder)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.startswith(f"error: archive {links} holds a link './public/out' to 'top/..'")
+    drop = crafted(original, tmp_path / "drop.tar", sql=b"DROP DATABASE wordpress;\n")
+    contained = hb("restore", str(drop), cwd=site.folder)
+    assert contained.returncode == 1, contained.stderr
+    errors = [line for line in contained.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Access denied" in errors[0], contained.stderr
+    assert fingerprint(site.folder) == before
+    page = get(site, "/")
+    assert page.status_code == 200 and site.title in page.text

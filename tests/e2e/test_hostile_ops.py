@@ -4,21 +4,17 @@ restore, and a copied site folder. Each test here failed before issue 14's fixes
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from hakobune.ops import archive as archives
 from tests.e2e.conftest import NOTHING, client, docker, fingerprint, hb, leftovers, ok, provision_site, site_name
-from tests.helpers import tar_member
+from tests.helpers import crafted, tar_member
 
 pytestmark = pytest.mark.e2e
 
@@ -37,29 +33,6 @@ def archive(site, tmp_path_factory) -> Path:
     ok(hb("backup", "--to", str(folder), cwd=site.folder))
     (path,) = folder.glob("*.tar")
     return path
-
-
-def crafted(original: Path, to: Path, *, sql: bytes = b"",
-            files: Callable[[tarfile.TarFile], None] | None = None) -> Path:
-    """A copy of ORIGINAL with SQL appended to its dump and FILES' members added to its files, every checksum
-    made right again: what someone who wants it restored would hand over."""
-    work = to.parent / f"{to.stem}-parts"
-    work.mkdir()
-    with tarfile.open(original) as tar:
-        manifest = json.loads(tar.extractfile("manifest.json").read())
-        settings = tar.extractfile("site.yaml").read().decode()
-        dump = tar.extractfile("database.sql.gz").read()
-        old_files = tar.extractfile("files.tar.gz").read()
-    (work / "database.sql.gz").write_bytes(gzip.compress(gzip.decompress(dump) + sql))
-    with tarfile.open(fileobj=io.BytesIO(old_files), mode="r:gz") as old, \
-            tarfile.open(work / "files.tar.gz", "w:gz") as new:
-        for info in old:
-            new.addfile(info, old.extractfile(info) if info.isfile() else None)
-        if files:
-            files(new)
-    about = {k: v for k, v in manifest.items() if k not in ("kind", "format", "parts")}
-    archives.write(to, settings, work / "database.sql.gz", work / "files.tar.gz", about)
-    return to
 
 
 def one_error(result, code: int = 1) -> str:

@@ -381,6 +381,11 @@ def test_every_service_runs_within_its_limits_and_php_follows_a_change(site):
         assert f"pm.max_children = {min((512 - 64 - 64 - 64) // 64, cpus * 8)}" in fpm  # PHP follows its limit
         limits = json.loads(docker("inspect", f"hb-{site.name}-php-1"))[0]["HostConfig"]
         assert (limits["Memory"], limits["PidsLimit"]) == (512 * 2**20, 256)
+        # A setting is checked by the image within the limit its service has: 6 children do not fit in 512M.
+        too_many = hb("config", "set", "PHP_FPM_START_SERVERS=6", cwd=site.folder)
+        assert too_many.returncode == 2
+        assert too_many.stderr.strip() == ("error: invalid PHP_FPM_START_SERVERS='6': must not exceed "
+                                           "PHP_FPM_MAX_CHILDREN (5)")
         refused = hb("limits", "set", "php.memory=100M", cwd=site.folder)
         assert refused.returncode == 2
         assert refused.stderr.strip() == ("error: php.memory '100M' is not a size of at least 256M "

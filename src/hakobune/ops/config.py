@@ -67,12 +67,13 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
 
 def _ask_images(engine: Engine, site: Site, services: list[str]) -> None:
     """The image has the last word on its settings (time zones that exist, limits that fit together):
-    run its entrypoint in check-only mode with the new settings, before the site is touched."""
+    run its entrypoint in check-only mode with the new settings, within the memory limit the service has
+    (what `auto` settings are sized from), before the site is touched."""
     images = {SERVICES[image]: image for image in site_image_names(site.web) if image in SERVICES}
     for service in services:
         try:
-            engine.run_image(site.image(images[service]), env={**site.settings_for(service),
-                                                                 "HAKOBUNE_CHECK_ONLY": "1"})
+            engine.run_image(site.image(images[service]), memory=site.memory(service),
+                             env={**site.settings_for(service), "HAKOBUNE_CHECK_ONLY": "1"})
         except EngineError as exc:
             lines = [line for line in exc.stderr.splitlines() if line.startswith("hakobune: invalid ")]
             if lines:
