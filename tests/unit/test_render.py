@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import yaml
 
-from hakobune.ops.helpers import service_for
+from hakobune.ops.stack import service_for
 from hakobune.render.compose import RUNTIMES, compose_document, compose_yaml
 from hakobune.render.wordpress import db_setup_request, install_request, secrets_request, seed_request
 from hakobune.site import SITE_LABEL, Site, SiteSecrets

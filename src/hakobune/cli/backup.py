@@ -44,9 +44,9 @@ def backup(
     if ctx.invoked_subcommand:
         return
     st = state(ctx)
-    sitedir = SiteDir.find(directory)
+    stack = st.stack(directory)
     with st.output.working("Backing up"):
-        done = ops.backup(st.engine, sitedir, to, keep, on_host, st.output.step)
+        done = ops.backup(stack, to, keep, on_host, st.output.step)
     for warning in done.warnings:
         st.output.err.print(f"warning: {warning}", markup=False)
     where = f"{done.where} (on the engine, in the site's backups volume)" if on_host else done.where
@@ -71,7 +71,7 @@ def list_(
     if on_host:
         assert sitedir is not None  # noqa: S101 - found above
         rows = [{"archive": a["name"], "site": a.get("site"), "created": a.get("created"), "bytes": a["bytes"],
-                 "wordpress": a.get("wordpress")} for a in ops.on_host(st.engine, sitedir)]
+                 "wordpress": a.get("wordpress")} for a in ops.on_host(st.stack(sitedir.path))]
     else:
         folder = to or ops.default_folder(sitedir)
         rows = [e.to_dict() for e in archive.listing(folder, sitedir.load().name if sitedir else None)]
@@ -98,9 +98,9 @@ def schedule(
     engine, in the site's backups volume ('backup list --on-host'); a failed run makes the service unhealthy
     ('hakobune status', 'hakobune logs backup')."""
     st = state(ctx)
-    sitedir = SiteDir.find(directory)
+    stack = st.stack(directory)
     with st.output.working("Scheduling backups"):
-        site = ops.schedule(st.engine, sitedir, when, keep, st.output.step)
+        site = ops.schedule(stack, when, keep, st.output.step)
     if site.backup_schedule == "off":
         st.output.out.print(f"Scheduled backups of {site.name} are off; archives already made are kept.")
     else:
@@ -150,10 +150,10 @@ def restore(
             raise InvalidInput("--interrupted ends an earlier restore: give no archive, --new or --on-host")
         if interrupted not in ENDING_SAYS:
             raise InvalidInput(f"--interrupted '{interrupted}' is not undo or finish")
-        sitedir = SiteDir.find(directory)
+        stack = st.stack(directory)
         with st.output.working("Ending the interrupted restore"):
-            step = end_interrupted(st.engine, sitedir, interrupted, st.output.step)
-        st.output.out.print(f"The interrupted restore of {sitedir.load().name} (at step '{step}') is ended: "
+            step = end_interrupted(stack, interrupted, st.output.step)
+        st.output.out.print(f"The interrupted restore of {stack.site.name} (at step '{step}') is ended: "
                             f"{'undone' if interrupted == 'undo' else 'finished'}.", markup=False)
         return
     if source is None:
@@ -162,9 +162,9 @@ def restore(
     if new is None:
         if fqdn is not None:
             raise InvalidInput("--fqdn is for a new site", "give --new TARGET too, or leave out --fqdn")
-        sitedir = SiteDir.find(directory)
+        stack = st.stack(directory)
         with st.output.working("Restoring"):
-            done = restore_op(st.engine, source, sitedir, st.output.step, on_host=on_host)
+            done = restore_op(stack, source, st.output.step, on_host=on_host)
     else:
         if directory is not None:
             raise InvalidInput("-C and --new cannot be used together",
@@ -190,10 +190,10 @@ def clone(
     """Make a staging copy of a site: files, database and settings, with new secrets, its URLs rewritten and
     search engines discouraged. The original keeps running, unchanged."""
     st = state(ctx)
-    source = SiteDir.find(src)
-    original = source.load()
+    source = st.stack(src)
+    original = source.site
     with st.output.working(f"Cloning {original.name} to {dst}"):
-        done = clone_op(st.engine, source, dst, fqdn, http_port, tls_port, Path.cwd(), st.output.step)
+        done = clone_op(source, dst, fqdn, http_port, tls_port, Path.cwd(), st.output.step)
     out = st.output.out
     out.print(f"Site {done.site} is a copy of {original.name}: {done.url}/ (search engines discouraged)",
               markup=False)

@@ -11,7 +11,6 @@ import typer
 from hakobune.cli.context import SITE_DIRECTORY, state
 from hakobune.ops import cache as cache_op
 from hakobune.ops import wordpress as wp
-from hakobune.ops.sitedir import SiteDir
 
 app = typer.Typer(help="The page cache (nginx's, in front of PHP) and WordPress's object cache.",
                   no_args_is_help=True)
@@ -21,7 +20,7 @@ def _switch(ctx: typer.Context, directory: Path | None, on: bool) -> None:
     st = state(ctx)
     word = "on" if on else "off"
     with st.output.working(f"Turning the page cache {word}"):
-        changed = cache_op.switch(st.engine, SiteDir.find(directory), on, st.output.step)
+        changed = cache_op.switch(st.stack(directory), on, st.output.step)
     st.output.out.print(f"The page cache is {word}." if changed else f"The page cache was already {word}.")
 
 
@@ -42,7 +41,7 @@ def clear(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
     """Purge every cached page."""
     st = state(ctx)
     with st.output.working("Purging the page cache"):
-        cache_op.clear(st.engine, SiteDir.find(directory))
+        cache_op.clear(st.stack(directory))
     st.output.out.print("Page cache cleared.")
 
 
@@ -50,7 +49,7 @@ def clear(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
 def status(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY,
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Whether the page cache is on, how many pages it holds and their size; what the object cache holds."""
-    found = cache_op.status(state(ctx).engine, SiteDir.find(directory))
+    found = cache_op.status(state(ctx).stack(directory))
     out = state(ctx).output.out
     if as_json:
         out.print_json(json.dumps(asdict(found)))
@@ -70,5 +69,5 @@ def flush(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
     """Empty WordPress's object cache and expired transients."""
     st = state(ctx)
     with st.output.working("Working in the ops container"):
-        wp.run(st.engine, SiteDir.find(directory), "cache-flush")
+        wp.run(st.stack(directory), "cache-flush")
     st.output.out.print("Object cache flushed.")

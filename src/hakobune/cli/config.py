@@ -67,8 +67,8 @@ def unset(
 
 def _apply(ctx: typer.Context, directory: Path | None, updates: dict[str, str | None]) -> None:
     st = state(ctx)
-    sitedir = SiteDir.find(directory)
+    stack = st.stack(directory)
     with st.output.working("Applying settings"):
-        services = config_op.change(st.engine, sitedir, updates, st.output.step)
+        services = config_op.change(stack, updates, st.output.step)
     if services:
         st.output.out.print(f"Applied; restarted: {', '.join(services)}")

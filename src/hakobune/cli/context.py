@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import typer
 
 from hakobune.cli.output import Output
 from hakobune.engine import Engine
+from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import Stack
 
 
 @dataclass
 class State:
-    engine: Engine
+    engine: Engine  # handed to operations, never called from the CLI
     output: Output
+
+    def stack(self, directory: str | Path | None) -> Stack:
+        """The site in DIRECTORY (-C), or in the current directory, on the engine the global options chose."""
+        return Stack.open(self.engine, SiteDir.find(directory))
 
 
 # `-C TARGET`, as every command that works on one site takes it.
@@ -21,4 +29,11 @@ SITE_DIRECTORY = typer.Option(None, "-C", "--directory", help="The site folder (
 
 
 def state(ctx: typer.Context) -> State:
-    return ctx.find_root().obj  # type: ignore[no-any-return]
+    found = ctx.find_root().obj
+    assert isinstance(found, State)  # noqa: S101 - the root callback always sets it
+    return found
+
+
+def terminal() -> bool:
+    """Both ends are a terminal: an interactive command gets one too."""
+    return sys.stdin.isatty() and sys.stdout.isatty()

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from hakobune.cli.context import SITE_DIRECTORY, state
+from hakobune.cli.context import SITE_DIRECTORY, state, terminal
 from hakobune.engine import INTERRUPTED
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import lifecycle as ops
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.status import info as info_op
-from hakobune.site import ONE_SHOT_SERVICES, SERVICES
+from hakobune.site import SERVICES
 
 SERVICE_HELP = f"One service: {', '.join(SERVICES)}."
 ONE_SHOT_HELP = f"{SERVICE_HELP[:-1]}; or a one-shot container: ops (backups, restores) or wp (WordPress work)."
@@ -24,20 +23,19 @@ ONE_SHOT_HELP = f"{SERVICE_HELP[:-1]}; or a one-shot container: ops (backups, re
 def start(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
     """Start a stopped site; returns when every service is healthy."""
     st = state(ctx)
-    sitedir = SiteDir.find(directory)
+    stack = st.stack(directory)
     with st.output.working("Starting"):
-        ops.start(st.engine, sitedir)
-    site = sitedir.load()
-    st.output.out.print(f"Site {site.name} is up: {site.url}/", markup=False)
+        ops.start(stack)
+    st.output.out.print(f"Site {stack.site.name} is up: {stack.site.url}/", markup=False)
 
 
 def stop(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
     """Stop a site's services; its data stays."""
     st = state(ctx)
-    sitedir = SiteDir.find(directory)
+    stack = st.stack(directory)
     with st.output.working("Stopping"):
-        ops.stop(st.engine, sitedir)
-    st.output.out.print(f"Site {sitedir.load().name} stopped.")
+        ops.stop(stack)
+    st.output.out.print(f"Site {stack.site.name} stopped.")
 
 
 def restart(
@@ -48,9 +46,9 @@ def restart(
     """Restart one service (only that one) or the whole site, as new containers from the current compose files
     (so a change to compose.override.yaml applies); returns when they are healthy again."""
     st = state(ctx)
-    sitedir = SiteDir.find(directory)
+    stack = st.stack(directory)
     with st.output.working("Restarting"):
-        done = ops.restart(st.engine, sitedir, service)
+        done = ops.restart(stack, service)
     st.output.out.print(f"Restarted: {', '.join(done)}")
 
 
@@ -102,11 +100,7 @@ def logs(
     tail: str | None = typer.Option(None, "--tail", help="Only the last N lines of each service."),
 ) -> None:
     """The services' logs, with timestamps."""
-    st = state(ctx)
-    sitedir = SiteDir.find(directory)
-    args = ops.logs_args(service, follow, since, tail, sitedir.load().services)
-    st.engine.ping()
-    code = st.engine.compose_attached(sitedir.path, *args)
+    code = ops.logs(state(ctx).stack(directory), service, follow, since, tail)
     if code not in (0, INTERRUPTED):  # Ctrl-C is how -f ends
         raise HakobuneError(f"docker compose logs exited with {code}")
 
@@ -136,13 +130,7 @@ def exec_(
 
 
 def _attached(ctx: typer.Context, directory: Path | None, service: str, command: list[str]) -> None:
-    st = state(ctx)
-    sitedir = SiteDir.find(directory)
-    ops.check_service(service, (*sitedir.load().services, *ONE_SHOT_SERVICES))
-    st.engine.ping()
-    tty = sys.stdin.isatty() and sys.stdout.isatty()
-    code = st.engine.compose_attached(sitedir.path, *ops.attached_args("exec", service, command, tty))
-    raise typer.Exit(code)
+    raise typer.Exit(ops.interact(state(ctx).stack(directory), service, command, terminal()))
 
 
 def register(app: typer.Typer) -> None:

@@ -39,9 +39,9 @@ def show(
 
 def _apply(ctx: typer.Context, directory: Path | None, updates: dict[tuple[str, str], str | None]) -> None:
     st = state(ctx)
-    sitedir = SiteDir.find(directory)
+    stack = st.stack(directory)
     with st.output.working("Changing limits"):
-        recreated = limits_op.change(st.engine, sitedir, updates, st.output.step)
+        recreated = limits_op.change(stack, updates, st.output.step)
     recreated_text = ", ".join(recreated) or "nothing (they apply when the services next start)"
     st.output.out.print(f"Limits changed; recreated: {recreated_text}.", markup=False)
 

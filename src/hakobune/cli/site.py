@@ -15,7 +15,6 @@ from hakobune.errors import InvalidInput
 from hakobune.ops.deploy import deploy as deploy_op
 from hakobune.ops.provision import provision as provision_op
 from hakobune.ops.remove import remove as remove_op
-from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.status import status as status_op
 from hakobune.site import Site, SiteSecrets, generate_password
 from hakobune.versions import images_for
@@ -111,14 +110,14 @@ def remove(
     """Remove a site: its containers, network, volumes (all its data) and its folder. Only the site this folder
     describes: not another engine's site of the same name, nor the original of a copied folder."""
     st = state(ctx)
-    sitedir = SiteDir.find(target)
-    name = sitedir.load().name
+    stack = st.stack(target)
+    name = stack.site.name
     if not yes:
         if not sys.stdin.isatty():
             raise InvalidInput("remove asks for confirmation on a terminal", "pass -y to remove without asking")
         typer.confirm(f"Remove site {name} and ALL its data (files and database)?", abort=True)
     with st.output.working(f"Removing {name}"):
-        remove_op(st.engine, sitedir, moved=moved)
+        remove_op(stack, moved=moved)
     st.output.out.print(f"Site {name} removed.")
 
 
@@ -129,7 +128,7 @@ def status(
 ) -> None:
     """Show each service of a site: its state, health, published ports and image; and the site's URLs."""
     st = state(ctx)
-    result = status_op(st.engine, SiteDir.find(directory))
+    result = status_op(st.stack(directory))
     if as_json:
         st.output.out.print_json(json.dumps(result.to_dict()))
         return
@@ -147,11 +146,11 @@ def deploy_files(
 ) -> None:
     """Copy an application into the site's docroot (files with the same names are replaced)."""
     st = state(ctx)
-    sitedir = SiteDir.find(directory)
+    stack = st.stack(directory)
     with st.output.working("Copying files"):
-        done = deploy_op(st.engine, sitedir, source)
+        done = deploy_op(stack, source)
     st.output.out.print(f"Deployed {done.files} files ({done.bytes / 1e6:.1f} MB) into the docroot of "
-                        f"{sitedir.load().name}.", markup=False)
+                        f"{stack.site.name}.", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,11 +12,9 @@ import typer
 from rich.table import Table
 
 from hakobune.cli import passwords
-from hakobune.cli.context import SITE_DIRECTORY, state
+from hakobune.cli.context import SITE_DIRECTORY, state, terminal
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import wordpress as wp
-from hakobune.ops.lifecycle import attached_args
-from hakobune.ops.sitedir import SiteDir
 from hakobune.site import generate_password, validate_login
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -29,7 +27,7 @@ PASSWORD_FILE = typer.Option(None, "--password-file", metavar="FILE",
 def _run(ctx: typer.Context, directory: Path | None, task: str, **request: object) -> dict[str, Any]:
     st = state(ctx)
     with st.output.working("Working in the ops container"):
-        return wp.run(st.engine, SiteDir.find(directory), task, **request)
+        return wp.run(st.stack(directory), task, **request)
 
 
 def _print(ctx: typer.Context, data: object, as_json: bool, rows: list[dict[str, Any]] | None = None,
@@ -248,10 +246,7 @@ def wp_cli(
     args = list(args or [])
     if args[:1] == ["--"]:
         args = args[1:]
-    sitedir = SiteDir.find(directory)
-    command = wp.wp_cli_command(st.engine, sitedir, args)
-    tty = sys.stdin.isatty() and sys.stdout.isatty()
-    raise typer.Exit(st.engine.compose_attached(sitedir.path, *attached_args("exec", "wp", command, tty)))
+    raise typer.Exit(wp.wp_cli(st.stack(directory), args, terminal()))
 
 
 def register(app: typer.Typer) -> None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hakobune.engine import Engine, EngineError
+from hakobune.engine import EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import archive
-from hakobune.ops.helpers import run_helper, run_ops
-from hakobune.ops.sitedir import COMPOSE, SETTINGS, SiteDir
+from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import Report, Stack
 from hakobune.render.backup import backup_request
 from hakobune.render.compose import BACKUPS_DIR
 from hakobune.site import BACKUP_SCHEDULES, Site, validate_keep
@@ -22,8 +21,6 @@ from hakobune.site import BACKUP_SCHEDULES, Site, validate_keep
 # Where archives go unless --to says otherwise: a `backups` folder beside the site folders, so removing a
 # site never removes its backups.
 BACKUP_DIR_ENV = "HAKOBUNE_BACKUP_DIR"
-
-Report = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -41,31 +38,29 @@ def default_folder(sitedir: SiteDir | None) -> Path:
     return (sitedir.path.parent if sitedir else Path.cwd()) / "backups"
 
 
-def backup(engine: Engine, sitedir: SiteDir, to: Path | None, keep: int | None, on_host: bool,
-           report: Report) -> Backup:
+def backup(stack: Stack, to: Path | None, keep: int | None, on_host: bool, report: Report) -> Backup:
     if keep is not None:
         validate_keep(keep)
     if on_host and to is not None:
         raise InvalidInput("--to and --on-host cannot be used together",
                            "--on-host keeps the archive in the site's backups volume on the engine")
-    site = sitedir.load()
-    folder = to or default_folder(sitedir)
+    site = stack.site
+    folder = to or default_folder(stack.sitedir)
     if not on_host:
         if folder.exists() and not folder.is_dir():
             raise InvalidInput(f"--to '{folder}' is not a folder")
         _check_writable(folder)
-    engine.ping()
     name = archive.archive_name(site.name, datetime.now(UTC))
     report("Dumping the database and archiving the files (the site keeps running)")
     try:
-        made = run_helper(engine, sitedir, "backup", backup_request(site, name))
+        made = stack.task("backup", backup_request(site, name))
     except HakobuneError as exc:
         if not site.external_db and re.search(r"Unknown server host|Can't connect", exc.message):
             raise HakobuneError(exc.message, "the site's database is not running: 'hakobune start' first") from None
         raise
     file = f"{name}{archive.SUFFIX}"
     if on_host:
-        pruned = _prune_on_host(engine, sitedir, site.name, keep) if keep else []
+        pruned = _prune_on_host(stack, keep) if keep else []
         return Backup(file, int(made["bytes"]), made.get("wordpress"), list(made.get("warnings", [])), pruned)
     try:
         target = folder / file
@@ -75,7 +70,7 @@ def backup(engine: Engine, sitedir: SiteDir, to: Path | None, keep: int | None, 
         try:
             # The archive holds the site's salts (in wp-config.php) and its users: private, like secrets.env.
             with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-                run_ops(engine, sitedir, "cat", f"{BACKUPS_DIR}/{file}", stdout=out, timeout=6 * 3600)
+                stack.run("cat", f"{BACKUPS_DIR}/{file}", stdout=out, timeout=6 * 3600)
             archive.verify(partial)  # what arrived is what was written
             partial.rename(target)
         except (EngineError, InvalidInput) as exc:
@@ -85,7 +80,7 @@ def backup(engine: Engine, sitedir: SiteDir, to: Path | None, keep: int | None, 
             partial.unlink(missing_ok=True)
             raise
     finally:
-        run_helper(engine, sitedir, "backups", {"action": "remove", "names": [file]})
+        stack.task("backups", {"action": "remove", "names": [file]})
     pruned = [str(p) for p in archive.prune(folder, site.name, keep)] if keep else []
     return Backup(str(target), target.stat().st_size, made.get("wordpress"), list(made.get("warnings", [])),
                   pruned)
@@ -99,39 +94,26 @@ def _check_writable(folder: Path) -> None:
         raise InvalidInput(f"cannot write archives to '{folder}': permission denied")
 
 
-def on_host(engine: Engine, sitedir: SiteDir) -> list[dict[str, object]]:
+def on_host(stack: Stack) -> list[dict[str, object]]:
     """The archives in the site's backups volume, oldest first."""
-    engine.ping()
-    found = run_helper(engine, sitedir, "backups", {"action": "list"})["archives"]
+    found = stack.task("backups", {"action": "list"})["archives"]
     return sorted(found, key=lambda a: (str(a.get("created") or ""), str(a["name"])))
 
 
-def _prune_on_host(engine: Engine, sitedir: SiteDir, site: str, keep: int) -> list[str]:
-    return list(run_helper(engine, sitedir, "backups", {"action": "prune", "site": site, "keep": keep})["removed"])
+def _prune_on_host(stack: Stack, keep: int) -> list[str]:
+    return list(stack.task("backups", {"action": "prune", "site": stack.site.name, "keep": keep})["removed"])
 
 
-def schedule(engine: Engine, sitedir: SiteDir, when: str, keep: int | None, report: Report) -> Site:
+def schedule(stack: Stack, when: str, keep: int | None, report: Report) -> Site:
     """Start, change or stop the site's own `backup` service; its archives stay in the backups volume. A change
     that does not come up is undone."""
     if when not in BACKUP_SCHEDULES:
         raise InvalidInput(f"'{when}' is not a schedule", f"use one of {', '.join(BACKUP_SCHEDULES)}")
-    site = sitedir.load()
+    site = stack.site
     new = replace(site, backup_schedule=when, backup_keep=validate_keep(keep) if keep else site.backup_keep)
-    engine.ping()
-    before = {name: (sitedir.path / name).read_text() for name in (SETTINGS, COMPOSE)}
     report("Starting the backup service" if when != "off" else "Stopping the backup service")
-    try:
-        sitedir.save(new)
-        _up(engine, sitedir)
-    except BaseException:
-        for name, text in before.items():
-            (sitedir.path / name).write_text(text)
-        _up(engine, sitedir, check=False)
-        raise
+    # The stack is brought to its compose file: a service that left it (backup, when turned off) is removed.
+    with stack.changing(orphans=True):
+        stack.save(new)
+        stack.up(orphans=True)
     return new
-
-
-def _up(engine: Engine, sitedir: SiteDir, check: bool = True) -> None:
-    """Bring the stack to its compose file: a service that left it (backup, when turned off) is removed."""
-    engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", "180", "--remove-orphans",
-                   check=check, timeout=400)

@@ -3,19 +3,16 @@ recreating only the services they belong to; a change that does not come up heal
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from hakobune.catalogue import SERVICES, Setting, catalogue, check, lookup
-from hakobune.engine import Engine, EngineError
+from hakobune.engine import EngineError
 from hakobune.errors import HakobuneError, InvalidInput
-from hakobune.ops.helpers import run_helper
-from hakobune.ops.rollback import failpoint
-from hakobune.ops.sitedir import COMPOSE, SECRETS, SETTINGS, SiteDir
+from hakobune.ops.rollback import UndoIncomplete, failpoint
+from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import Report, Stack
 from hakobune.render.wordpress import secrets_request
 from hakobune.site import Site, SiteSecrets, service_of, site_image_names
-
-APPLY_TIMEOUT = 180
 
 
 @dataclass(frozen=True)
@@ -65,15 +62,15 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
     return updates
 
 
-def _ask_images(engine: Engine, site: Site, services: list[str]) -> None:
+def _ask_images(stack: Stack, site: Site, services: list[str]) -> None:
     """The image has the last word on its settings (time zones that exist, limits that fit together):
     run its entrypoint in check-only mode with the new settings, within the memory limit the service has
     (what `auto` settings are sized from), before the site is touched."""
     images = {SERVICES[image]: image for image in site_image_names(site.web) if image in SERVICES}
     for service in services:
         try:
-            engine.run_image(site.image(images[service]), memory=site.memory(service),
-                             env={**site.settings_for(service), "HAKOBUNE_CHECK_ONLY": "1"})
+            stack.engine.run_image(site.image(images[service]), memory=site.memory(service),
+                                   env={**site.settings_for(service), "HAKOBUNE_CHECK_ONLY": "1"})
         except EngineError as exc:
             lines = [line for line in exc.stderr.splitlines() if line.startswith("hakobune: invalid ")]
             if lines:
@@ -81,10 +78,9 @@ def _ask_images(engine: Engine, site: Site, services: list[str]) -> None:
             raise
 
 
-def change(engine: Engine, sitedir: SiteDir, updates: dict[str, str | None],
-           report: Callable[[str], None]) -> list[str]:
+def change(stack: Stack, updates: dict[str, str | None], report: Report) -> list[str]:
     """Apply UPDATES (None: back to the default). Returns the services that were recreated."""
-    site, secrets = sitedir.load(), sitedir.secrets()
+    site, secrets = stack.site, stack.secrets()
     known = site_catalogue(site)
     plain, secret = dict(site.settings), dict(secrets.settings)
     for name, value in updates.items():
@@ -99,52 +95,37 @@ def change(engine: Engine, sitedir: SiteDir, updates: dict[str, str | None],
         return []
     services = sorted({service_of(name) for name in updates})
     new_site = replace(site, settings=plain, secret_settings=tuple(secret))
-    engine.ping()
-    _ask_images(engine, new_site, services)
-    apply(engine, sitedir, new_site, services, report, replace(secrets, settings=secret))
+    _ask_images(stack, new_site, services)
+    apply(stack, new_site, services, report, replace(secrets, settings=secret))
     return services
 
 
-def apply(engine: Engine, sitedir: SiteDir, new_site: Site, services: list[str], report: Callable[[str], None],
+def apply(stack: Stack, new_site: Site, services: list[str], report: Report,
           new_secrets: SiteSecrets | None = None) -> None:
-    """Save NEW_SITE (and NEW_SECRETS' settings) and recreate SERVICES with them; when they do not come up
+    """Save NEW_SITE (and NEW_SECRETS' settings) and bring SERVICES up with them; when they do not come up
     healthy, put the previous site folder and services back."""
-    secrets = sitedir.secrets()
+    secrets = stack.secrets()
     new_secrets = new_secrets or secrets
-    secrets_change = new_secrets.settings != secrets.settings
-    before = {name: (sitedir.path / name).read_text() for name in (SETTINGS, COMPOSE, SECRETS)}
     try:
-        sitedir.save(new_site)
-        if secrets_change:
-            sitedir.write_secrets(new_secrets)
-            report("Storing the secret settings in the site's secret volumes")
-            _write_secret_volumes(engine, sitedir, new_secrets, old=secrets)
-        report(f"Recreating {', '.join(services)} with the new settings")
-        _up(engine, sitedir, services)
-        failpoint("config-applied")
-    except BaseException as exc:
-        report("The new settings did not come up healthy: restoring the previous ones")
-        for name, text in before.items():
-            (sitedir.path / name).write_text(text)
-        if secrets_change:
-            _write_secret_volumes(engine, sitedir, secrets, old=new_secrets, check=False)
-        _up(engine, sitedir, services, check=False)
-        if isinstance(exc, HakobuneError):
-            raise HakobuneError(f"settings not applied, the previous ones are back: {exc.message}") from None
+        with stack.changing(services) as rollback:
+            stack.save(new_site)
+            if new_secrets.settings != secrets.settings:
+                stack.sitedir.write_secrets(new_secrets)
+                report("Storing the secret settings in the site's secret volumes")
+                rollback.on_failure("put the secret volumes back",
+                                    lambda: _write_secret_volumes(stack, secrets, old=new_secrets))
+                _write_secret_volumes(stack, new_secrets, old=secrets)
+            report(f"Recreating {', '.join(services)} with the new settings")
+            stack.up(services)
+            failpoint("config-applied")
+    except UndoIncomplete:
         raise
+    except HakobuneError as exc:
+        report("The new settings did not come up healthy: the previous ones are back")
+        raise HakobuneError(f"settings not applied, the previous ones are back: {exc.message}") from None
 
 
-def _write_secret_volumes(engine: Engine, sitedir: SiteDir, secrets: SiteSecrets, old: SiteSecrets,
-                          check: bool = True) -> None:
+def _write_secret_volumes(stack: Stack, secrets: SiteSecrets, old: SiteSecrets) -> None:
     """Write SECRETS' files; remove the files of secret settings that OLD had and SECRETS has not."""
     removed = tuple(sorted(set(old.settings) - set(secrets.settings)))
-    try:
-        run_helper(engine, sitedir, "write-secrets", secrets_request(secrets, removed), service="secrets")
-    except HakobuneError:
-        if check:
-            raise
-
-
-def _up(engine: Engine, sitedir: SiteDir, services: list[str], check: bool = True) -> None:
-    engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(APPLY_TIMEOUT),
-                   "--no-deps", *services, check=check, timeout=APPLY_TIMEOUT + 60)
+    stack.task("write-secrets", secrets_request(secrets, removed), service="secrets")

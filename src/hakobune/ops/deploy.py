@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from hakobune.engine import Engine, EngineError
+from hakobune.engine import EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.cache import refresh
-from hakobune.ops.helpers import HELPER, run_ops, service_for
-from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import HELPER, Stack, service_for
 from hakobune.ops.tree_check import TreeCheck
 
 
@@ -67,21 +66,18 @@ def pack(source: Path, out: tarfile.TarFile, prefix: str = "", skip: tuple[str, 
     return Deployed(files, size)
 
 
-def deploy(engine: Engine, sitedir: SiteDir, source: Path) -> Deployed:
+def deploy(stack: Stack, source: Path) -> Deployed:
     if not source.exists():
         raise InvalidInput(f"'{source}' does not exist", "give a folder or a tar archive of the application")
-    site = sitedir.load()
     with tempfile.TemporaryFile() as stream:
         with tarfile.open(fileobj=stream, mode="w") as out:
             deployed = pack(source, out)
         if deployed.files == 0:
             raise InvalidInput(f"{source} holds no files: nothing to deploy")
-        engine.ping()
         stream.seek(0)
         try:
-            run_ops(engine, sitedir, "php", HELPER, "deploy", service=service_for("deploy"), stdin=stream,
-                    timeout=1800)
+            stack.run("php", HELPER, "deploy", service=service_for("deploy"), stdin=stream, timeout=1800)
         except EngineError as exc:
             raise HakobuneError(f"copying the files into the docroot failed: {exc.message}") from None
-    refresh(engine, sitedir, site)
+    refresh(stack)
     return deployed

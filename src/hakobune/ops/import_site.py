@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import re
 import shlex
 import subprocess
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,13 +25,12 @@ from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import archive
 from hakobune.ops.deploy import pack
-from hakobune.ops.helpers import HELPER
 from hakobune.ops.provision import preflight
 from hakobune.ops.restore import Restored, fill_new_site
+from hakobune.ops.stack import Report, ask_ops_image
 from hakobune.render.settings import settings_yaml
 from hakobune.site import Site, SiteSecrets
 
-Report = Callable[[str], None]
 _SSH_SOURCE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?P<path>/.*)$")
 # How a dump starts: mysqldump's and mariadb-dump's headers, or SQL statements.
 _SQL = re.compile(rb"^\s*(--|/\*!|CREATE\s|INSERT\s|DROP\s|SET\s|LOCK\s|USE\s|START\s|BEGIN)", re.IGNORECASE | re.M)
@@ -183,8 +180,7 @@ def _check_kind(source: Source, where: str, lamp: bool) -> None:
 def _read_wp_config(engine: Engine, site: Site, text: str) -> dict[str, object]:
     """wp-config.php read by WordPress's own language, never run: in a throw-away ops container, no network."""
     try:
-        return dict(json.loads(engine.run_image(site.image("ops"), "php", HELPER, "wp-config-read",
-                                                input=json.dumps({"text": text}))))
+        return ask_ops_image(engine, site, "wp-config-read", {"text": text})
     except HakobuneError as exc:
         raise HakobuneError(f"cannot read the site's wp-config.php: {exc.message.split(': ', 1)[-1]}") from None
 

@@ -4,13 +4,12 @@ come up healthy. PHP's, MariaDB's and valkey's own sizes follow the limit of the
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
-from hakobune.engine import Engine
 from hakobune.errors import InvalidInput
 from hakobune.ops.config import apply
 from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import Report, Stack
 from hakobune.site import LIMITED_SERVICES, ONE_SHOT_SERVICES, Site, validate_memory, validate_pids
 
 KINDS = ("memory", "pids")
@@ -53,10 +52,9 @@ def parse(pairs: list[str], values: bool) -> dict[tuple[str, str], str | None]:
     return parsed
 
 
-def change(engine: Engine, sitedir: SiteDir, updates: dict[tuple[str, str], str | None],
-           report: Callable[[str], None]) -> list[str]:
+def change(stack: Stack, updates: dict[tuple[str, str], str | None], report: Report) -> list[str]:
     """Apply UPDATES (None: back to the default); returns the running services that were recreated."""
-    site = sitedir.load()
+    site = stack.site
     limits = {service: dict(entry) for service, entry in site.limits.items()}
     for (service, kind), value in updates.items():
         entry = limits.setdefault(service, {})
@@ -70,10 +68,9 @@ def change(engine: Engine, sitedir: SiteDir, updates: dict[tuple[str, str], str 
         return []
     running = sorted({service for service, _ in updates} & set(site.services))
     if not running:
-        sitedir.save(new)  # one-shot containers (and a stopped backup service) take them when next started
+        stack.save(new)  # one-shot containers (and a stopped backup service) take them when next started
         return []
-    engine.ping()
-    apply(engine, sitedir, new, running, report)
+    apply(stack, new, running, report)
     return running
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import shutil
 import socket
 from collections.abc import Callable
@@ -12,10 +11,10 @@ from pathlib import Path
 
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
-from hakobune.ops.helpers import HELPER, available_languages, run_helper
 from hakobune.ops.limits import with_host_memory
 from hakobune.ops.rollback import Rollback, failpoint
 from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import Report, Stack, ask_ops_image
 from hakobune.render.compose import EXTRA_HOSTS
 from hakobune.render.wordpress import (
     db_check_request,
@@ -25,11 +24,7 @@ from hakobune.render.wordpress import (
     seed_lamp_request,
     seed_request,
 )
-from hakobune.site import SITE_ID_LABEL, Site, SiteSecrets, new_site_id
-
-START_TIMEOUT = 240
-
-Report = Callable[[str], None]
+from hakobune.site import Site, SiteSecrets, new_site_id
 
 
 @dataclass(frozen=True)
@@ -54,18 +49,6 @@ def check_ports_free(*ports: int) -> None:
                     ) from None
 
 
-def teardown(engine: Engine, sitedir: SiteDir, site: Site) -> None:
-    """Delete the site's containers, volumes and network: what carries its id, and nothing else (not another
-    site of the same name). Sites made before ids existed go by their Compose project, then their name."""
-    if site.site_id:
-        engine.sweep(site.site_id, SITE_ID_LABEL)
-        return
-    if (sitedir.path / "compose.yaml").exists():
-        engine.compose(sitedir.path, "--profile", "ops", "--profile", "init", "down", "--volumes",
-                       "--remove-orphans", "--timeout", "10", check=False, timeout=300)
-    engine.sweep(site.name)
-
-
 def preflight(engine: Engine, site: Site, target: Path) -> None:
     """Everything that can be checked before anything is created."""
     if target.exists():
@@ -82,7 +65,8 @@ def preflight(engine: Engine, site: Site, target: Path) -> None:
         )
     if engine.is_local():
         check_ports_free(site.http_port, site.tls_port)
-    if site.wordpress and site.wplang != "en_US" and site.wplang not in available_languages(engine, site):
+    if site.wordpress and site.wplang != "en_US" \
+            and site.wplang not in ask_ops_image(engine, site, "languages")["languages"]:
         raise InvalidInput(f"--wplang '{site.wplang}' is not available in the images",
                            "WordPress locales from Debian's wordpress-l10n, such as ja or de_DE")
 
@@ -91,14 +75,14 @@ def check_external_db(engine: Engine, site: Site, secrets: SiteSecrets) -> None:
     """Connect to the external database as the site will, from a throw-away container on the engine (where the
     site will run), and try everything WordPress does; nothing is created if this fails."""
     try:
-        engine.run_image(site.image("ops"), "php", HELPER, "db-check", network="bridge", add_hosts=EXTRA_HOSTS,
-                         input=json.dumps(db_check_request(site, secrets)))
+        ask_ops_image(engine, site, "db-check", db_check_request(site, secrets), network="bridge",
+                      add_hosts=EXTRA_HOSTS)
     except EngineError as exc:
         raise HakobuneError(exc.message.split(": ", 1)[-1]) from None
 
 
 def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, report: Report,
-              password_generated: bool, content: Callable[[SiteDir], None] | None = None) -> Provisioned:
+              password_generated: bool, content: Callable[[Stack], None] | None = None) -> Provisioned:
     """Create the site. CONTENT, when given, fills the new site instead of a fresh WordPress or docroot (a
     restore does)."""
     if not site.site_id:
@@ -110,37 +94,35 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
         report(f"Checking the database on {site.db_host}:{site.db_port}")
         check_external_db(engine, site, secrets)
 
-    sitedir = SiteDir(target)
+    stack = Stack.open(engine, SiteDir(target), site)
     rollback = Rollback()
     try:
         report(f"Writing site folder {target}")
-        sitedir.create(site, secrets)
+        stack.sitedir.create(site, secrets)
         rollback.on_failure("remove the site folder", lambda: shutil.rmtree(target))
-        rollback.on_failure("remove the site's containers, volumes and network",
-                            lambda: teardown(engine, sitedir, site))
+        rollback.on_failure("remove the site's containers, volumes and network", stack.remove)
         failpoint("folder")
 
         report("Storing the site's secrets in its secret volumes")
-        run_helper(engine, sitedir, "write-secrets", secrets_request(secrets), service="secrets")
+        stack.task("write-secrets", secrets_request(secrets), service="secrets")
 
         report(f"Starting {', '.join(site.services)} and waiting until they are healthy")
-        engine.compose(sitedir.path, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
-                       timeout=START_TIMEOUT + 120)
+        stack.up()
         failpoint("started")
 
         if not site.external_db:
             report("Creating the database and its user")
-            run_helper(engine, sitedir, "db-setup", db_setup_request(site))
+            stack.task("db-setup", db_setup_request(site))
         if content:
-            content(sitedir)
+            content(stack)
         elif site.wordpress:
             report("Seeding WordPress core into the site volume")
-            run_helper(engine, sitedir, "seed", seed_request(site, secrets))
+            stack.task("seed", seed_request(site, secrets))
             report("Installing WordPress")
-            run_helper(engine, sitedir, "install", install_request(site, secrets))
+            stack.task("install", install_request(site, secrets))
         else:
             report("Writing the docroot's index page")
-            run_helper(engine, sitedir, "seed-lamp", seed_lamp_request(site))
+            stack.task("seed-lamp", seed_lamp_request(site))
         failpoint("installed")
     except BaseException:
         report("Provisioning failed: removing everything it created")

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import shutil
 
-from hakobune.engine import Engine
 from hakobune.errors import HakobuneError
 from hakobune.ops.lifecycle import WORKING_DIR_LABEL
-from hakobune.ops.provision import teardown
-from hakobune.ops.sitedir import SiteDir
-from hakobune.site import SITE_ID_LABEL, Site
+from hakobune.ops.stack import Stack
+from hakobune.site import SITE_ID_LABEL
 
 
-def check_it_is_this_site(engine: Engine, sitedir: SiteDir, site: Site, moved: bool) -> None:
+def check_it_is_this_site(stack: Stack, moved: bool) -> None:
     """The site of this name on the engine must be this folder's: the same id (not another engine's site of the
     same name), started from this folder (not the original of which this is a copy), unless MOVED says this
     folder is now the site's own."""
+    site, engine = stack.site, stack.engine
     if not site.site_id:
         return  # made before sites had ids: only the name tells
     labels = [found for kind in ("container", "volume", "network") for found in engine.labels_of(kind, site.name)]
@@ -27,16 +26,14 @@ def check_it_is_this_site(engine: Engine, sitedir: SiteDir, site: Site, moved: b
                             "nothing was removed", "use that site's own folder, or the right engine (--context)")
     folders = {found[WORKING_DIR_LABEL] for found in labels
                if found.get(SITE_ID_LABEL) == site.site_id and WORKING_DIR_LABEL in found}
-    if folders and str(sitedir.path) not in folders and not moved:
+    if folders and str(stack.path) not in folders and not moved:
         raise HakobuneError(
-            f"site {site.name} runs from {', '.join(sorted(folders))}, not from {sitedir.path} (a copy?): nothing "
+            f"site {site.name} runs from {', '.join(sorted(folders))}, not from {stack.path} (a copy?): nothing "
             "was removed", "remove it from its own folder; if this folder is now the site's own (moved, or on "
             "another machine), add --moved")
 
 
-def remove(engine: Engine, sitedir: SiteDir, moved: bool = False) -> None:
-    site = sitedir.load()
-    engine.ping()
-    check_it_is_this_site(engine, sitedir, site, moved)
-    teardown(engine, sitedir, site)
-    shutil.rmtree(sitedir.path)
+def remove(stack: Stack, moved: bool = False) -> None:
+    check_it_is_this_site(stack, moved)
+    stack.remove()
+    shutil.rmtree(stack.path)

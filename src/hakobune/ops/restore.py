@@ -18,10 +18,9 @@ from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import archive
 from hakobune.ops.backup import backup
 from hakobune.ops.cache import refresh
-from hakobune.ops.helpers import run_helper, run_ops
 from hakobune.ops.provision import provision
-from hakobune.ops.rollback import Rollback, failpoint
-from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
+from hakobune.ops.stack import Report, Stack
 from hakobune.render.compose import BACKUPS_DIR
 from hakobune.render.wordpress import restore_request
 from hakobune.site import DEFAULT_DB_PORT, Site, SiteSecrets, validate_fqdn, validate_name, validate_port
@@ -36,8 +35,6 @@ ENDINGS = {"staging": ("finish",), "staged": ("finish",), "swapping": ("undo",),
            "undoing": ("undo",), "undone": ("finish",), "finishing": ("finish",)}
 ENDING_SAYS = {"undo": "puts the site back as it was before that restore",
                "finish": "keeps what is in place now and removes the rest"}
-
-Report = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -61,40 +58,37 @@ class Steps:
     """The ops container's restore steps for one restore of SITE, under a token of its own (the lock that
     `stage` takes is this token's: another restore's steps cannot touch it)."""
 
-    def __init__(self, engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSecrets, token: str = "",
-                 interrupted: bool = False) -> None:
-        self.engine, self.sitedir, self.site, self.secrets = engine, sitedir, site, secrets
+    def __init__(self, stack: Stack, token: str = "", interrupted: bool = False) -> None:
+        self.stack, self.site, self.secrets = stack, stack.site, stack.secrets()
         self.token = token or secrets_module.token_hex(12)
         self.interrupted = interrupted
 
     def __call__(self, action: str, archive: str = "") -> dict[str, object]:
         request = {**restore_request(self.site, self.secrets, action, archive), "token": self.token,
                    "interrupted": self.interrupted}
-        return run_helper(self.engine, self.sitedir, "restore", request)
+        return self.stack.task("restore", request)
 
 
-def _restore_file(engine: Engine, sitedir: SiteDir, site: Site, secrets: SiteSecrets, path: Path,
-                  report: Report) -> dict[str, object]:
+def _restore_file(stack: Stack, path: Path, report: Report) -> dict[str, object]:
     """Copy the archive at PATH (on the client) into the site's backups volume, restore it, and remove the
     copy again whatever happens."""
-    steps = Steps(engine, sitedir, site, secrets)
+    steps = Steps(stack)
     incoming = INCOMING.format(steps.token)
     report(f"Copying the archive to the engine ({path.stat().st_size / 1e6:.1f} MB)")
     with path.open("rb") as stream:
         try:
-            run_ops(engine, sitedir, "sh", "-c", 'cat > "$0"', incoming, stdin=stream, timeout=6 * 3600)
+            stack.run("sh", "-c", 'cat > "$0"', incoming, stdin=stream, timeout=6 * 3600)
         except EngineError as exc:
-            run_ops(engine, sitedir, "rm", "-f", incoming, check=False, timeout=300)
+            stack.run("rm", "-f", incoming, check=False, timeout=300)
             raise HakobuneError(f"copying the archive to the engine failed: {exc.message}") from None
     try:
         return _restore_into(steps, incoming, report)
     finally:
-        run_ops(engine, sitedir, "rm", "-f", incoming, check=False, timeout=300)
+        stack.run("rm", "-f", incoming, check=False, timeout=300)
 
 
 def _restore_into(steps: Steps, where: str, report: Report) -> dict[str, object]:
     """Stage, swap and finish; on failure, undo and clean up. Returns what the stage says of the archive."""
-    site = steps.site
     rollback = Rollback()
     try:
         rollback.on_failure("remove the staged copy", lambda: steps("finish"))
@@ -112,10 +106,10 @@ def _restore_into(steps: Steps, where: str, report: Report) -> dict[str, object]
         report("Restore failed: putting the site back as it was")
         problems = rollback.run()
         if problems:
-            raise HakobuneError("restore failed and the site could not be put back fully: "
-                                + "; ".join(problems)) from None
+            raise UndoIncomplete("restore failed and the site could not be put back fully: "
+                                 + "; ".join(problems)) from None
         raise
-    refresh(steps.engine, steps.sitedir, site)
+    refresh(steps.stack)
     return staged
 
 
@@ -124,7 +118,7 @@ def _rewrite_urls(steps: Steps, old_url: str, report: Report) -> None:
     if site.wordpress and old_url and old_url != site.url:
         report(f"Rewriting URLs: {old_url} -> {site.url}")
         pairs = [[old, site.url] for old in url_variants(old_url) if old != site.url]
-        run_helper(steps.engine, steps.sitedir, "search-replace", {"url": site.url, "pairs": pairs})
+        steps.stack.task("search-replace", {"url": site.url, "pairs": pairs})
 
 
 def _refuse_if_interrupted(steps: Steps) -> None:
@@ -132,7 +126,7 @@ def _refuse_if_interrupted(steps: Steps) -> None:
     and how to end it; nothing of it is ever dropped unasked."""
     state = steps("state")
     lock = state.get("lock")
-    where = steps.sitedir.path
+    where = steps.stack.path
     if isinstance(lock, dict):
         step = str(lock.get("step") or "unknown")
         raise HakobuneError(
@@ -150,14 +144,13 @@ def _endings_hint(endings: tuple[str, ...], where: Path) -> str:
     return f"if no restore is running: {choices}"
 
 
-def end_interrupted(engine: Engine, sitedir: SiteDir, how: str, report: Report) -> str:
+def end_interrupted(stack: Stack, how: str, report: Report) -> str:
     """End a restore that was cut short, the way HOW says (undo or finish); returns the step it had reached."""
     if how not in ENDING_SAYS:
         raise InvalidInput(f"--interrupted '{how}' is not undo or finish")
-    site, secrets = sitedir.load(), sitedir.secrets()
-    engine.ping()
-    _check_running(engine, sitedir, site)
-    state = Steps(engine, sitedir, site, secrets)("state")
+    site = stack.site
+    _check_running(stack)
+    state = Steps(stack)("state")
     lock = state.get("lock")
     if not isinstance(lock, dict) and not state.get("leftovers"):
         raise HakobuneError(f"no restore of site {site.name} was interrupted: there is nothing to end")
@@ -166,8 +159,7 @@ def end_interrupted(engine: Engine, sitedir: SiteDir, how: str, report: Report) 
     if how not in endings:
         raise HakobuneError(f"the interrupted restore reached step '{step}': only "
                             f"'--interrupted {' or '.join(endings)}' can end it safely")
-    steps = Steps(engine, sitedir, site, secrets, token=str(lock.get("token") or "") if isinstance(lock, dict)
-                  else "", interrupted=True)
+    steps = Steps(stack, token=str(lock.get("token") or "") if isinstance(lock, dict) else "", interrupted=True)
     if how == "undo":
         report("Putting the site back as it was before the interrupted restore")
         steps("undo")
@@ -175,7 +167,7 @@ def end_interrupted(engine: Engine, sitedir: SiteDir, how: str, report: Report) 
         _rewrite_urls(steps, str(lock.get("url") or ""), report)
     report("Removing what the interrupted restore left")
     steps("finish")
-    refresh(engine, sitedir, site)
+    refresh(stack)
     return step
 
 
@@ -187,28 +179,26 @@ def url_variants(url: str) -> list[str]:
     return [url, f"{other}://{rest}"] if other else [url]
 
 
-def restore(engine: Engine, path: Path, sitedir: SiteDir, report: Report, on_host: bool = False) -> Restored:
+def restore(stack: Stack, path: Path, report: Report, on_host: bool = False) -> Restored:
     """Into an existing site, which keeps its settings and secrets."""
     kept = f"{BACKUPS_DIR}/{_host_name(path)}" if on_host else None  # an archive already on the engine
     manifest = None if on_host else archive.verify(path)
-    site = sitedir.load()
-    secrets = sitedir.secrets()
+    site = stack.site
     if manifest:
         _check_profile(manifest, site, path)
-    engine.ping()
-    _check_running(engine, sitedir, site)
-    _refuse_if_interrupted(Steps(engine, sitedir, site, secrets))
-    staged = _restore_into(Steps(engine, sitedir, site, secrets), kept, report) if kept \
-        else _restore_file(engine, sitedir, site, secrets, path, report)
-    return Restored(site.name, site.url, sitedir.path, str(staged.get("url") or ""),
+    _check_running(stack)
+    _refuse_if_interrupted(Steps(stack))
+    staged = _restore_into(Steps(stack), kept, report) if kept else _restore_file(stack, path, report)
+    return Restored(site.name, site.url, stack.path, str(staged.get("url") or ""),
                     str(staged.get("created") or ""), ())
 
 
-def _check_running(engine: Engine, sitedir: SiteDir, site: Site) -> None:
+def _check_running(stack: Stack) -> None:
     """The restore works through the site's database server: it must run (nothing is touched otherwise)."""
+    site = stack.site
     if site.external_db:
         return
-    states = {str(e.get("Service")): str(e.get("State")) for e in engine.compose_ps(sitedir.path)}
+    states = {c.service: c.state for c in stack.containers()}
     if states.get("db") != "running":
         raise HakobuneError(f"site {site.name} is not running (its database is {states.get('db', 'missing')})",
                             "start it with 'hakobune start' first; nothing was changed")
@@ -241,7 +231,7 @@ def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, t
 
 
 def restore_new(engine: Engine, path: Path, name: str, fqdn: str, http_port: int, tls_port: int, parent: Path,
-                report: Report, then: Callable[[SiteDir, Site], None] | None = None) -> Restored:
+                report: Report, then: Callable[[Stack], None] | None = None) -> Restored:
     """Into a new site TARGET: provisioned from the archive's settings with new secrets, then filled from it.
     THEN runs last, still inside the provision: a failure anywhere removes everything the new site had."""
     manifest = archive.verify(path)
@@ -252,21 +242,21 @@ def restore_new(engine: Engine, path: Path, name: str, fqdn: str, http_port: int
 
 
 def fill_new_site(engine: Engine, path: Path, site: Site, secrets: SiteSecrets, parent: Path, report: Report,
-                  then: Callable[[SiteDir, Site], None] | None = None) -> Restored:
+                  then: Callable[[Stack], None] | None = None) -> Restored:
     """Provision SITE and fill it from the (verified) archive at PATH, all or nothing."""
     staged: dict[str, object] = {}
 
-    def fill(sitedir: SiteDir) -> None:
-        staged.update(_restore_file(engine, sitedir, site, secrets, path, report))
+    def fill(stack: Stack) -> None:
+        staged.update(_restore_file(stack, path, report))
         if then:
-            then(sitedir, site)
+            then(stack)
 
     done = provision(engine, site, secrets, parent, report, password_generated=False, content=fill)
     return Restored(site.name, site.url, done.path, str(staged.get("url") or ""), str(staged.get("created") or ""),
                     ())
 
 
-def clone(engine: Engine, source: SiteDir, name: str, fqdn: str, http_port: int, tls_port: int, parent: Path,
+def clone(source: Stack, name: str, fqdn: str, http_port: int, tls_port: int, parent: Path,
           report: Report) -> Restored:
     """A staging copy: the source backed up, restored as a new site with new secrets and its URLs rewritten,
     and hidden from search engines. The source keeps running and is not changed."""
@@ -277,13 +267,12 @@ def clone(engine: Engine, source: SiteDir, name: str, fqdn: str, http_port: int,
     if (parent / name).exists():
         raise InvalidInput(f"TARGET '{name}' already exists in {parent}", "choose another name")
 
-    def discourage_search_engines(sitedir: SiteDir, site: Site) -> None:
-        if site.wordpress:
+    def discourage_search_engines(copy: Stack) -> None:
+        if copy.site.wordpress:
             report("Discouraging search engines on the copy (blog_public = 0)")
-            run_helper(engine, sitedir, "option", {"url": site.url, "action": "set", "name": "blog_public",
-                                                   "value": "0"})
+            copy.task("option", {"url": copy.site.url, "action": "set", "name": "blog_public", "value": "0"})
 
     with tempfile.TemporaryDirectory(prefix="hakobune-clone-") as scratch:
-        made = backup(engine, source, Path(scratch), None, False, report)
-        return restore_new(engine, Path(made.where), name, fqdn, http_port, tls_port, parent, report,
+        made = backup(source, Path(scratch), None, False, report)
+        return restore_new(source.engine, Path(made.where), name, fqdn, http_port, tls_port, parent, report,
                            then=discourage_search_engines)

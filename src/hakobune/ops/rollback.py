@@ -14,6 +14,10 @@ from hakobune.errors import HakobuneError
 FAILPOINT_ENV = "HAKOBUNE_FAILPOINT"
 
 
+class UndoIncomplete(HakobuneError):
+    """An operation failed, and undoing what it had done failed too: the site needs a person."""
+
+
 class Rollback:
     def __init__(self) -> None:
         self._undo: list[tuple[str, Callable[[], None]]] = []

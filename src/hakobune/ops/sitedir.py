@@ -48,13 +48,9 @@ class SiteDir:
         (self.path / COMPOSE).write_text(compose_yaml(site))
 
     def write_secrets(self, secrets: SiteSecrets) -> None:
-        path = self.path / SECRETS
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write("# Hakobune site secrets: keep private (mode 0600), never commit.\n")
-            for key, value in secrets.to_env().items():
-                out.write(f"{key}={value}\n")
-        os.chmod(path, 0o600)
+        lines = [f"{key}={value}\n" for key, value in secrets.to_env().items()]
+        self.write_text_private(SECRETS, "# Hakobune site secrets: keep private (mode 0600), never commit.\n"
+                                + "".join(lines))
 
     def load(self) -> Site:
         try:
@@ -71,6 +67,26 @@ class SiteDir:
         path = self.path / COMPOSE
         if not path.exists() or path.read_text() != compose:
             path.write_text(compose)
+
+    def snapshot(self) -> dict[str, str]:
+        """The folder's files as they are now (settings, compose file, secrets), for put_back."""
+        return {name: (self.path / name).read_text() for name in (SETTINGS, COMPOSE, SECRETS)
+                if (self.path / name).exists()}
+
+    def put_back(self, files: dict[str, str]) -> None:
+        for name, text in files.items():
+            if name == SECRETS:
+                self.write_text_private(name, text)
+            else:
+                (self.path / name).write_text(text)
+
+    def write_text_private(self, name: str, text: str) -> None:
+        """NAME in the folder, readable by its owner only (0600) from the moment it exists."""
+        path = self.path / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.chmod(path, 0o600)
 
     def secrets(self) -> SiteSecrets:
         env: dict[str, str] = {}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from hakobune.engine import Engine
 from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import Stack
 
 
 @dataclass(frozen=True)
@@ -28,33 +28,18 @@ class SiteStatus:
         return asdict(self)
 
 
-def _ports(entry: dict[str, object]) -> str:
-    published = entry.get("Publishers") or []
-    seen = sorted({
-        f"{p['PublishedPort']}->{p['TargetPort']}" for p in published  # type: ignore[union-attr, index]
-        if isinstance(p, dict) and p.get("PublishedPort")
-    })
-    return ", ".join(seen)
-
-
-def status(engine: Engine, sitedir: SiteDir) -> SiteStatus:
-    site = sitedir.load()
+def status(stack: Stack) -> SiteStatus:
+    site = stack.site
     image_of = {"web": site.web, "php": "php", "db": "mariadb", "valkey": "valkey", "backup": "ops"}
-    engine.ping()
-    entries = {str(e.get("Service")): e for e in engine.compose_ps(sitedir.path)}
+    found = {c.service: c for c in stack.containers()}
     services = []
     for name in site.services:
-        entry = entries.get(name)
-        if entry is None:
+        container = found.get(name)
+        if container is None:
             services.append(ServiceStatus(name, "missing", "-", "", site.images.get(image_of[name], "")))
             continue
-        services.append(ServiceStatus(
-            service=name,
-            state=str(entry.get("State") or "unknown"),
-            health=str(entry.get("Health") or "-"),
-            ports=_ports(entry),
-            image=str(entry.get("Image") or ""),
-        ))
+        services.append(ServiceStatus(name, container.state, container.health or "-", ", ".join(container.ports),
+                                      container.image))
     return SiteStatus(site=site.name, url=site.url, admin_url=f"{site.url}/wp-admin/", services=services)
 
 

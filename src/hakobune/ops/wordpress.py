@@ -6,11 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.cache import refresh
-from hakobune.ops.helpers import run_helper, run_ops
-from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import Stack
 from hakobune.site import validate_email, validate_login, validate_password
 
 WP_CLI = "/usr/local/bin/wp"
@@ -23,16 +21,12 @@ BUILT_IN = {
 }
 
 
-def run(engine: Engine, sitedir: SiteDir, task: str, **request: object) -> dict[str, Any]:
+def run(stack: Stack, task: str, **request: object) -> dict[str, Any]:
     """Run a WordPress task against the running site."""
-    site = sitedir.load()
-    engine.ping()
-    running = {str(e.get("Service")) for e in engine.compose_ps(sitedir.path) if e.get("State") == "running"}
-    if not set(site.services) <= running:
-        raise HakobuneError(f"site {site.name} is not running", "start it with: hakobune start")
-    result = run_helper(engine, sitedir, task, {"url": site.url, **request}, plain_errors=True)
+    stack.require_running()
+    result = stack.task(task, {"url": stack.site.url, **request}, plain_errors=True)
     if task == "search-replace" and not request.get("dry_run"):  # the database changed behind WordPress's back
-        refresh(engine, sitedir, site)
+        refresh(stack)
     return result
 
 
@@ -76,13 +70,11 @@ def check_search_replace(old: str, new: str) -> None:
         raise InvalidInput("OLD and NEW are the same: nothing would change")
 
 
-def wp_cli_command(engine: Engine, sitedir: SiteDir, args: list[str]) -> list[str]:
-    """The command that runs wp-cli in the ops container, or a clear error when the image has none."""
-    sitedir.load()
-    engine.ping()
-    probe = run_ops(engine, sitedir, "test", "-x", WP_CLI, service="wp", check=False, timeout=120)
+def wp_cli(stack: Stack, args: list[str], tty: bool) -> int:
+    """wp-cli in the wp container with the user's terminal, or a clear error when the image has none."""
+    probe = stack.run("test", "-x", WP_CLI, service="wp", check=False, timeout=120)
     if probe.returncode != 0:
         suggestion = BUILT_IN.get(args[0] if args else "", "; ".join(sorted(set(BUILT_IN.values()))))
         raise HakobuneError("wp-cli is not in the ops image (it cannot be fetched where the images are built)",
                             f"use {suggestion}")
-    return [WP_CLI, "--path=/srv/site/public", *args]
+    return stack.interact("wp", [WP_CLI, "--path=/srv/site/public", *args], tty)

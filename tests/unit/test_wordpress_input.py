@@ -1,9 +1,10 @@
-"""The everyday commands' argument handling, without Docker."""
+"""WordPress commands' input, checked before anything reaches the engine."""
 
 import pytest
 
 from hakobune.errors import InvalidInput
-from hakobune.ops.lifecycle import attached_args, check_service, logs_args
+from hakobune.ops.lifecycle import check_service
+from hakobune.ops.wordpress import check_new_user, check_search_replace
 
 
 def test_services_are_checked_with_a_hint():
@@ -14,24 +15,7 @@ def test_services_are_checked_with_a_hint():
         check_service("ops")  # a one-shot container, not a service to restart or read logs of
 
 
-def test_logs_arguments():
-    assert logs_args(None, False, None, None) == ["logs", "--timestamps", "web", "php", "db", "valkey"]
-    assert logs_args("db", True, "10m", "50") == ["logs", "--timestamps", "--follow", "--since", "10m",
-                                                  "--tail", "50", "db"]
-    assert logs_args(None, False, None, "all")[-5:] == ["all", "web", "php", "db", "valkey"]
-    with pytest.raises(InvalidInput, match="--tail '-1' must be a number of lines or 'all'"):
-        logs_args(None, False, None, "-1")
-
-
-def test_commands_run_in_the_running_service_or_a_one_shot_ops_container():
-    assert attached_args("exec", "php", ["php", "-v"], tty=False) == ["exec", "-T", "php", "php", "-v"]
-    assert attached_args("exec", "db", ["bash"], tty=True) == ["exec", "db", "bash"]
-    assert attached_args("exec", "ops", ["bash"], tty=False) == ["run", "--rm", "--no-deps", "-T", "ops", "bash"]
-
-
 def test_wordpress_input_is_checked_before_the_ops_container_starts():
-    from hakobune.ops.wordpress import check_new_user, check_search_replace
-
     check_new_user("editor.1", "ed@example.com", "long-enough")
     with pytest.raises(InvalidInput, match="LOGIN 'bad login' is not valid"):
         check_new_user("bad login", "ed@example.com", "long-enough")

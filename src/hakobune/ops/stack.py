@@ -1,0 +1,246 @@
+"""A site's running form (as compose v1 has `Project`): its folder and settings, and the engine it runs on.
+
+Every operation drives a site through a `Stack`, built once per command. What does not depend on how the site
+is deployed (tasks in its one-shot services, the wait for health, putting a change back) is written here once;
+how services are started, listed, run and removed is a backend's: `ComposeStack` for Docker Compose today, a
+Swarm stack behind the same methods later."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hakobune.engine import Engine, EngineError
+from hakobune.errors import HakobuneError
+from hakobune.ops.rollback import Rollback, UndoIncomplete
+from hakobune.ops.sitedir import SiteDir
+from hakobune.site import ONE_SHOT_SERVICES, SERVICES, SITE_ID_LABEL, Site, SiteSecrets
+
+# What long operations say of their progress, a line at a time.
+Report = Callable[[str], None]
+
+START_TIMEOUT = 240  # seconds a service gets to become healthy
+STOP_TIMEOUT = 20  # seconds a service gets to stop before it is killed
+TASK_TIMEOUT = 600  # seconds a helper task gets
+HELPER = "/opt/hakobune/helpers/hakobune.php"
+# Tasks that run the site's code (WordPress with its plugins and themes) or write into its docroot: they run in
+# the `wp` service, which has what the php service has and no more. The others (backups, restores, the
+# database's setup) run in `ops`, which holds the root password and the backups volume.
+WP_TASKS = frozenset({"seed", "seed-lamp", "install", "option", "user", "plugin", "theme", "search-replace",
+                      "cache-flush", "core", "core-verify", "deploy"})
+
+
+def service_for(task: str) -> str:
+    return "wp" if task in WP_TASKS else "ops"
+
+
+def ask_ops_image(engine: Engine, site: Site, task: str, request: dict[str, object] | None = None,
+                  **where: Any) -> dict[str, Any]:
+    """A helper TASK that needs no site on the engine (yet): in a throw-away container of the site's ops image,
+    without network unless WHERE gives one (Engine.run_image)."""
+    out = engine.run_image(site.image("ops"), "php", HELPER, task, input=json.dumps(request or {}), **where)
+    return dict(json.loads(out))
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container of the site, as its backend reports it."""
+
+    service: str
+    state: str  # running, exited, restarting, ...
+    health: str  # healthy, unhealthy, starting; "" without a healthcheck
+    image: str
+    ports: tuple[str, ...] = ()  # published PORT->TARGET
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+class Stack(ABC):
+    """One site on one engine. The engine is asked whether it answers once, when it is first needed, so that
+    input is checked before anything reaches it."""
+
+    def __init__(self, engine: Engine, sitedir: SiteDir, site: Site | None = None) -> None:
+        self._engine = engine
+        self._answered = False
+        self.sitedir = sitedir
+        self.site = site or sitedir.load()
+
+    @staticmethod
+    def open(engine: Engine, sitedir: SiteDir, site: Site | None = None) -> Stack:
+        """The stack of the site in SITEDIR (of SITE, while its folder is being made)."""
+        return ComposeStack(engine, sitedir, site)
+
+    @property
+    def engine(self) -> Engine:
+        if not self._answered:
+            self._engine.ping()
+            self._answered = True
+        return self._engine
+
+    @property
+    def path(self) -> Path:
+        return self.sitedir.path
+
+    def secrets(self) -> SiteSecrets:
+        return self.sitedir.secrets()
+
+    def save(self, site: Site) -> None:
+        """Make SITE this stack's settings, in its folder; services take them when next brought up."""
+        self.sitedir.save(site)
+        self.site = site
+
+    # -- what every backend does its own way --------------------------------------------------------
+
+    @abstractmethod
+    def up(self, services: Sequence[str] | None = None, *, recreate: bool = False, keep: bool = False,
+           orphans: bool = False, check: bool = True) -> None:
+        """Bring SERVICES (default: all the site runs) to the site's settings and wait until those that serve
+        it are healthy: containers whose settings changed are replaced; RECREATE replaces them all, KEEP none;
+        ORPHANS removes services the site no longer runs. CHECK False: a failure is not raised (rollback)."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Stop every service; the data stays."""
+
+    @abstractmethod
+    def containers(self) -> list[Container]:
+        """The site's long-running containers, in whatever state."""
+
+    @abstractmethod
+    def run(self, *command: str, service: str = "ops", **io: Any) -> subprocess.CompletedProcess[str]:
+        """COMMAND in a new one-shot container of SERVICE, without a terminal, so that its standard input and
+        output carry data; IO: input, stdin, stdout, check, timeout."""
+
+    @abstractmethod
+    def exec(self, service: str, *command: str, timeout: float = 180) -> str:
+        """COMMAND's output, run in SERVICE's running container."""
+
+    @abstractmethod
+    def interact(self, service: str, command: Sequence[str], tty: bool) -> int:
+        """COMMAND in SERVICE with the user's terminal (a new container for a one-shot service); its exit code."""
+
+    @abstractmethod
+    def logs(self, services: Sequence[str], follow: bool, since: str | None, tail: str | None) -> int:
+        """The services' logs, with timestamps, on the user's terminal."""
+
+    @abstractmethod
+    def remove(self) -> None:
+        """Delete the site's containers, volumes and network: what carries its id, and nothing else."""
+
+    # -- written once, for every backend ------------------------------------------------------------
+
+    def running(self) -> set[str]:
+        return {c.service for c in self.containers() if c.running}
+
+    def require_running(self, services: Sequence[str] | None = None) -> None:
+        """Refuse to go on unless SERVICES (default: all the site runs) run."""
+        if not set(self.site.services if services is None else services) <= self.running():
+            raise HakobuneError(f"site {self.site.name} is not running", "start it with: hakobune start")
+
+    def task(self, task: str, request: dict[str, object], service: str | None = None,
+             plain_errors: bool = False) -> dict[str, Any]:
+        """Run a PHP helper TASK with REQUEST in a one-shot container of SERVICE (by default the one the task
+        belongs in; `secrets` writes the secret volumes); returns its answer. A failure is the helper's own
+        line, prefixed with the task unless PLAIN_ERRORS."""
+        try:
+            result = self.run("php", HELPER, task, service=service or service_for(task),
+                              input=json.dumps(request), timeout=TASK_TIMEOUT)
+        except EngineError as exc:
+            detail = exc.message.split(": ", 1)[-1]
+            raise HakobuneError(detail if plain_errors else f"{task} failed: {detail}") from None
+        lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+        return dict(json.loads(lines[-1])) if lines else {}
+
+    @contextmanager
+    def changing(self, services: Sequence[str] | None = None, *, orphans: bool = False) -> Iterator[Rollback]:
+        """Change the site within the block (its settings, secrets, services): the site's files are kept first.
+        When the block fails, the undo steps it registered run (newest first), the files are put back, and
+        SERVICES (default: all) are brought up again from them."""
+        before = self.sitedir.snapshot()
+        rollback = Rollback()
+        rollback.on_failure("bring the services up as they were",
+                            lambda: self.up(services, orphans=orphans, check=False))
+        rollback.on_failure("put the site's files back", lambda: self._put_back(before))
+        try:
+            yield rollback
+        except BaseException:
+            problems = rollback.run()
+            if problems:
+                raise UndoIncomplete("the change failed and could not be undone fully: " + "; ".join(problems)) \
+                    from None
+            raise
+
+    def _put_back(self, files: dict[str, str]) -> None:
+        self.sitedir.put_back(files)
+        self.site = self.sitedir.load()
+
+
+class ComposeStack(Stack):
+    """A site as a Docker Compose project: the compose file in its folder, and the user's override beside it."""
+
+    def _compose(self, *args: str, **io: Any) -> subprocess.CompletedProcess[str]:
+        return self.engine.compose(self.path, *args, **io)
+
+    def up(self, services: Sequence[str] | None = None, *, recreate: bool = False, keep: bool = False,
+           orphans: bool = False, check: bool = True) -> None:
+        wanted = tuple(self.site.services if services is None else services)
+        how = [*(["--force-recreate", "--timeout", str(STOP_TIMEOUT)] if recreate else []),
+               *(["--no-recreate"] if keep else []), *(["--remove-orphans"] if orphans else [])]
+        # The backup service's health tells whether its last run worked, not whether it started: not waited for.
+        serving = tuple(s for s in wanted if s in SERVICES)
+        if serving:
+            self._compose("up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT), "--no-deps", *how,
+                          *serving, check=check, timeout=START_TIMEOUT + 120)
+        others = tuple(s for s in wanted if s not in SERVICES)
+        if others:
+            self._compose("up", "--detach", "--no-deps", *how, *others, check=check, timeout=START_TIMEOUT)
+
+    def stop(self) -> None:
+        self._compose("stop", "--timeout", str(STOP_TIMEOUT), *self.site.services, timeout=300)
+
+    def containers(self) -> list[Container]:
+        found = []
+        for entry in self.engine.compose_ps(self.path):
+            publishers = entry.get("Publishers") or []
+            ports = sorted({f"{p['PublishedPort']}->{p['TargetPort']}" for p in publishers  # type: ignore[attr-defined]
+                            if isinstance(p, dict) and p.get("PublishedPort")})
+            found.append(Container(str(entry.get("Service") or ""), str(entry.get("State") or "unknown"),
+                                   str(entry.get("Health") or ""), str(entry.get("Image") or ""), tuple(ports)))
+        return found
+
+    def run(self, *command: str, service: str = "ops", **io: Any) -> subprocess.CompletedProcess[str]:
+        self.sitedir.refresh()  # a folder written by an older Hakobune may lack the service
+        return self._compose("run", "--rm", "-T", "--no-deps", service, *command, **io)
+
+    def exec(self, service: str, *command: str, timeout: float = 180) -> str:
+        return self._compose("exec", "-T", service, *command, timeout=timeout).stdout
+
+    def interact(self, service: str, command: Sequence[str], tty: bool) -> int:
+        terminal = [] if tty else ["-T"]
+        if service in ONE_SHOT_SERVICES:  # started for the job: `shell ops` runs a new container
+            return self.engine.compose_attached(self.path, "run", "--rm", "--no-deps", *terminal, service,
+                                                *command)
+        return self.engine.compose_attached(self.path, "exec", *terminal, service, *command)
+
+    def logs(self, services: Sequence[str], follow: bool, since: str | None, tail: str | None) -> int:
+        args = ["logs", "--timestamps", *(["--follow"] if follow else []), *(["--since", since] if since else []),
+                *(["--tail", tail] if tail is not None else [])]
+        return self.engine.compose_attached(self.path, *args, *services)
+
+    def remove(self) -> None:
+        """Sites made before ids existed go by their Compose project, then their name."""
+        if self.site.site_id:
+            self.engine.sweep(self.site.site_id, SITE_ID_LABEL)
+            return
+        if (self.path / "compose.yaml").exists():
+            self._compose("--profile", "ops", "--profile", "init", "down", "--volumes", "--remove-orphans",
+                          "--timeout", "10", check=False, timeout=300)
+        self.engine.sweep(self.site.name)

@@ -1,0 +1,165 @@
+"""What a failed provision, config change, restore and import undo, in which order, at each failpoint: with a fake
+engine, in seconds. The e2e failpoint tests (test_failures.py, test_backup.py, test_import.py) show the same on
+a real engine."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from hakobune.errors import HakobuneError
+from hakobune.ops import config, import_site, provision
+from hakobune.ops.restore import restore
+from hakobune.ops.rollback import FAILPOINT_ENV
+from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import Stack
+from hakobune.site import Site, SiteSecrets
+from hakobune.versions import images_for
+from tests.unit.fake_engine import FakeEngine
+
+SITE = Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, images=images_for("nginx"),
+            site_id="1" * 32)
+SWEEP = f"sweep io.hakobune.site-id={'1' * 32}"
+ARCHIVE = "shop_20261201T030000Z.tar"
+
+
+@pytest.fixture
+def removed(monkeypatch):
+    """Site folders removed, in the log of the engine the test gives (not the scratch folders of an import)."""
+    def watch(engine: FakeEngine) -> None:
+        real = shutil.rmtree
+
+        def rmtree(path: Path, *args: object, **kwargs: object) -> None:
+            if not Path(path).name.startswith("hakobune-"):
+                engine.log.append(f"rmtree {Path(path).name}")
+            real(path, *args, **kwargs)  # type: ignore[arg-type]
+        monkeypatch.setattr(shutil, "rmtree", rmtree)
+    return watch
+
+
+def _provision(engine: FakeEngine, tmp_path: Path, site: Site = SITE) -> None:
+    provision.provision(engine.mock, site, SiteSecrets(), tmp_path, lambda line: None, password_generated=True)
+
+
+PROVISION = ["task write-secrets", "up web php db valkey", "task db-setup", "task seed", "task install"]
+
+
+@pytest.mark.parametrize(("step", "done"), [("folder", 0), ("started", 2), ("installed", 5)])
+def test_a_provision_that_fails_removes_containers_then_folder(tmp_path, monkeypatch, removed, step, done):
+    monkeypatch.setenv(FAILPOINT_ENV, step)
+    engine = FakeEngine()
+    removed(engine)
+    with pytest.raises(HakobuneError, match=f"stopped at step '{step}'"):
+        _provision(engine, tmp_path)
+    assert [line for line in engine.log if line != "ps"] == [*PROVISION[:done], SWEEP, "rmtree shop"]
+    assert not (tmp_path / "shop").exists()
+
+
+@pytest.mark.parametrize("failing", PROVISION)
+def test_a_provision_whose_step_fails_is_undone_the_same_way(tmp_path, removed, failing):
+    engine = FakeEngine(failing=failing)
+    removed(engine)
+    with pytest.raises(HakobuneError):
+        _provision(engine, tmp_path)
+    assert engine.log == [*PROVISION[:PROVISION.index(failing) + 1], SWEEP, "rmtree shop"]
+
+
+def test_nothing_is_created_when_the_checks_before_fail(tmp_path):
+    engine = FakeEngine()
+    engine.mock.sites.return_value = {"shop"}
+    with pytest.raises(HakobuneError, match="a site named 'shop' already exists on this Docker engine"):
+        _provision(engine, tmp_path)
+    assert engine.log == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def _site_folder(tmp_path: Path, site: Site = SITE) -> Stack:
+    sitedir = SiteDir(tmp_path / site.name)
+    sitedir.create(site, SiteSecrets(settings={"PHP_SMTP_PASSWORD": "old-secret"}))
+    return sitedir
+
+
+@pytest.mark.parametrize(("step", "failing"), [("config-applied", None), (None, "up php")])
+def test_a_config_change_that_fails_puts_secret_volumes_files_and_services_back(tmp_path, monkeypatch, step,
+                                                                                 failing):
+    if step:
+        monkeypatch.setenv(FAILPOINT_ENV, step)
+    sitedir = _site_folder(tmp_path)
+    before = sitedir.snapshot()
+    engine = FakeEngine(failing=failing)
+    with pytest.raises(HakobuneError, match="settings not applied, the previous ones are back"):
+        config.change(Stack.open(engine.mock, sitedir),
+                      {"PHP_SMTP_PASSWORD": "new-secret", "PHP_MEMORY_LIMIT": "512M"}, lambda line: None)
+    assert engine.log == [f"image {SITE.image('php')}", "task write-secrets", "up php",
+                          "task write-secrets", "up php"]
+    assert sitedir.snapshot() == before
+    written = [call.kwargs["input"] for call in engine.mock.compose.call_args_list if "write-secrets" in call.args]
+    assert "new-secret" in written[0] and "old-secret" in written[1]
+
+
+def test_a_config_change_the_image_refuses_touches_nothing(tmp_path):
+    from hakobune.engine import EngineError
+
+    sitedir = _site_folder(tmp_path)
+    before = sitedir.snapshot()
+    engine = FakeEngine()
+    engine.mock.run_image.side_effect = EngineError(
+        "docker run failed", stderr="hakobune: invalid PHP_MEMORY_LIMIT=900G: more than the container's 1G\n")
+    with pytest.raises(HakobuneError, match=r"^invalid PHP_MEMORY_LIMIT=900G"):
+        config.change(Stack.open(engine.mock, sitedir), {"PHP_MEMORY_LIMIT": "900G"}, lambda line: None)
+    assert engine.log == []
+    assert sitedir.snapshot() == before
+
+
+RESTORE = ["ps", "task restore:state", "task restore:stage", "task restore:swap", "task search-replace",
+           "task restore:finish"]
+
+
+@pytest.mark.parametrize(("step", "done", "undo"), [
+    ("restore-staged", 3, ["task restore:finish"]),
+    ("restore-swapped", 4, ["task restore:undo", "task restore:finish"]),
+    ("restore-rewritten", 5, ["task restore:undo", "task restore:finish"]),
+])
+def test_a_restore_that_fails_puts_the_sites_own_data_back(tmp_path, monkeypatch, step, done, undo):
+    monkeypatch.setenv(FAILPOINT_ENV, step)
+    engine = FakeEngine(answers={"restore:stage": {"url": "https://old.example.com"}})
+    with pytest.raises(HakobuneError, match=f"stopped at step '{step}'"):
+        restore(Stack.open(engine.mock, _site_folder(tmp_path)), Path(ARCHIVE), lambda line: None, on_host=True)
+    assert engine.log == [*RESTORE[:done], *undo]
+
+
+def test_a_restore_that_works_empties_the_caches_last(tmp_path):
+    engine = FakeEngine(answers={"restore:stage": {"url": "https://old.example.com"}})
+    restore(Stack.open(engine.mock, _site_folder(tmp_path)), Path(ARCHIVE), lambda line: None, on_host=True)
+    assert engine.log == [*RESTORE, "ps", "exec php hakobune-opcache-reset", "exec valkey valkey-cli flushall",
+                          "exec web hakobune-cache refresh"]
+
+
+def test_a_restore_into_a_stopped_site_touches_nothing(tmp_path):
+    engine = FakeEngine(running=["web"])
+    with pytest.raises(HakobuneError, match=r"site shop is not running \(its database is missing\)"):
+        restore(Stack.open(engine.mock, _site_folder(tmp_path)), Path(ARCHIVE), lambda line: None, on_host=True)
+    assert engine.log == ["ps"]
+
+
+def test_an_import_that_fails_in_its_restore_undoes_the_restore_then_the_new_site(tmp_path, removed):
+    source = tmp_path / "app"
+    source.mkdir()
+    (source / "index.php").write_text("<?php echo 'hello';\n")
+    dump = tmp_path / "app.sql"
+    dump.write_text("CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\n")
+    engine = FakeEngine(failing="task restore:swap")
+    removed(engine)
+    site = replace(SITE, profile="lamp", db_name="app", db_user="app", object_cache=False, page_cache=False)
+    parent = tmp_path / "sites"
+    parent.mkdir()
+    with pytest.raises(HakobuneError, match="restore failed: task restore:swap broke"):
+        import_site.import_site(engine.mock, site, parent, lambda line: None, from_dir=source, sql=dump, ssh=None)
+    incoming = next(line for line in engine.log if line.startswith("run sh -c"))
+    assert engine.log == ["task write-secrets", "up web php db", "task db-setup", incoming,
+                          "task restore:stage", "task restore:swap", "task restore:undo", "task restore:finish",
+                          f"run rm -f {incoming.split()[-1]}", SWEEP, "rmtree shop"]
+    assert list(parent.iterdir()) == []

@@ -1,0 +1,135 @@
+"""The Stack: how a site's services are brought up, listed, run and put back, without Docker."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops import lifecycle
+from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import Container, Stack
+from hakobune.site import Site, SiteSecrets
+from hakobune.versions import images_for
+from tests.unit.fake_engine import FakeEngine
+
+SITE = Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, images=images_for("nginx"),
+            site_id="0" * 32)
+
+
+def make_stack(tmp_path: Path, engine: FakeEngine, site: Site = SITE) -> Stack:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    sitedir = SiteDir(tmp_path / site.name)
+    sitedir.create(site, SiteSecrets())
+    return Stack.open(engine.mock, sitedir)
+
+
+def test_the_engine_is_asked_once_and_only_when_needed(tmp_path):
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine)
+    with pytest.raises(InvalidInput):
+        lifecycle.restart(stack, "wbe")  # input is checked before the engine is reached
+    engine.mock.ping.assert_not_called()
+    lifecycle.restart(stack, "php")
+    stack.running()
+    engine.mock.ping.assert_called_once_with()
+
+
+def test_serving_services_are_waited_for_and_the_backup_service_is_not(tmp_path):
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine, replace(SITE, backup_schedule="daily"))
+    stack.up()
+    assert engine.log == ["up web php db valkey", "up backup"]
+    waited, started = (c.args[1:] for c in engine.mock.compose.call_args_list)
+    assert "--wait" in waited and "--no-deps" in waited
+    assert "--wait" not in started
+
+
+def test_start_keeps_containers_restart_recreates_them(tmp_path):
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine)
+    lifecycle.start(stack)
+    lifecycle.restart(stack, None)
+    lifecycle.restart(stack, "db")
+    assert engine.log == ["up web php db valkey --no-recreate", "up web php db valkey --force-recreate",
+                          "up db --force-recreate"]
+
+
+def test_what_runs_is_a_typed_view_of_compose_ps(tmp_path):
+    engine = FakeEngine(running=["web", "php"])
+    stack = make_stack(tmp_path, engine)
+    web = stack.containers()[0]
+    assert web == Container("web", "running", "healthy", "hakobune/web:1", ("8443->8443",))
+    assert stack.running() == {"web", "php"}
+    with pytest.raises(HakobuneError, match=r"site shop is not running \(hint: start it with: hakobune start\)"):
+        stack.require_running()
+    stack.require_running(["web"])
+
+
+def test_logs_arguments(tmp_path):
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine)
+    lifecycle.logs(stack, None, False, None, None)
+    lifecycle.logs(stack, "db", True, "10m", "50")
+    lifecycle.logs(stack, None, False, None, "all")
+    assert engine.log == ["logs --timestamps web php db valkey",
+                          "logs --timestamps --follow --since 10m --tail 50 db",
+                          "logs --timestamps --tail all web php db valkey"]
+    with pytest.raises(InvalidInput, match="--tail '-1' must be a number of lines or 'all'"):
+        lifecycle.logs(stack, None, False, None, "-1")
+    with pytest.raises(InvalidInput, match="--since 'yesterday' is not a time"):
+        lifecycle.logs(stack, None, False, "yesterday", None)
+
+
+def test_commands_run_in_the_running_service_or_a_one_shot_container(tmp_path):
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine)
+    lifecycle.interact(stack, "php", ["php", "-v"], tty=False)
+    lifecycle.interact(stack, "db", ["bash"], tty=True)
+    lifecycle.interact(stack, "ops", ["bash"], tty=False)
+    assert engine.log == ["exec -T php php -v", "exec db bash", "run --rm --no-deps -T ops bash"]
+    with pytest.raises(InvalidInput, match="unknown service 'backup'"):
+        lifecycle.interact(stack, "backup", ["bash"], tty=False)  # not scheduled: this site has none
+
+
+def test_a_failed_task_says_which_task_and_the_helpers_own_words(tmp_path):
+    engine = FakeEngine(failing="task install")
+    stack = make_stack(tmp_path, engine)
+    with pytest.raises(HakobuneError, match=r"^install failed: task install broke$"):
+        stack.task("install", {})
+    assert stack.task("option", {"name": "blogname"}) == {}
+
+
+def test_a_failed_change_runs_its_own_undo_then_puts_the_files_back_then_the_services(tmp_path):
+    engine = FakeEngine(failing="up php")
+    stack = make_stack(tmp_path, engine)
+    before = stack.sitedir.snapshot()
+    with pytest.raises(HakobuneError, match="up php broke"), stack.changing(["php"]) as rollback:
+        stack.save(replace(stack.site, settings={"PHP_MEMORY_LIMIT": "512M"}))
+        rollback.on_failure("the change's own step", lambda: engine.log.append("own undo"))
+        stack.up(["php"])
+    assert engine.log == ["up php", "own undo", "up php"]
+    assert stack.sitedir.snapshot() == before
+    assert stack.site.settings == {}
+
+
+def test_a_change_that_works_keeps_the_new_files(tmp_path):
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine)
+    with stack.changing(["php"]):
+        stack.save(replace(stack.site, settings={"PHP_MEMORY_LIMIT": "512M"}))
+        stack.up(["php"])
+    assert engine.log == ["up php"]
+    assert SiteDir(stack.path).load().settings == {"PHP_MEMORY_LIMIT": "512M"}
+
+
+def test_removal_goes_by_the_site_id_or_for_older_sites_by_project_and_name(tmp_path):
+    engine = FakeEngine()
+    make_stack(tmp_path, engine).remove()
+    older = make_stack(tmp_path / "old", engine, replace(SITE, site_id=""))
+    older.remove()
+    assert engine.log == [f"sweep io.hakobune.site-id={'0' * 32}",
+                          "--profile ops --profile init down --volumes --remove-orphans --timeout 10",
+                          "sweep io.hakobune.site=shop"]
