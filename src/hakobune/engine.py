@@ -159,8 +159,8 @@ class Engine:
 
     # -- the engine itself --------------------------------------------------------------------------
 
-    def docker(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return self._run([*self._docker(), *args], **kwargs)  # type: ignore[arg-type]
+    def docker(self, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return self._run([*self._docker(), *args], **kwargs)
 
     def ping(self) -> str:
         """The engine's version; raises EngineUnavailable when none answers."""
@@ -280,8 +280,11 @@ class Engine:
             return []
         found = json.loads(self.docker(*(("inspect",) if kind == "container" else (kind, "inspect")),
                                        *names).stdout)
-        return [dict((item.get("Config") or {}).get("Labels") if kind == "container" else item.get("Labels")
-                     or {}) for item in found]
+        labels: list[dict[str, str]] = []
+        for item in found:
+            holder = (item.get("Config") or {}) if kind == "container" else item
+            labels.append(dict(holder.get("Labels") or {}))
+        return labels
 
     def sites(self) -> set[str]:
         """Names of every Hakobune site that has a container, volume or network on this engine."""
@@ -362,7 +365,7 @@ class Engine:
                 self._stop(proc)
                 return INTERRUPTED
 
-    def compose_ps(self, project_dir: Path) -> list[dict[str, object]]:
+    def compose_ps(self, project_dir: Path) -> list[dict[str, Any]]:
         out = self.compose(project_dir, "ps", "-a", "--format", "json").stdout.strip()
         if not out:
             return []

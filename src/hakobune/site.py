@@ -7,6 +7,7 @@ import re
 import secrets
 import string
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 from hakobune.errors import InvalidInput
 
@@ -390,12 +391,12 @@ class Site:
         return {**asdict(self), "secret_settings": list(self.secret_settings)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Site:
+    def from_dict(cls, data: dict[str, Any]) -> Site:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise InvalidInput(f"unknown site settings: {', '.join(unknown)}")
-        return cls(**data)  # type: ignore[arg-type]
+        return cls(**data)
 
 
 @dataclass(frozen=True)

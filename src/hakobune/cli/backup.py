@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -68,6 +69,7 @@ def list_(
     site folder), or in the site's backups volume with --on-host."""
     st = state(ctx)
     sitedir = SiteDir.find(directory) if directory or on_host or _inside_site() else None
+    rows: list[dict[str, Any]]
     if on_host:
         assert sitedir is not None  # noqa: S101 - found above
         rows = [{"archive": a["name"], "site": a.get("site"), "created": a.get("created"), "bytes": a["bytes"],
@@ -81,7 +83,7 @@ def list_(
     table = Table("created", "site", "size", "wordpress", box=None)
     table.add_column("archive", overflow="fold")
     for row in rows:
-        table.add_row(str(row["created"]), str(row["site"]), _size(int(row["bytes"])),  # type: ignore[call-overload]
+        table.add_row(str(row["created"]), str(row["site"]), _size(int(row["bytes"])),
                       str(row["wordpress"] or "-"), str(row["archive"]))
     st.output.out.print(table)
 

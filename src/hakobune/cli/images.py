@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from hakobune.catalogue import images_dir
 from hakobune.cli.context import state
 from hakobune.errors import HakobuneError
 from hakobune.ops import images as images_op
@@ -90,6 +91,6 @@ def bootstrap(
     """Create the base image from a Debian mirror with debootstrap (needs root and debootstrap)."""
     st = state(ctx)
     with st.output.working("Creating the base image"):
-        bootstrap_base(st.engine, tag, mirror, images_op.images_dir() / "common" / "dpkg-slim.cfg",
+        bootstrap_base(st.engine, tag, mirror, images_dir() / "common" / "dpkg-slim.cfg",
                        st.output.step, st.output.detail)
     st.output.out.print(f"created {tag}")

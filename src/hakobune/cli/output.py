@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.status import Status
 
 from hakobune.errors import HakobuneError
 
@@ -18,14 +19,14 @@ class Output:
     debug: bool = False
     out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
-    _status: object | None = None
+    _status: Status | None = None
 
     def step(self, message: str) -> None:
         """A step of long work: a spinner line on a terminal, a plain line in a log."""
         if self.quiet:
             return
         if self._status is not None:
-            self._status.update(f"{message} ...")  # type: ignore[attr-defined]
+            self._status.update(f"{message} ...")
             self.err.print(f"[dim]•[/dim] {message}")
         else:
             self.err.print(f"• {message}", markup=False)

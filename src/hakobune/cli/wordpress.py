@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,7 @@ def _switchable(kind: str, verbs: tuple[str, ...]) -> typer.Typer:
     return app
 
 
-def _switch(kind: str, verb: str):  # type: ignore[no-untyped-def]
+def _switch(kind: str, verb: str) -> Callable[..., None]:
     """The command that does VERB to a KIND (a closure: the verb is no option of the command)."""
 
     def switch(ctx: typer.Context, name: str = typer.Argument(..., help=f"The {kind}'s folder name."),

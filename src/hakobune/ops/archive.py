@@ -161,12 +161,12 @@ def verify(path: Path) -> Manifest:
         raise _damaged(path, f"it lacks {', '.join(missing)}")
     if checksum.decode(errors="replace").split(" ")[0] != found["manifest.json"][1]:
         raise _damaged(path, "its manifest does not match its checksum")
-    data = _manifest_data(path, manifest_bytes)
+    manifest = _manifest_data(path, manifest_bytes)
     for part in PARTS:
-        want = data.get("parts", {}).get(part, {})
+        want = manifest.get("parts", {}).get(part, {})
         if found[part] != (want.get("bytes"), want.get("sha256")):
             raise _damaged(path, f"{part} does not match its checksum")
-    return Manifest(data, _settings(path))
+    return Manifest(manifest, _settings(path))
 
 
 def _manifest_data(path: Path, raw: bytes) -> dict[str, Any]:
@@ -233,7 +233,8 @@ def prune(folder: Path, site: str, keep: int) -> list[Path]:
 def write(path: Path, settings: str, dump_gz: Path, files_gz: Path, about: dict[str, Any]) -> None:
     """An archive made on the client (an import), in the format the ops container writes; ABOUT goes into the
     manifest (site, wordpress, table_prefix, ...)."""
-    parts = {"site.yaml": settings.encode(), "database.sql.gz": dump_gz, "files.tar.gz": files_gz}
+    parts: dict[str, bytes | Path] = {"site.yaml": settings.encode(), "database.sql.gz": dump_gz,
+                                      "files.tar.gz": files_gz}
     digests: dict[str, dict[str, object]] = {}
     for name, part in parts.items():
         if isinstance(part, bytes):

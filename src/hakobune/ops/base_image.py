@@ -99,7 +99,7 @@ def bootstrap_base(engine: Engine, tag: str, mirror: str | None, dpkg_cfg: Path,
         argv = ["debootstrap", "--variant=minbase", "--components=main", suite, str(root), mirror]
         with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
             assert proc.stdout is not None  # noqa: S101 - Popen with PIPE always has it
-            tail = []
+            tail: list[str] = []
             for line in proc.stdout:
                 tail = [*tail[-20:], line.rstrip()]
                 on_line(line.rstrip())

@@ -19,6 +19,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from hakobune import __version__
 from hakobune.engine import Engine
@@ -66,7 +67,7 @@ def check_sql(dump: Path) -> None:
         raise InvalidInput(f"--sql '{dump}' is not a SQL dump", "give the output of mysqldump or mariadb-dump")
 
 
-def _open_dump(dump: Path):  # type: ignore[no-untyped-def]
+def _open_dump(dump: Path) -> io.BufferedIOBase:
     with dump.open("rb") as probe:
         magic = probe.read(2)
     return gzip.open(dump, "rb") if magic == b"\x1f\x8b" else dump.open("rb")
@@ -99,13 +100,13 @@ class Ssh:
     def where(self) -> str:
         return f"{self.user}@{self.host}" + (f" (port {self.port})" if self.port else "")
 
-    def run(self, script: str, *args: str, stdout: object = subprocess.PIPE, input: bytes | None = None,
+    def run(self, script: str, *args: str, stdout: int | IO[bytes] = subprocess.PIPE, input: bytes | None = None,
             ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[bytes]:
         argv = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", *(["-p", str(self.port)] if self.port else []),
                 f"{self.user}@{self.host}", shlex.join(["sh", "-c", script, "sh", *args])]
         try:
-            result = subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE, input=input,  # type: ignore[arg-type]
-                                    timeout=SSH_TIMEOUT, check=False)
+            result = subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE, input=input, timeout=SSH_TIMEOUT,
+                                    check=False)
         except FileNotFoundError:
             raise HakobuneError("ssh is not installed", "install an OpenSSH client (Debian: openssh-client)") from None
         if result.returncode == 255:
@@ -177,12 +178,27 @@ def _check_kind(source: Source, where: str, lamp: bool) -> None:
                            "import another PHP application with --lamp")
 
 
-def _read_wp_config(engine: Engine, site: Site, text: str) -> dict[str, object]:
-    """wp-config.php read by WordPress's own language, never run: in a throw-away ops container, no network."""
-    try:
-        return ask_ops_image(engine, site, "wp-config-read", {"text": text})
-    except HakobuneError as exc:
-        raise HakobuneError(f"cannot read the site's wp-config.php: {exc.message.split(': ', 1)[-1]}") from None
+@dataclass(frozen=True)
+class WpConfig:
+    """What a site's wp-config.php gives (images/ops/helpers/tasks/wp-config-read.php)."""
+
+    db: dict[str, str]  # name, user, password, host: those given as plain values
+    table_prefix: str | None = None
+    salts: tuple[str, ...] | None = None  # all eight, or none
+
+    @classmethod
+    def read(cls, engine: Engine, site: Site, text: str | None) -> WpConfig:
+        """TEXT read by WordPress's own language, never run: in a throw-away ops container, no network."""
+        if text is None:
+            return cls({})
+        try:
+            found = ask_ops_image(engine, site, "wp-config-read", {"text": text})
+        except HakobuneError as exc:
+            raise HakobuneError(f"cannot read the site's wp-config.php: {exc.message.split(': ', 1)[-1]}") \
+                from None
+        salts = found.get("salts")
+        return cls({key: str(value) for key, value in (found.get("db") or {}).items() if value is not None},
+                   found.get("table_prefix"), tuple(salts) if isinstance(salts, list) else None)
 
 
 def import_site(engine: Engine, site: Site, parent: Path, report: Report, *, from_dir: Path | None,
@@ -213,17 +229,17 @@ def import_site(engine: Engine, site: Site, parent: Path, report: Report, *, fro
             probe = ssh.run(_PROBE, ssh.path, ok=(0, 3))
             if probe.returncode == 3:
                 raise InvalidInput(f"--from-ssh: {ssh.path} does not exist on {ssh.host}")
-            kind, _, config = probe.stdout.decode(errors="replace").partition("\n")
-            source = Source(kind.strip(), config or None)
+            kind, _, text = probe.stdout.decode(errors="replace").partition("\n")
+            source = Source(kind.strip(), text or None)
             _check_kind(source, f"{ssh.path} on {ssh.host}", lamp)
             report(f"Copying the files of {ssh.path}")
             with files_tar.open("wb") as out:
                 # GNU tar's exit code 1: a file changed while it was read (a live site); the archive is whole.
                 ssh.run('cd "$1" && exec tar -cf - .', ssh.path, stdout=out, ok=(0, 1))
-        config = _read_wp_config(engine, site, source.wp_config) if not lamp and source.wp_config else {}
+        config = WpConfig.read(engine, site, None if lamp else source.wp_config)
         dump = work / "database.sql"
         if ssh is not None and not lamp:
-            db = dict(config.get("db") or {})  # type: ignore[call-overload]
+            db = config.db
             if not db.get("name") or not db.get("user"):
                 raise HakobuneError("the site's wp-config.php does not give DB_NAME and DB_USER as plain values")
             report(f"Dumping database {db['name']} on {ssh.host}")
@@ -251,12 +267,11 @@ def import_site(engine: Engine, site: Site, parent: Path, report: Report, *, fro
         archive.write(path, settings_yaml(site), work / "database.sql.gz", work / "files.tar.gz", {
             "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "hakobune": __version__,
             "site": {"name": site.name, "url": "", "profile": site.profile, "web": site.web},
-            "wordpress": None, "table_prefix": config.get("table_prefix"), "imported": True})
-        salts = config.get("salts")
-        secrets = SiteSecrets(salts=tuple(salts)) if isinstance(salts, list) else SiteSecrets()  # type: ignore[arg-type]
+            "wordpress": None, "table_prefix": config.table_prefix, "imported": True})
+        secrets = SiteSecrets(salts=config.salts) if config.salts else SiteSecrets()
         db_files = _db_settings_files(source_files) if lamp else ()
         restored = fill_new_site(engine, path, site, secrets, parent, report)
-    return Imported(restored, not lamp, config.get("table_prefix"), db_files)  # type: ignore[arg-type]
+    return Imported(restored, not lamp, config.table_prefix, db_files)
 
 
 _CONFIG_SUFFIXES = (".php", ".inc", ".ini", ".env", ".json", ".yml", ".yaml")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from hakobune.engine import Engine
 from hakobune.errors import InvalidInput
@@ -86,7 +87,7 @@ def list_sites(engine: Engine) -> list[ListedSite]:
     """Every site on the engine, from its containers' labels (any client sees the same), and sites that have
     only volumes left (stopped and removed containers) too."""
     engine.ping()
-    found: dict[str, list[dict[str, object]]] = {name: [] for name in engine.sites()}
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in engine.sites()}
     for container in engine.site_containers():
         labels = container["Config"]["Labels"] or {}
         if labels.get("com.docker.compose.service") in SERVICES:

@@ -68,6 +68,10 @@ class Steps:
                    "interrupted": self.interrupted}
         return self.stack.task("restore", request)
 
+    def then(self, action: str) -> None:
+        """ACTION (undo, finish), whose answer does not matter: a rollback's step."""
+        self(action)
+
 
 def _restore_file(stack: Stack, path: Path, report: Report) -> dict[str, object]:
     """Copy the archive at PATH (on the client) into the site's backups volume, restore it, and remove the
@@ -91,11 +95,11 @@ def _restore_into(steps: Steps, where: str, report: Report) -> dict[str, object]
     """Stage, swap and finish; on failure, undo and clean up. Returns what the stage says of the archive."""
     rollback = Rollback()
     try:
-        rollback.on_failure("remove the staged copy", lambda: steps("finish"))
+        rollback.on_failure("remove the staged copy", lambda: steps.then("finish"))
         report("Checking the archive on the engine and staging it beside the site")
         staged = steps("stage", where)
         failpoint("restore-staged")
-        rollback.on_failure("put the site's own database and files back", lambda: steps("undo"))
+        rollback.on_failure("put the site's own database and files back", lambda: steps.then("undo"))
         report("Putting the archive's database and files in place")
         steps("swap")
         failpoint("restore-swapped")
@@ -133,9 +137,10 @@ def _refuse_if_interrupted(steps: Steps) -> None:
             f"a restore of site {steps.site.name} is in progress, or was interrupted (started "
             f"{lock.get('started', '?')} from {lock.get('archive', '?')}; it reached step '{step}')",
             _endings_hint(ENDINGS.get(step, ("undo", "finish")), where))
-    if state.get("leftovers"):
-        raise HakobuneError(f"an earlier restore of site {steps.site.name} left "
-                            f"{', '.join(map(str, state['leftovers']))} behind",  # type: ignore[call-overload]
+    leftovers = state.get("leftovers")
+    if isinstance(leftovers, list) and leftovers:
+        raise HakobuneError(f"an earlier restore of site {steps.site.name} left {', '.join(map(str, leftovers))} "
+                            "behind",
                             _endings_hint(("undo", "finish"), where))
 
 

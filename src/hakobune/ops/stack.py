@@ -210,7 +210,7 @@ class ComposeStack(Stack):
         found = []
         for entry in self.engine.compose_ps(self.path):
             publishers = entry.get("Publishers") or []
-            ports = sorted({f"{p['PublishedPort']}->{p['TargetPort']}" for p in publishers  # type: ignore[attr-defined]
+            ports = sorted({f"{p['PublishedPort']}->{p['TargetPort']}" for p in publishers
                             if isinstance(p, dict) and p.get("PublishedPort")})
             found.append(Container(str(entry.get("Service") or ""), str(entry.get("State") or "unknown"),
                                    str(entry.get("Health") or ""), str(entry.get("Image") or ""), tuple(ports)))
