@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     ADMIN_PASSWORD,
     NOTHING,
     Provisioned,

@@ -16,7 +16,7 @@ from io import BytesIO
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import WordPressAdmin, client, hb, ok, provision_site
+from tests.e2e.helpers import WordPressAdmin, client, hb, ok, provision_site
 
 pytestmark = pytest.mark.e2e
 CACHE = "x-hakobune-cache"

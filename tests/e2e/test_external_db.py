@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     ADMIN_PASSWORD,
     NOTHING,
     docker,

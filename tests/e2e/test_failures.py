@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import HAKOBUNE, NOTHING, docker, free_port, hb, interruptible, leftovers, site_name
+from tests.e2e.helpers import HAKOBUNE, NOTHING, docker, free_port, hb, interruptible, leftovers, site_name
 
 pytestmark = pytest.mark.e2e
 

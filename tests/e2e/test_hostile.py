@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.e2e.conftest import client, docker, fingerprint, hb, ok, provision_site
+from tests.e2e.helpers import client, docker, fingerprint, hb, ok, provision_site
 from tests.helpers import crafted, tar_file, tar_member
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.conftest import NOTHING, client, docker, fingerprint, hb, leftovers, ok, provision_site, site_name
+from tests.e2e.helpers import NOTHING, client, docker, fingerprint, hb, leftovers, ok, provision_site, site_name
 from tests.helpers import crafted, tar_member
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import REPO, docker, hb
+from tests.e2e.helpers import REPO, docker, hb
 
 pytestmark = pytest.mark.e2e
 

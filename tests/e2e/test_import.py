@@ -15,7 +15,7 @@ import time
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     BASE_IMAGE,
     NOTHING,
     REPO,

@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from tests.e2e.conftest import NOTHING, client, free_port, hb, leftovers, site_name
+from tests.e2e.helpers import NOTHING, client, free_port, hb, leftovers, site_name
 
 pytestmark = pytest.mark.e2e
 

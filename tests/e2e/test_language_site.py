@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from tests.e2e.conftest import NOTHING, free_port, hb, leftovers, site_name
+from tests.e2e.helpers import NOTHING, free_port, hb, leftovers, site_name
 
 pytestmark = pytest.mark.e2e
 

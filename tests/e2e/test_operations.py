@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     ADMIN_PASSWORD,
     HAKOBUNE,
     client,

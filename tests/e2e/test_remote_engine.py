@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     ADMIN_PASSWORD,
     BASE_IMAGE,
     REPO,

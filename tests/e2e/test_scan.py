@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import HAKOBUNE, REPO, hb
+from tests.e2e.helpers import HAKOBUNE, REPO, hb
 
 pytestmark = pytest.mark.e2e
 

@@ -23,7 +23,7 @@ from sslyze import (
 from sslyze.plugins.scan_commands import ScanCommand
 
 from hakobune.versions import image_refs
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     ADMIN_PASSWORD,
     NOTHING,
     client,
