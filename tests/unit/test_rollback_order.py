@@ -44,7 +44,7 @@ def _provision(engine: FakeEngine, tmp_path: Path, site: Site = SITE) -> None:
     provision.provision(engine.mock, site, SiteSecrets(), tmp_path, lambda line: None, password_generated=True)
 
 
-PROVISION = ["task write-secrets", "up web php db valkey", "task db-setup", "task seed", "task install"]
+PROVISION = ["task write-secrets", "up", "task db-setup", "task seed", "task install"]
 
 
 @pytest.mark.parametrize(("step", "done"), [("folder", 0), ("started", 2), ("installed", 5)])
@@ -159,7 +159,7 @@ def test_an_import_that_fails_in_its_restore_undoes_the_restore_then_the_new_sit
     with pytest.raises(HakobuneError, match="restore failed: task restore:swap broke"):
         import_site.import_site(engine.mock, site, parent, lambda line: None, from_dir=source, sql=dump, ssh=None)
     incoming = next(line for line in engine.log if line.startswith("run sh -c"))
-    assert engine.log == ["task write-secrets", "up web php db", "task db-setup", incoming,
+    assert engine.log == ["task write-secrets", "up", "task db-setup", incoming,
                           "task restore:stage", "task restore:swap", "task restore:undo", "task restore:finish",
                           f"run rm -f {incoming.split()[-1]}", SWEEP, "rmtree shop"]
     assert list(parent.iterdir()) == []

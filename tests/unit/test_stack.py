@@ -37,14 +37,23 @@ def test_the_engine_is_asked_once_and_only_when_needed(tmp_path):
     engine.mock.ping.assert_called_once_with()
 
 
-def test_serving_services_are_waited_for_and_the_backup_service_is_not(tmp_path):
+def test_named_services_are_waited_for_but_not_the_backup_service(tmp_path):
     engine = FakeEngine()
     stack = make_stack(tmp_path, engine, replace(SITE, backup_schedule="daily"))
-    stack.up()
+    stack.up(stack.site.services)
     assert engine.log == ["up web php db valkey", "up backup"]
     waited, started = (c.args[1:] for c in engine.mock.compose.call_args_list)
     assert "--wait" in waited and "--no-deps" in waited
     assert "--wait" not in started
+
+
+def test_the_whole_stack_is_brought_up_and_waited_for_as_its_compose_file_has_it(tmp_path):
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine, replace(SITE, backup_schedule="daily"))
+    stack.up(orphans=True)
+    assert engine.log == ["up --remove-orphans"]
+    assert engine.mock.compose.call_args.args[1:] == ("up", "--detach", "--wait", "--wait-timeout", "240",
+                                                      "--remove-orphans")
 
 
 def test_start_keeps_containers_restart_recreates_them(tmp_path):

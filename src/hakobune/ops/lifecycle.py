@@ -29,7 +29,7 @@ def check_service(name: str, allowed: tuple[str, ...] = SERVICES) -> str:
 
 def start(stack: Stack) -> None:
     """The containers there are, as they are; returns when the site is healthy."""
-    stack.up(keep=True)
+    stack.up(stack.site.services, keep=True)
 
 
 def stop(stack: Stack) -> None:

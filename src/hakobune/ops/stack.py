@@ -102,9 +102,12 @@ class Stack(ABC):
     @abstractmethod
     def up(self, services: Sequence[str] | None = None, *, recreate: bool = False, keep: bool = False,
            orphans: bool = False, check: bool = True) -> None:
-        """Bring SERVICES (default: all the site runs) to the site's settings and wait until those that serve
-        it are healthy: containers whose settings changed are replaced; RECREATE replaces them all, KEEP none;
-        ORPHANS removes services the site no longer runs. CHECK False: a failure is not raised (rollback)."""
+        """Bring services to the site's settings and wait until they are healthy: without SERVICES, the whole
+        stack as its compose file has it (a new site, a changed schedule: the backup service too); with them,
+        only those, and the backup service among them is started but not waited for (its health tells whether
+        its last run worked, not whether it started). Containers whose settings changed are replaced; RECREATE
+        replaces them all, KEEP none; ORPHANS removes services the site no longer runs. CHECK False: a failure
+        is not raised (a rollback's last step)."""
 
     @abstractmethod
     def stop(self) -> None:
@@ -163,7 +166,7 @@ class Stack(ABC):
     def changing(self, services: Sequence[str] | None = None, *, orphans: bool = False) -> Iterator[Rollback]:
         """Change the site within the block (its settings, secrets, services): the site's files are kept first.
         When the block fails, the undo steps it registered run (newest first), the files are put back, and
-        SERVICES (default: all) are brought up again from them."""
+        SERVICES (default: the whole stack) are brought up again from them."""
         before = self.sitedir.snapshot()
         rollback = Rollback()
         rollback.on_failure("bring the services up as they were",
@@ -191,15 +194,16 @@ class ComposeStack(Stack):
 
     def up(self, services: Sequence[str] | None = None, *, recreate: bool = False, keep: bool = False,
            orphans: bool = False, check: bool = True) -> None:
-        wanted = tuple(self.site.services if services is None else services)
         how = [*(["--force-recreate", "--timeout", str(STOP_TIMEOUT)] if recreate else []),
                *(["--no-recreate"] if keep else []), *(["--remove-orphans"] if orphans else [])]
-        # The backup service's health tells whether its last run worked, not whether it started: not waited for.
-        serving = tuple(s for s in wanted if s in SERVICES)
+        wait = ["--detach", "--wait", "--wait-timeout", str(START_TIMEOUT)]
+        if services is None:
+            self._compose("up", *wait, *how, check=check, timeout=START_TIMEOUT + 120)
+            return
+        serving = tuple(s for s in services if s in SERVICES)
         if serving:
-            self._compose("up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT), "--no-deps", *how,
-                          *serving, check=check, timeout=START_TIMEOUT + 120)
-        others = tuple(s for s in wanted if s not in SERVICES)
+            self._compose("up", *wait, "--no-deps", *how, *serving, check=check, timeout=START_TIMEOUT + 120)
+        others = tuple(s for s in services if s not in SERVICES)
         if others:
             self._compose("up", "--detach", "--no-deps", *how, *others, check=check, timeout=START_TIMEOUT)
 
