@@ -12,7 +12,7 @@ from pathlib import Path
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.limits import with_host_memory
-from hakobune.ops.rollback import Rollback, failpoint
+from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Report, Stack, ask_ops_image
 from hakobune.render.compose import EXTRA_HOSTS
@@ -128,7 +128,7 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
         report("Provisioning failed: removing everything it created")
         problems = rollback.run()
         if problems:
-            raise HakobuneError("provisioning failed and rollback was incomplete: " + "; ".join(problems)) \
+            raise UndoIncomplete("provisioning failed and rollback was incomplete: " + "; ".join(problems)) \
                 from None
         raise
     return Provisioned(

@@ -19,7 +19,7 @@ from typing import Any
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError
 from hakobune.ops.rollback import Rollback, UndoIncomplete
-from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.sitedir import COMPOSE, SiteDir
 from hakobune.site import ONE_SHOT_SERVICES, SERVICES, SITE_ID_LABEL, Site, SiteSecrets
 
 # What long operations say of their progress, a line at a time.
@@ -244,7 +244,7 @@ class ComposeStack(Stack):
         if self.site.site_id:
             self.engine.sweep(self.site.site_id, SITE_ID_LABEL)
             return
-        if (self.path / "compose.yaml").exists():
+        if (self.path / COMPOSE).exists():
             self._compose("--profile", "ops", "--profile", "init", "down", "--volumes", "--remove-orphans",
                           "--timeout", "10", check=False, timeout=300)
         self.engine.sweep(self.site.name)
