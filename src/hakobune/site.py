@@ -244,9 +244,8 @@ class Site:
     backup_schedule: str = "off"  # backups by the stack's own `backup` service
     backup_keep: int = 7  # how many of its archives that service keeps
     page_cache: bool | None = None  # nginx's page cache; None: on for WordPress on nginx, off otherwise
-    # WordPress's object cache in the stack's valkey; None: on for WordPress sites whose images include valkey
-    # (sites made before it existed have none).
-    object_cache: bool | None = None
+    object_cache: bool | None = None  # WordPress's object cache in the stack's valkey; None: on for WordPress
+    fpm_socket: bool | None = None  # nginx reaches PHP-FPM on a unix socket; None: on for nginx
     # Made once, when the site is created, and carried by every resource it has on the engine: removal goes by
     # it. Empty for sites made before Hakobune 0.5 (those go by name).
     site_id: str = ""
@@ -308,12 +307,16 @@ class Site:
             raise InvalidInput(f"site {self.name} runs {self.web}, which has no page cache",
                                "the page cache is nginx's")
         if self.object_cache is None:
-            object.__setattr__(self, "object_cache", self.wordpress and "valkey" in self.images)
+            object.__setattr__(self, "object_cache", self.wordpress)
         if self.object_cache and not self.wordpress:
             raise InvalidInput(f"site {self.name} is not a WordPress site: the object cache is WordPress's")
-        if self.object_cache and "valkey" not in self.images:
+        if self.object_cache and self.images and "valkey" not in self.images:
             raise InvalidInput(f"site {self.name} names no valkey image for its object cache",
                                "sites made before Hakobune 0.4 run without one")
+        if self.fpm_socket is None:
+            object.__setattr__(self, "fpm_socket", self.web == "nginx")
+        if self.fpm_socket and self.web != "nginx":
+            raise InvalidInput(f"site {self.name} runs {self.web}, which reaches PHP-FPM over TCP")
         object.__setattr__(self, "secret_settings", tuple(sorted(self.secret_settings)))
         for key in self.secret_settings:
             if validate_setting_name(key) == "web":  # the web server has no secret volume
@@ -332,12 +335,6 @@ class Site:
         running = tuple(s for s in SERVICES if not (s == "db" and self.external_db)
                         and not (s == "valkey" and not self.object_cache))
         return (*running, "backup") if self.backup_schedule != "off" else running
-
-    @property
-    def fpm_socket(self) -> bool:
-        """nginx reaches PHP-FPM on a unix socket. Images from 0.4 on take it; a site made before has their
-        older images, which it recognises by having no valkey image."""
-        return self.web == "nginx" and "valkey" in self.images
 
     @property
     def db_address(self) -> str:

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import yaml
 
+from hakobune import site_format
 from hakobune.ops.stack import service_for
 from hakobune.render.compose import RUNTIMES, compose_document, compose_yaml
 from hakobune.render.wordpress import db_setup_request, install_request, secrets_request, seed_request
@@ -288,7 +289,9 @@ def test_nginx_reaches_php_fpm_on_a_socket_in_a_shared_volume_and_httpd_on_tcp()
 def test_a_site_made_before_the_04_images_keeps_tcp_and_has_no_object_cache():
     """Its older images take neither a socket nor valkey: rendering it again must not break it."""
     older = {name: ref for name, ref in images_for("nginx").items() if name != "valkey"}
-    doc = compose_document(Site(name="old", fqdn="localhost", images=older))
+    site = Site.from_dict(site_format.current({"format": 1, "site": {"name": "old", "fqdn": "localhost",
+                                                                    "images": older}}, "test"))
+    doc = compose_document(site)
     assert doc["services"]["web"]["environment"]["PHP_FPM_ADDRESS"] == "php:9000"
     assert "PHP_FPM_LISTEN" not in doc["services"]["php"]["environment"]
     assert "HAKOBUNE_OBJECT_CACHE" not in doc["services"]["php"]["environment"]

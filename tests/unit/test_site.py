@@ -139,21 +139,30 @@ def test_the_page_cache_defaults_to_on_for_wordpress_on_nginx_only():
         Site(name="a", fqdn="localhost", web="httpd", page_cache=True)
 
 
-def test_the_object_cache_is_on_for_wordpress_sites_that_have_a_valkey_image():
+def test_the_object_cache_is_on_for_wordpress_sites():
     images = images_for("httpd")
     assert Site(name="a", fqdn="localhost", web="httpd", images=images).object_cache is True
     assert Site(name="a", fqdn="localhost", web="httpd", profile="lamp", images=images).object_cache is False
     assert Site(name="a", fqdn="localhost", web="httpd", images=images, object_cache=False).services == (
         "web", "php", "db")
-    # A site made before valkey was one of the images: still valid, without the object cache.
+    # A site made before valkey was one of the images (site_format migrates it to object_cache False).
     older = {name: ref for name, ref in images.items() if name != "valkey"}
-    assert Site(name="a", fqdn="localhost", web="httpd", images=older).object_cache is False
+    assert Site(name="a", fqdn="localhost", web="httpd", images=older, object_cache=False).services == (
+        "web", "php", "db")
     with pytest.raises(InvalidInput, match="names no valkey image for its object cache"):
         Site(name="a", fqdn="localhost", web="httpd", images=older, object_cache=True)
     with pytest.raises(InvalidInput, match="not a WordPress site: the object cache is WordPress's"):
         Site(name="a", fqdn="localhost", web="httpd", profile="lamp", images=images, object_cache=True)
     with pytest.raises(InvalidInput, match="a site runs the images"):
         Site(name="a", fqdn="localhost", web="httpd", images={**older, "nginx": "hakobune/nginx:1"})
+
+
+def test_nginx_reaches_php_fpm_on_a_socket_unless_told_otherwise():
+    assert Site(name="a", fqdn="localhost").fpm_socket is True
+    assert Site(name="a", fqdn="localhost", fpm_socket=False).fpm_socket is False
+    assert Site(name="a", fqdn="localhost", web="httpd").fpm_socket is False
+    with pytest.raises(InvalidInput, match="runs httpd, which reaches PHP-FPM over TCP"):
+        Site(name="a", fqdn="localhost", web="httpd", fpm_socket=True)
 
 
 CONTROL = ["line\nbreak", "carriage\rreturn", "nul\0", "escape\x1b[31m", "tab\there", "form\x0cfeed",

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import yaml
 
+from hakobune import site_format
 from hakobune.errors import InvalidInput
 from hakobune.ops.tree_check import TreeCheck
 
@@ -189,12 +190,11 @@ def _settings(path: Path) -> dict[str, Any]:
         assert stream is not None  # noqa: S101 - verified above
         try:
             document = yaml.safe_load(stream.read())
-            settings = document["site"]
-        except (yaml.YAMLError, KeyError, TypeError):
+        except yaml.YAMLError:
             raise _damaged(path, "its site.yaml holds no site settings") from None
-    if not isinstance(settings, dict):
+    if not isinstance(document, dict) or not isinstance(document.get("site"), dict):
         raise _damaged(path, "its site.yaml holds no site settings")
-    return settings
+    return site_format.current(document, f"the site.yaml of archive {path}")
 
 
 def peek(path: Path) -> Manifest | None:

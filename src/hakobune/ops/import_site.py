@@ -29,8 +29,8 @@ from hakobune.ops.deploy import pack
 from hakobune.ops.provision import preflight
 from hakobune.ops.restore import Restored, fill_new_site
 from hakobune.ops.stack import Report, ask_ops_image
-from hakobune.render.settings import settings_yaml
 from hakobune.site import Site, SiteSecrets
+from hakobune.site_format import settings_yaml
 
 _SSH_SOURCE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?P<path>/.*)$")
 # How a dump starts: mysqldump's and mariadb-dump's headers, or SQL statements.

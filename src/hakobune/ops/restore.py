@@ -221,7 +221,7 @@ def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, t
     database (an external server is the original site's, not the copy's)."""
     settings = dict(manifest.settings)
     for key in ("name", "fqdn", "http_port", "tls_port", "images", "secret_settings", "db_host", "db_port",
-                "db_tls", "object_cache", "site_id", "limits", "host_memory"):
+                "db_tls", "object_cache", "fpm_socket", "site_id", "limits", "host_memory"):
         settings.pop(key, None)
     try:
         base = Site.from_dict({**settings, "name": validate_name(name), "fqdn": validate_fqdn(fqdn),
@@ -230,9 +230,9 @@ def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, t
         raise InvalidInput(f"the archive's settings do not make a valid site: {exc.message}") from None
     if base.title == manifest.settings.get("fqdn"):
         base = replace(base, title=base.fqdn)
-    # object_cache None: the copy gets what a new site on these images gets.
+    # None: the copy gets the object cache and PHP-FPM socket a new site on these images gets.
     return replace(base, images=images_for(base.web), db_host="", db_port=DEFAULT_DB_PORT, db_tls=False,
-                   object_cache=None)
+                   object_cache=None, fpm_socket=None)
 
 
 def restore_new(engine: Engine, path: Path, name: str, fqdn: str, http_port: int, tls_port: int, parent: Path,

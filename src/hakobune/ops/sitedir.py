@@ -6,12 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.render.compose import compose_yaml
-from hakobune.render.settings import settings_yaml
 from hakobune.site import Site, SiteSecrets
+from hakobune.site_format import read_settings, settings_yaml
 
 SETTINGS = "hakobune.yaml"
 SECRETS = "secrets.env"
@@ -54,10 +52,10 @@ class SiteDir:
 
     def load(self) -> Site:
         try:
-            document = yaml.safe_load((self.path / SETTINGS).read_text())
-            return Site.from_dict(document["site"])
-        except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+            text = (self.path / SETTINGS).read_text()
+        except OSError as exc:
             raise HakobuneError(f"cannot read {self.path / SETTINGS}: {exc}") from None
+        return read_settings(text, str(self.path / SETTINGS))
 
     def refresh(self) -> None:
         """compose.yaml is generated from the settings: when this Hakobune generates it otherwise (a newer one,

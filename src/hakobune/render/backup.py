@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hakobune import __version__
-from hakobune.render.settings import settings_yaml
 from hakobune.site import DEFAULT_DB_PORT, Site
+from hakobune.site_format import settings_yaml
 
 
 def db_request(site: Site) -> dict[str, object]:
