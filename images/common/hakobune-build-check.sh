@@ -10,8 +10,11 @@ name=$1
 version=$2
 sbom=/usr/share/hakobune/sbom.cdx.json
 
+# The build's log shows the line; the client reads the JSON line after it, the build's answer
+# (src/hakobune/ops/contract.py). Messages here hold no quotes or backslashes.
 fail() {
     echo "hakobune build check: $*" >&2
+    printf '{"error":"%s","hint":null,"kind":null}\n' "$*"
     exit 1
 }
 

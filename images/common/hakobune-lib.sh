@@ -15,11 +15,22 @@ hb_log() {
     echo "hakobune: $*" >&2
 }
 
-# One line naming the variable and the value, then stop: a wrong setting must never be ignored.
+# One line naming the variable and the value, then stop: a wrong setting must never be ignored. A client that
+# asked (HAKOBUNE_CHECK_ONLY=1) gets it as its answer too, one JSON line on stdout (src/hakobune/ops/contract.py).
 hb_invalid() {
     name=$1; value=$2; want=$3
     hb_log "invalid ${name}='${value}': ${want}"
+    if [ "${HAKOBUNE_CHECK_ONLY:-}" = 1 ]; then
+        hb_json_failure "invalid ${name}='${value}': ${want}"
+    fi
     exit 64
+}
+
+# hb_json_failure MESSAGE: the failure answer of ops/contract.py. Control characters are dropped (no value may
+# hold one; a JSON string may not either), backslashes and quotes escaped.
+hb_json_failure() {
+    printf '{"error":"%s","hint":null,"kind":null}\n' \
+        "$(printf '%s' "$1" | tr -d '\000-\037\177' | sed 's/\\/\\\\/g; s/"/\\"/g')"
 }
 
 _hb_nl='

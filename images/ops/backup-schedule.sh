@@ -26,17 +26,25 @@ seconds_to_next() {
     fi
 }
 
+# What the backup task answered (one JSON line, src/hakobune/ops/contract.py), in a few words: the archive and
+# its size, or why it failed.
+summary() {
+    # shellcheck disable=SC2016 # PHP code, not the shell's
+    printf '%s' "$1" | tail -n 1 | php -r '$r = json_decode((string) stream_get_contents(STDIN), true);
+        echo !is_array($r) ? "no answer" : ($r["error"] ?? basename($r["archive"]) . ", "
+            . round($r["bytes"] / 1e6, 1) . " MB");'
+}
+
 run_backup() {
-    if result=$(printf '%s' "$HB_BACKUP_REQUEST" | php "$helper" backup 2>&1); then
+    # The task's own stderr (its message again) stays out of the log: each run logs one line.
+    if result=$(printf '%s' "$HB_BACKUP_REQUEST" | php "$helper" backup 2>/dev/null); then
         rm -f "$failed"
-        # shellcheck disable=SC2016 # PHP code, not the shell's
-        log "written: $(printf '%s' "$result" | php -r '$r = json_decode(stream_get_contents(STDIN), true);
-            echo basename($r["archive"]), ", ", round($r["bytes"] / 1e6, 1), " MB";')"
+        log "written: $(summary "$result")"
         printf '{"action":"prune","site":"%s","keep":%s}' "$HB_SITE" "$HB_KEEP" | php "$helper" backups >/dev/null \
-            || log "pruning older archives failed"
+            2>&1 || log "pruning older archives failed"
     else
         touch "$failed"
-        log "FAILED: $result" >&2
+        log "FAILED: $(summary "$result")" >&2
     fi
 }
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from hakobune.errors import HakobuneError
+from hakobune.layout import RUN_DIR
 from hakobune.site import SITE_LABEL
 
 INTERRUPTED = 130  # the shell's code for Ctrl-C
@@ -28,9 +29,10 @@ class EngineUnavailable(HakobuneError):
 class EngineError(HakobuneError):
     """A docker command failed."""
 
-    def __init__(self, message: str, hint: str | None = None, stderr: str = "") -> None:
+    def __init__(self, message: str, hint: str | None = None, stderr: str = "", stdout: str = "") -> None:
         super().__init__(message, hint)
         self.stderr = stderr
+        self.stdout = stdout  # what the command answered before it failed (a PHP helper's failure: ops/contract.py)
 
 
 _UNREACHABLE = re.compile(
@@ -86,8 +88,10 @@ class Engine:
         stdout: IO[bytes] | None = None,
         check: bool = True,
         timeout: float | None = None,
+        what: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run ARGV; its output is returned as text, or written to STDOUT (binary data, such as archives)."""
+        """Run ARGV; its output is returned as text, or written to STDOUT (binary data, such as archives). WHAT
+        names the command in a failure (default: docker's verb)."""
         if self.debug:
             self.echo("+ " + shlex.join(argv))
         if isinstance(input, str):
@@ -114,7 +118,7 @@ class Engine:
             proc.args, proc.returncode, (out or b"").decode(errors="replace"), err.decode(errors="replace"),
         )
         if check and result.returncode != 0:
-            raise self._failure(argv, result.stderr or result.stdout)
+            raise self._failure(argv, result.stderr or result.stdout, result.stdout, what)
         return result
 
     @staticmethod
@@ -129,7 +133,7 @@ class Engine:
                 proc.kill()
                 proc.wait()
 
-    def _failure(self, argv: Sequence[str], stderr: str) -> HakobuneError:
+    def _failure(self, argv: Sequence[str], stderr: str, stdout: str = "", what: str | None = None) -> HakobuneError:
         if self.debug and stderr.strip():
             self.echo(stderr.rstrip())
         if _NO_CONTEXT.search(stderr) or _UNREACHABLE.search(stderr):
@@ -139,8 +143,8 @@ class Engine:
                 f"a port the site needs is already in use: {_summary(stderr)}",
                 "choose free ports with --http-port/--tls-port", stderr,
             )
-        verb = " ".join(a for a in argv[1:3] if not a.startswith("-"))
-        return EngineError(f"docker {verb} failed: {_summary(stderr)}", None, stderr)
+        what = what or " ".join(a for a in argv[1:3] if not a.startswith("-"))
+        return EngineError(f"docker {what} failed: {_summary(stderr)}", None, stderr, stdout)
 
     def unreachable(self, stderr: str) -> EngineUnavailable:
         """No engine to talk to: the context named does not exist, or the engine does not answer."""
@@ -198,7 +202,7 @@ class Engine:
         if not self.image_exists(ref):  # docker would try a registry, and say only that it cannot reach one
             raise HakobuneError(f"image {ref} is not on this Docker engine", "build it with 'hakobune images build'")
         argv = [*self._docker(), "run", "--rm", "-i", "--network", network, "--read-only", "--cap-drop", "ALL",
-                "--security-opt", "no-new-privileges", "--tmpfs", "/run/hakobune", "--tmpfs", "/tmp"]
+                "--security-opt", "no-new-privileges", "--tmpfs", RUN_DIR, "--tmpfs", "/tmp"]
         for host in add_hosts:
             argv += ["--add-host", host]
         if memory:
@@ -344,14 +348,9 @@ class Engine:
     def compose(self, project_dir: Path, *args: str, input: str | None = None, stdin: IO[bytes] | None = None,
                 stdout: IO[bytes] | None = None, check: bool = True,
                 timeout: float | None = None) -> subprocess.CompletedProcess[str]:
-        argv = self._compose_argv(project_dir, args)
-        try:
-            return self._run(argv, cwd=project_dir, input=input, stdin=stdin, stdout=stdout, check=check,
-                             timeout=timeout)
-        except EngineError as exc:
-            verb = next((a for a in args if not a.startswith("-")), "")
-            exc.message = re.sub(r"^docker .*? failed:", f"docker compose {verb} failed:", exc.message)
-            raise
+        verb = next((a for a in args if not a.startswith("-")), "")
+        return self._run(self._compose_argv(project_dir, args), cwd=project_dir, input=input, stdin=stdin,
+                         stdout=stdout, check=check, timeout=timeout, what=f"compose {verb}")
 
     def compose_attached(self, project_dir: Path, *args: str) -> int:
         """Run compose with the user's terminal (logs -f, shell, exec): its output is theirs, its exit code ours."""

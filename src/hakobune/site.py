@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from hakobune.errors import InvalidInput
+from hakobune.layout import DEFAULT_DB_PORT
 
 SITE_LABEL = "io.hakobune.site"
 # What tells a site from another of the same name (another engine's, whose folder is at hand by mistake).
@@ -38,7 +39,6 @@ _SITE_ID = re.compile(r"^([0-9a-f]{32})?$")
 SERVICES = ("web", "php", "db", "valkey")  # the long-running services of a site's stack
 # Started for a job, never by `up`: ops (backups, restores, the database's setup) and wp (WordPress work).
 ONE_SHOT_SERVICES = ("ops", "wp")
-DEFAULT_DB_PORT = 3306
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 PROFILES = ("wp", "lamp")
 BACKUP_SCHEDULES = ("off", "hourly", "daily")  # `backup schedule`: daily runs at 03:00 UTC
@@ -200,6 +200,15 @@ def service_of(setting: str) -> str:
             return service
     raise InvalidInput(f"'{setting}' is not an image setting",
                        "settings start with NGINX_, HTTPD_, PHP_, MARIADB_ or VALKEY_")
+
+
+# Service -> the secret volume that holds its secret settings (the web server takes none).
+SECRET_SETTINGS_VOLUME = {"php": "secrets-app", "db": "secrets-db"}
+
+
+def secret_setting_file(name: str) -> tuple[str, str]:
+    """(volume, file name) of a secret setting; the service reads it from the image's NAME_FILE."""
+    return SECRET_SETTINGS_VOLUME[service_of(name)], name.lower()
 
 
 def site_image_names(web: str) -> tuple[str, ...]:

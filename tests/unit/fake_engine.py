@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from unittest.mock import create_autospec
 
 from hakobune.engine import Engine, EngineError
-from hakobune.ops.stack import HELPER
+from hakobune.layout import HELPER
 from hakobune.site import SERVICES, SITE_LABEL
 
 
 class FakeEngine:
-    """FAILING: the first log line starting with it fails as docker would (an EngineError). ANSWERS: a helper
+    """FAILING: the first log line starting with it fails as docker would (an EngineError; a helper task's with
+    its failure answer). ANSWERS: a helper
     task's (or a restore action's, "restore:stage") JSON answer. RUNNING: the services `compose ps` shows."""
 
     def __init__(self, *, failing: str | None = None, answers: dict[str, dict[str, object]] | None = None,
@@ -40,6 +41,10 @@ class FakeEngine:
         self.log.append(line)
         if self.failing and line.startswith(self.failing):
             self.failing = None  # fails once: the rollback's own calls go through
+            if line.startswith(("task ", "image ")):  # a helper that ran answers as ops/contract.py says
+                answer = json.dumps({"error": f"{line} broke", "hint": None, "kind": None})
+                raise EngineError("docker compose run failed: exit status 1", stderr=f"{line} broke\n",
+                                  stdout=f"{answer}\n")
             raise EngineError(f"docker compose failed: {line} broke", stderr=f"{line} broke")
 
     def _compose(self, _dir: object, *args: str, **io: object) -> subprocess.CompletedProcess[str]:

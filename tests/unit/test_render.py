@@ -8,7 +8,17 @@ import yaml
 from hakobune import site_format
 from hakobune.ops.stack import service_for
 from hakobune.render.compose import RUNTIMES, compose_document, compose_yaml
-from hakobune.render.wordpress import db_setup_request, install_request, secrets_request, seed_request
+from hakobune.render.requests import (
+    backup_request,
+    db_check_request,
+    db_request,
+    db_setup_request,
+    install_request,
+    restore_request,
+    secrets_request,
+    seed_lamp_request,
+    seed_request,
+)
 from hakobune.site import SITE_LABEL, Site, SiteSecrets
 from hakobune.versions import image_refs, images_for
 
@@ -143,9 +153,23 @@ def test_secret_settings_reach_their_service_as_files_only():
     assert Site.from_dict(yaml.safe_load(yaml.safe_dump(site.to_dict()))) == site
 
 
+def test_every_request_describes_the_database_one_way():
+    """db_request is the one description: each request that reaches the database carries it whole, under "db"."""
+    external = replace(SITE, db_host="db.example.net", db_port=3307, db_tls=True)
+    for site in (SITE, external):
+        requests = [db_setup_request(site), db_check_request(site, SECRETS), seed_request(site, SECRETS),
+                    seed_lamp_request(replace(site, profile="lamp", page_cache=False, object_cache=False)),
+                    restore_request(site, SECRETS, "stage"), backup_request(site)]
+        for request in requests:
+            assert request["db"] == db_request(site)
+            assert not [key for key in request if key.startswith("db_")]
+
+
 def test_ops_requests():
-    assert db_setup_request(SITE) == {"db_host": "db", "db_name": "wordpress", "db_user": "wordpress"}
+    own = {"host": "db", "port": 3306, "name": "wordpress", "user": "wordpress", "tls": False, "own": True}
+    assert db_setup_request(SITE) == {"db": own}
     seed = seed_request(SITE, SECRETS)
+    assert seed["db"] == own
     assert seed["url"] == "https://shop.example.com:8443"
     assert seed["salts"] == list(SECRETS.salts)
     assert "db-password-1" not in str(seed)  # wp-config reads it from the container's secret
@@ -197,7 +221,8 @@ def test_an_external_database_has_no_db_service_and_reaches_the_docker_host():
     assert not any("secrets-db" in v for v in doc["services"]["ops"]["volumes"])
     assert site.services == ("web", "php", "valkey") and site.db_address == "db.example.net:3307"
     seed = seed_request(site, SECRETS)
-    assert (seed["db_host"], seed["db_tls"]) == ("db.example.net:3307", True)
+    assert seed["db"] == {"host": "db.example.net", "port": 3307, "name": "extwp", "user": "extuser",
+                          "tls": True, "own": False}
     assert SITE.db_address == "db" and SITE.services == ("web", "php", "db", "valkey")
 
 
@@ -214,7 +239,8 @@ def test_a_backup_schedule_adds_a_hardened_service_that_only_reads_the_site():
     env = backup["environment"]
     assert (env["HB_SCHEDULE"], env["HB_KEEP"], env["HB_SITE"]) == ("hourly", "24", "shop")
     request = json.loads(env["HB_BACKUP_REQUEST"].replace("$$", "$"))
-    assert request["db"] == {"host": "db", "port": 3306, "name": "wordpress", "user": "wordpress", "tls": False}
+    assert request["db"] == {"host": "db", "port": 3306, "name": "wordpress", "user": "wordpress", "tls": False,
+                             "own": True}
     assert "Costs $5, not ${HOME}" in request["settings"]  # carried whole: `$` is escaped for Compose
     assert "Costs $$5, not $${HOME}" in env["HB_BACKUP_REQUEST"]
     assert str(SECRETS.db_password) not in compose_yaml(site)
@@ -223,21 +249,18 @@ def test_a_backup_schedule_adds_a_hardened_service_that_only_reads_the_site():
 
 
 def test_restore_requests_keep_the_target_sites_own_secrets_and_database():
-    from hakobune.render.wordpress import restore_request
+    from hakobune.render.requests import restore_request
 
     request = restore_request(SITE, SECRETS, "stage", "/srv/backups/.incoming.tar")
-    assert request["own_db"] is True and request["profile"] == "wp"
-    assert request["config"] == {"url": "https://shop.example.com:8443", "db_host": "db", "db_tls": False,
-                                 "db_name": "wordpress", "db_user": "wordpress"}
+    assert request["db"]["own"] is True and request["profile"] == "wp"
+    assert request["url"] == "https://shop.example.com:8443" and request["db"]["host"] == "db"
     assert request["salts"] == list(SECRETS.salts) and "db-password-1" not in str(request)
     from dataclasses import replace
 
     external = replace(SITE, db_host="db.example.net", db_port=3307, db_tls=True)
     request = restore_request(external, SECRETS, "swap")
-    assert request["own_db"] is False
     assert request["db"] == {"host": "db.example.net", "port": 3307, "name": "wordpress", "user": "wordpress",
-                             "tls": True}
-    assert request["config"]["db_host"] == "db.example.net:3307"
+                             "tls": True, "own": False}
 
 
 def test_the_page_cache_is_on_for_wordpress_on_nginx_and_php_knows_where_to_purge():

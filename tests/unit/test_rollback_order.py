@@ -106,8 +106,9 @@ def test_a_config_change_the_image_refuses_touches_nothing(tmp_path):
     sitedir = _site_folder(tmp_path)
     before = sitedir.snapshot()
     engine = FakeEngine()
+    refused = '{"error":"invalid PHP_MEMORY_LIMIT=900G: more than the container\'s 1G","hint":null}'
     engine.mock.run_image.side_effect = EngineError(
-        "docker run failed", stderr="hakobune: invalid PHP_MEMORY_LIMIT=900G: more than the container's 1G\n")
+        "docker run failed", stderr="hakobune: invalid PHP_MEMORY_LIMIT=900G\n", stdout=f"{refused}\n")
     with pytest.raises(HakobuneError, match=r"^invalid PHP_MEMORY_LIMIT=900G"):
         config.change(Stack.open(engine.mock, sitedir), {"PHP_MEMORY_LIMIT": "900G"}, lambda line: None)
     assert engine.log == []

@@ -7,8 +7,9 @@ import yaml
 
 from hakobune import site_format
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.layout import FPM_SOCKET
 from hakobune.ops.sitedir import SiteDir
-from hakobune.render.compose import FPM_SOCKET, compose_document
+from hakobune.render.compose import compose_document
 from hakobune.site import Site
 from hakobune.site_format import FORMAT, MIGRATIONS, current, read_settings, settings_yaml
 from hakobune.versions import images_for

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -109,6 +110,38 @@ def test_a_failed_task_says_which_task_and_the_helpers_own_words(tmp_path):
     with pytest.raises(HakobuneError, match=r"^install failed: task install broke$"):
         stack.task("install", {})
     assert stack.task("option", {"name": "blogname"}) == {}
+
+
+def test_a_helpers_failure_answer_is_raised_typed_with_its_hint_and_kind(tmp_path):
+    from hakobune.engine import EngineError
+    from hakobune.ops.contract import KIND_DB_UNREACHABLE, TaskFailed
+
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine)
+    answer = {"error": "dumping the database failed: no server", "hint": "start it", "kind": KIND_DB_UNREACHABLE}
+    engine.mock.compose.side_effect = EngineError("docker compose run failed: exit status 1",
+                                                  stdout="PHP Warning: noise\n" + json.dumps(answer) + "\n")
+    with pytest.raises(TaskFailed) as failed:
+        stack.task("backup", {})
+    assert (failed.value.message, failed.value.hint, failed.value.kind) == (
+        "backup failed: dumping the database failed: no server", "start it", KIND_DB_UNREACHABLE)
+    with pytest.raises(TaskFailed, match=r"^dumping the database failed: no server"):
+        stack.task("option", {}, within="")
+    # A helper that died without answering (or a container that never ran): docker's own words, and no type.
+    engine.mock.compose.side_effect = EngineError("docker compose run failed: no such image", stdout="")
+    with pytest.raises(HakobuneError, match=r"^backup failed: docker compose run failed: no such image$") as died:
+        stack.task("backup", {})
+    assert not isinstance(died.value, TaskFailed)
+
+
+def test_the_answer_is_the_last_json_object_line():
+    from hakobune.ops.contract import answer, failure
+
+    assert answer('Deprecated: x\n{"a": 1}\n{not json\n["a list"]\n') == {"a": 1}
+    assert answer("nothing here\n") is None
+    assert failure('{"ok": true}') is None
+    assert failure('{"error": "no", "hint": 3, "kind": null}').hint is None
+    assert failure('{"error": "no"}', "build").message == "build failed: no"
 
 
 def test_a_failed_change_runs_its_own_undo_then_puts_the_files_back_then_the_services(tmp_path):

@@ -18,11 +18,20 @@ import yaml
 
 from hakobune import site_format
 from hakobune.errors import InvalidInput
+from hakobune.layout import (
+    ARCHIVE_CHECKSUM,
+    ARCHIVE_DATABASE,
+    ARCHIVE_FILES,
+    ARCHIVE_FORMAT,
+    ARCHIVE_MANIFEST,
+    ARCHIVE_PARTS,
+    ARCHIVE_SETTINGS,
+)
 from hakobune.ops.tree_check import TreeCheck
 
-FORMAT = 1
-PARTS = ("site.yaml", "database.sql.gz", "files.tar.gz")
-MEMBERS = ("manifest.json", "manifest.sha256", *PARTS)
+FORMAT = ARCHIVE_FORMAT
+PARTS = ARCHIVE_PARTS
+MEMBERS = (ARCHIVE_MANIFEST, ARCHIVE_CHECKSUM, *PARTS)
 SUFFIX = ".tar"
 _CHUNK = 1 << 20
 
@@ -140,12 +149,12 @@ def verify(path: Path) -> Manifest:
                     raise _damaged(path, f"unexpected member '{info.name}'")
                 stream = archive.extractfile(info)
                 assert stream is not None  # noqa: S101 - a regular file always has data
-                if info.name in ("manifest.json", "manifest.sha256"):
+                if info.name in (ARCHIVE_MANIFEST, ARCHIVE_CHECKSUM):
                     data = stream.read()
-                    manifest_bytes, checksum = (data, checksum) if info.name == "manifest.json" \
+                    manifest_bytes, checksum = (data, checksum) if info.name == ARCHIVE_MANIFEST \
                         else (manifest_bytes, data)
                     found[info.name] = (len(data), hashlib.sha256(data).hexdigest())
-                elif info.name == "files.tar.gz":
+                elif info.name == ARCHIVE_FILES:
                     found[info.name] = _digest_files(path, stream)
                 else:
                     found[info.name] = _digest(stream)
@@ -156,11 +165,11 @@ def verify(path: Path) -> Manifest:
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise _damaged(path, f"it ends early ({exc})") from None
     missing = [name for name in MEMBERS if name not in found]
-    if "manifest.json" in missing:
+    if ARCHIVE_MANIFEST in missing:
         raise InvalidInput(f"'{path}' is not a Hakobune backup archive (it has no manifest.json)")
     if missing:
         raise _damaged(path, f"it lacks {', '.join(missing)}")
-    if checksum.decode(errors="replace").split(" ")[0] != found["manifest.json"][1]:
+    if checksum.decode(errors="replace").split(" ")[0] != found[ARCHIVE_MANIFEST][1]:
         raise _damaged(path, "its manifest does not match its checksum")
     manifest = _manifest_data(path, manifest_bytes)
     for part in PARTS:
@@ -186,7 +195,7 @@ def _manifest_data(path: Path, raw: bytes) -> dict[str, Any]:
 
 def _settings(path: Path) -> dict[str, Any]:
     with tarfile.open(path, "r:") as archive:
-        stream = archive.extractfile("site.yaml")
+        stream = archive.extractfile(ARCHIVE_SETTINGS)
         assert stream is not None  # noqa: S101 - verified above
         try:
             document = yaml.safe_load(stream.read())
@@ -202,7 +211,7 @@ def peek(path: Path) -> Manifest | None:
     try:
         with tarfile.open(path, "r:") as archive:
             first = archive.next()
-            if first is None or first.name != "manifest.json":
+            if first is None or first.name != ARCHIVE_MANIFEST:
                 return None
             stream = archive.extractfile(first)
             data = json.loads(stream.read()) if stream else None
@@ -233,8 +242,8 @@ def prune(folder: Path, site: str, keep: int) -> list[Path]:
 def write(path: Path, settings: str, dump_gz: Path, files_gz: Path, about: dict[str, Any]) -> None:
     """An archive made on the client (an import), in the format the ops container writes; ABOUT goes into the
     manifest (site, wordpress, table_prefix, ...)."""
-    parts: dict[str, bytes | Path] = {"site.yaml": settings.encode(), "database.sql.gz": dump_gz,
-                                      "files.tar.gz": files_gz}
+    parts: dict[str, bytes | Path] = {ARCHIVE_SETTINGS: settings.encode(), ARCHIVE_DATABASE: dump_gz,
+                                      ARCHIVE_FILES: files_gz}
     digests: dict[str, dict[str, object]] = {}
     for name, part in parts.items():
         if isinstance(part, bytes):
@@ -245,9 +254,9 @@ def write(path: Path, settings: str, dump_gz: Path, files_gz: Path, about: dict[
             digests[name] = {"bytes": size, "sha256": sha}
     manifest = json.dumps({"kind": "hakobune-backup", "format": FORMAT, **about, "parts": digests},
                           indent=4).encode() + b"\n"
-    checksum = f"{hashlib.sha256(manifest).hexdigest()}  manifest.json\n".encode()
+    checksum = f"{hashlib.sha256(manifest).hexdigest()}  {ARCHIVE_MANIFEST}\n".encode()
     with tarfile.open(path, "w") as out:
-        for name, part in {"manifest.json": manifest, "manifest.sha256": checksum, **parts}.items():
+        for name, part in {ARCHIVE_MANIFEST: manifest, ARCHIVE_CHECKSUM: checksum, **parts}.items():
             if isinstance(part, bytes):
                 info = tarfile.TarInfo(name)
                 info.size = len(part)

@@ -4,18 +4,18 @@ the client (or kept on the engine with --on-host); `backup list` and retention."
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from hakobune.engine import EngineError
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.layout import BACKUP_DIR
 from hakobune.ops import archive
+from hakobune.ops.contract import KIND_DB_UNREACHABLE, TaskFailed
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Report, Stack
-from hakobune.render.backup import backup_request
-from hakobune.render.compose import BACKUPS_DIR
+from hakobune.render.requests import backup_request
 from hakobune.site import BACKUP_SCHEDULES, Site, validate_keep
 
 # Where archives go unless --to says otherwise: a `backups` folder beside the site folders, so removing a
@@ -54,9 +54,10 @@ def backup(stack: Stack, to: Path | None, keep: int | None, on_host: bool, repor
     report("Dumping the database and archiving the files (the site keeps running)")
     try:
         made = stack.task("backup", backup_request(site, name))
-    except HakobuneError as exc:
-        if not site.external_db and re.search(r"Unknown server host|Can't connect", exc.message):
-            raise HakobuneError(exc.message, "the site's database is not running: 'hakobune start' first") from None
+    except TaskFailed as exc:
+        if exc.kind == KIND_DB_UNREACHABLE and not site.external_db:
+            raise TaskFailed(exc.message, "the site's database is not running: 'hakobune start' first",
+                             exc.kind) from None
         raise
     file = f"{name}{archive.SUFFIX}"
     if on_host:
@@ -70,7 +71,7 @@ def backup(stack: Stack, to: Path | None, keep: int | None, on_host: bool, repor
         try:
             # The archive holds the site's salts (in wp-config.php) and its users: private, like secrets.env.
             with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-                stack.run("cat", f"{BACKUPS_DIR}/{file}", stdout=out, timeout=6 * 3600)
+                stack.run("cat", f"{BACKUP_DIR}/{file}", stdout=out, timeout=6 * 3600)
             archive.verify(partial)  # what arrived is what was written
             partial.rename(target)
         except (EngineError, InvalidInput) as exc:

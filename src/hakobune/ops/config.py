@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 from hakobune.catalogue import SERVICES, Setting, catalogue, check, lookup
 from hakobune.engine import EngineError
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops import contract
 from hakobune.ops.rollback import UndoIncomplete, failpoint
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Report, Stack
-from hakobune.render.wordpress import secrets_request
+from hakobune.render.requests import secrets_request
 from hakobune.site import Site, SiteSecrets, service_of, site_image_names
 
 
@@ -72,10 +73,10 @@ def _ask_images(stack: Stack, site: Site, services: list[str]) -> None:
             stack.engine.run_image(site.image(images[service]), memory=site.memory(service),
                                    env={**site.settings_for(service), "HAKOBUNE_CHECK_ONLY": "1"})
         except EngineError as exc:
-            lines = [line for line in exc.stderr.splitlines() if line.startswith("hakobune: invalid ")]
-            if lines:
-                raise InvalidInput(lines[-1].removeprefix("hakobune: ")) from None
-            raise
+            refused = contract.failure(exc.stdout)
+            if refused is None:
+                raise
+            raise InvalidInput(refused.message, refused.hint) from None
 
 
 def change(stack: Stack, updates: dict[str, str | None], report: Report) -> list[str]:

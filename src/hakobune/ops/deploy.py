@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from hakobune.engine import EngineError
-from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.errors import InvalidInput
 from hakobune.ops.cache import refresh
-from hakobune.ops.stack import HELPER, Stack, service_for
+from hakobune.ops.stack import Stack
 from hakobune.ops.tree_check import TreeCheck
 
 
@@ -75,9 +74,6 @@ def deploy(stack: Stack, source: Path) -> Deployed:
         if deployed.files == 0:
             raise InvalidInput(f"{source} holds no files: nothing to deploy")
         stream.seek(0)
-        try:
-            stack.run("php", HELPER, "deploy", service=service_for("deploy"), stdin=stream, timeout=1800)
-        except EngineError as exc:
-            raise HakobuneError(f"copying the files into the docroot failed: {exc.message}") from None
+        stack.task("deploy", stream=stream, timeout=1800, within="copying the files into the docroot")
     refresh(stack)
     return deployed

@@ -10,6 +10,7 @@ from pathlib import Path
 from hakobune.catalogue import images_dir
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops import contract
 from hakobune.ops.base_image import bootstrap_base
 from hakobune.site import IMAGE_NAMES
 from hakobune.versions import image_versions
@@ -79,9 +80,10 @@ def build(engine: Engine, base: str, mirror: str | None, only: list[str] | None,
 
 
 def _build_reason(exc: EngineError) -> str:
-    """The build check's own words when it stopped the build; else docker's last line."""
-    checks = [line.strip() for line in exc.stderr.splitlines() if line.startswith("hakobune build check:")]
-    return checks[-1].removeprefix("hakobune build check: ") if checks else exc.message
+    """The build check's answer when it stopped the build (the build's output ends with it); else docker's last
+    line."""
+    refused = contract.failure(exc.stderr)
+    return refused.message if refused else exc.message
 
 
 @dataclass(frozen=True)

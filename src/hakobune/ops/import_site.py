@@ -24,7 +24,9 @@ from typing import IO
 from hakobune import __version__
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.layout import ARCHIVE_DATABASE, ARCHIVE_FILES
 from hakobune.ops import archive
+from hakobune.ops.contract import TaskFailed
 from hakobune.ops.deploy import pack
 from hakobune.ops.provision import preflight
 from hakobune.ops.restore import Restored, fill_new_site
@@ -193,9 +195,8 @@ class WpConfig:
             return cls({})
         try:
             found = ask_ops_image(engine, site, "wp-config-read", {"text": text})
-        except HakobuneError as exc:
-            raise HakobuneError(f"cannot read the site's wp-config.php: {exc.message.split(': ', 1)[-1]}") \
-                from None
+        except TaskFailed as exc:
+            raise TaskFailed(f"cannot read the site's wp-config.php: {exc.message}", exc.hint) from None
         salts = found.get("salts")
         return cls({key: str(value) for key, value in (found.get("db") or {}).items() if value is not None},
                    found.get("table_prefix"), tuple(salts) if isinstance(salts, list) else None)
@@ -251,8 +252,8 @@ def import_site(engine: Engine, site: Site, parent: Path, report: Report, *, fro
             assert sql is not None  # noqa: S101 - checked above
             dump = sql
         report("Packing the site as a Hakobune archive")
-        _gzip_dump(dump, work / "database.sql.gz")
-        with tarfile.open(work / "files.tar.gz", "w:gz") as out:
+        _gzip_dump(dump, work / ARCHIVE_DATABASE)
+        with tarfile.open(work / ARCHIVE_FILES, "w:gz") as out:
             source_files = files_tar if ssh is not None else from_dir
             assert source_files is not None  # noqa: S101 - one source is given
             packed = pack(source_files, out, prefix="public/", skip=() if lamp else ("wp-config.php",))
@@ -264,7 +265,7 @@ def import_site(engine: Engine, site: Site, parent: Path, report: Report, *, fro
         if packed.files == 0:
             raise InvalidInput("the source holds no files")
         path = work / "import.tar"
-        archive.write(path, settings_yaml(site), work / "database.sql.gz", work / "files.tar.gz", {
+        archive.write(path, settings_yaml(site), work / ARCHIVE_DATABASE, work / ARCHIVE_FILES, {
             "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "hakobune": __version__,
             "site": {"name": site.name, "url": "", "profile": site.profile, "web": site.web},
             "wordpress": None, "table_prefix": config.table_prefix, "imported": True})

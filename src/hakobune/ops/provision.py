@@ -9,14 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hakobune.engine import Engine, EngineError
+from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.limits import with_host_memory
 from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Report, Stack, ask_ops_image
 from hakobune.render.compose import EXTRA_HOSTS
-from hakobune.render.wordpress import (
+from hakobune.render.requests import (
     db_check_request,
     db_setup_request,
     install_request,
@@ -74,11 +74,7 @@ def preflight(engine: Engine, site: Site, target: Path) -> None:
 def check_external_db(engine: Engine, site: Site, secrets: SiteSecrets) -> None:
     """Connect to the external database as the site will, from a throw-away container on the engine (where the
     site will run), and try everything WordPress does; nothing is created if this fails."""
-    try:
-        ask_ops_image(engine, site, "db-check", db_check_request(site, secrets), network="bridge",
-                      add_hosts=EXTRA_HOSTS)
-    except EngineError as exc:
-        raise HakobuneError(exc.message.split(": ", 1)[-1]) from None
+    ask_ops_image(engine, site, "db-check", db_check_request(site, secrets), network="bridge", add_hosts=EXTRA_HOSTS)
 
 
 def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, report: Report,

@@ -15,19 +15,19 @@ from pathlib import Path
 
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.layout import BACKUP_DIR, DEFAULT_DB_PORT
 from hakobune.ops import archive
 from hakobune.ops.backup import backup
 from hakobune.ops.cache import refresh
 from hakobune.ops.provision import provision
 from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
 from hakobune.ops.stack import Report, Stack
-from hakobune.render.compose import BACKUPS_DIR
-from hakobune.render.wordpress import restore_request
-from hakobune.site import DEFAULT_DB_PORT, Site, SiteSecrets, validate_fqdn, validate_name, validate_port
+from hakobune.render.requests import restore_request
+from hakobune.site import Site, SiteSecrets, validate_fqdn, validate_name, validate_port
 from hakobune.versions import images_for
 
 # An archive copied from the client, until the restore ends (one per restore: INCOMING.format(token)).
-INCOMING = BACKUPS_DIR + "/.incoming-{}.tar"
+INCOMING = BACKUP_DIR + "/.incoming-{}.tar"
 # How an interrupted restore may be ended, by the step it reached (images/ops/helpers/tasks/restore.php):
 # before its swap and after its undo nothing of it is in place; mid-swap or mid-undo only undo is safe; once
 # swapped, either way; once finishing, only finishing.
@@ -186,7 +186,7 @@ def url_variants(url: str) -> list[str]:
 
 def restore(stack: Stack, path: Path, report: Report, on_host: bool = False) -> Restored:
     """Into an existing site, which keeps its settings and secrets."""
-    kept = f"{BACKUPS_DIR}/{_host_name(path)}" if on_host else None  # an archive already on the engine
+    kept = f"{BACKUP_DIR}/{_host_name(path)}" if on_host else None  # an archive already on the engine
     manifest = None if on_host else archive.verify(path)
     site = stack.site
     if manifest:

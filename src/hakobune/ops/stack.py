@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError
+from hakobune.layout import HELPER
+from hakobune.ops import contract
 from hakobune.ops.rollback import Rollback, UndoIncomplete
 from hakobune.ops.sitedir import COMPOSE, SiteDir
 from hakobune.site import ONE_SHOT_SERVICES, SERVICES, SITE_ID_LABEL, Site, SiteSecrets
@@ -28,7 +30,6 @@ Report = Callable[[str], None]
 START_TIMEOUT = 240  # seconds a service gets to become healthy
 STOP_TIMEOUT = 20  # seconds a service gets to stop before it is killed
 TASK_TIMEOUT = 600  # seconds a helper task gets
-HELPER = "/opt/hakobune/helpers/hakobune.php"
 # Tasks that run the site's code (WordPress with its plugins and themes) or write into its docroot: they run in
 # the `wp` service, which has what the php service has and no more. The others (backups, restores, the
 # database's setup) run in `ops`, which holds the root password and the backups volume.
@@ -43,9 +44,15 @@ def service_for(task: str) -> str:
 def ask_ops_image(engine: Engine, site: Site, task: str, request: dict[str, object] | None = None,
                   **where: Any) -> dict[str, Any]:
     """A helper TASK that needs no site on the engine (yet): in a throw-away container of the site's ops image,
-    without network unless WHERE gives one (Engine.run_image)."""
-    out = engine.run_image(site.image("ops"), "php", HELPER, task, input=json.dumps(request or {}), **where)
-    return dict(json.loads(out))
+    without network unless WHERE gives one (Engine.run_image). Its failure is raised as contract.TaskFailed."""
+    try:
+        out = engine.run_image(site.image("ops"), "php", HELPER, task, input=json.dumps(request or {}), **where)
+    except EngineError as exc:
+        failed = contract.failure(exc.stdout)
+        if failed is None:
+            raise
+        raise failed from None
+    return contract.answer(out) or {}
 
 
 @dataclass(frozen=True)
@@ -148,19 +155,23 @@ class Stack(ABC):
         if not set(self.site.services if services is None else services) <= self.running():
             raise HakobuneError(f"site {self.site.name} is not running", "start it with: hakobune start")
 
-    def task(self, task: str, request: dict[str, object], service: str | None = None,
-             plain_errors: bool = False) -> dict[str, Any]:
-        """Run a PHP helper TASK with REQUEST in a one-shot container of SERVICE (by default the one the task
-        belongs in; `secrets` writes the secret volumes); returns its answer. A failure is the helper's own
-        line, prefixed with the task unless PLAIN_ERRORS."""
+    def task(self, task: str, request: dict[str, object] | None = None, service: str | None = None, *,
+             within: str | None = None, stream: IO[bytes] | None = None,
+             timeout: float = TASK_TIMEOUT) -> dict[str, Any]:
+        """Run a PHP helper TASK with REQUEST (or, for a task that takes data, STREAM on its standard input) in a
+        one-shot container of SERVICE (by default the one the task belongs in; `secrets` writes the secret
+        volumes); returns its answer. Its failure is raised as contract.TaskFailed, its message after
+        "WITHIN failed: " (WITHIN: by default the task's name; "" for the helper's words alone)."""
+        io: dict[str, Any] = {"stdin": stream} if stream is not None else {"input": json.dumps(request or {})}
         try:
-            result = self.run("php", HELPER, task, service=service or service_for(task),
-                              input=json.dumps(request), timeout=TASK_TIMEOUT)
+            result = self.run("php", HELPER, task, service=service or service_for(task), timeout=timeout,
+                              **io)
         except EngineError as exc:
-            detail = exc.message.split(": ", 1)[-1]
-            raise HakobuneError(detail if plain_errors else f"{task} failed: {detail}") from None
-        lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
-        return dict(json.loads(lines[-1])) if lines else {}
+            failed = contract.failure(exc.stdout, task if within is None else within)
+            if failed is None:
+                raise HakobuneError(f"{within or task} failed: {exc.message}", exc.hint) from None
+            raise failed from None
+        return contract.answer(result.stdout) or {}
 
     @contextmanager
     def changing(self, services: Sequence[str] | None = None, *, orphans: bool = False) -> Iterator[Rollback]:

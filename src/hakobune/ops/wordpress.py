@@ -24,7 +24,7 @@ BUILT_IN = {
 def run(stack: Stack, task: str, **request: object) -> dict[str, Any]:
     """Run a WordPress task against the running site."""
     stack.require_running()
-    result = stack.task(task, {"url": stack.site.url, **request}, plain_errors=True)
+    result = stack.task(task, {"url": stack.site.url, **request}, within="")
     if task == "search-replace" and not request.get("dry_run"):  # the database changed behind WordPress's back
         refresh(stack)
     return result

@@ -14,34 +14,20 @@ from typing import Any
 
 import yaml
 
-from hakobune.render.backup import backup_request
-from hakobune.site import SERVICE_LABEL, SITE_ID_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site, service_of
+from hakobune.layout import BACKUP_DIR, FPM_SOCKET, FPM_SOCKET_DIR, RUN_DIR, SECRET_FILES, SECRETS_DIR, SITE_DIR, UIDS
+from hakobune.render.requests import backup_request
+from hakobune.site import SERVICE_LABEL, SITE_ID_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site, secret_setting_file
 
 # nginx's control port, where WordPress's cache plugin purges pages (see images/nginx).
 CACHE_PURGE_URL = "http://web:8081"
-# nginx reaches PHP-FPM on a unix socket in a volume the two share (measured faster than TCP, see
-# docs/performance.md); httpd on TCP.
-FPM_SOCKET_DIR = "/run/hakobune-fpm"
-FPM_SOCKET = f"{FPM_SOCKET_DIR}/php.sock"
 # The object cache's server, for WordPress in the php and ops containers (images/php/drop-ins/object-cache.php).
 OBJECT_CACHE_ADDRESS = "valkey:6379"
 # An external database on the Docker host itself is reached as host.docker.internal, as Docker Desktop names it.
 EXTRA_HOSTS = ["host.docker.internal:host-gateway"]
-SECRETS_DIR = "/run/secrets"
-BACKUPS_DIR = "/srv/backups"  # the backups volume, in the ops container: archives kept on the engine
 # Secret volume -> where services mount it, and the files it holds.
 SECRET_VOLUMES = {"secrets-app": f"{SECRETS_DIR}/app", "secrets-db": f"{SECRETS_DIR}/db"}
-DB_PASSWORD_FILE = f"{SECRETS_DIR}/app/db_password"
-DB_ROOT_PASSWORD_FILE = f"{SECRETS_DIR}/db/db_root_password"
-# Service -> the secret volume that holds its secret settings (the web server takes none).
-SECRET_SETTINGS_VOLUME = {"php": "secrets-app", "db": "secrets-db"}
-
-
-def secret_setting_file(name: str) -> tuple[str, str]:
-    """(volume, file name) of a secret setting; the service reads it from the image's NAME_FILE."""
-    return SECRET_SETTINGS_VOLUME[service_of(name)], name.lower()
-
-
+DB_PASSWORD_FILE = SECRET_FILES["db_password"]
+DB_ROOT_PASSWORD_FILE = SECRET_FILES["db_root_password"]
 def _secret_settings_env(site: Site, service: str) -> dict[str, str]:
     env = {}
     for name in site.secret_settings_for(service):
@@ -63,13 +49,13 @@ class Runtime:
 
 
 RUNTIMES = {
-    "web": Runtime("web", 101, ("/run/hakobune",)),  # the image is the site's web server: nginx or httpd
-    "php": Runtime("php", 33, ("/run/hakobune", "/tmp")),
-    "db": Runtime("mariadb", 999, ("/run/hakobune", "/run/mysqld", "/tmp")),
-    "valkey": Runtime("valkey", 990, ("/run/hakobune",)),
-    "ops": Runtime("ops", 33, ("/tmp",)),
-    "wp": Runtime("ops", 33, ("/tmp",)),
-    "backup": Runtime("ops", 33, ("/tmp",)),
+    "web": Runtime("web", UIDS["hbweb"], (RUN_DIR,)),  # the image is the site's web server: nginx or httpd
+    "php": Runtime("php", UIDS["www-data"], (RUN_DIR, "/tmp")),
+    "db": Runtime("mariadb", UIDS["mysql"], (RUN_DIR, "/run/mysqld", "/tmp")),
+    "valkey": Runtime("valkey", UIDS["valkey"], (RUN_DIR,)),
+    "ops": Runtime("ops", UIDS["www-data"], ("/tmp",)),
+    "wp": Runtime("ops", UIDS["www-data"], ("/tmp",)),
+    "backup": Runtime("ops", UIDS["www-data"], ("/tmp",)),
 }
 
 
@@ -151,14 +137,14 @@ def compose_document(site: Site) -> dict[str, Any]:
             site, "web",
             ports=_web_ports(site),
             environment={**_web_env(site), **site.settings_for("web")},
-            volumes=["site:/srv/site:ro", "tls:/var/lib/hakobune/tls", *_fpm_socket(site, "ro")],
+            volumes=[f"site:{SITE_DIR}:ro", "tls:/var/lib/hakobune/tls", *_fpm_socket(site, "ro")],
             depends_on={"php": healthy},
         ),
         "php": _service(
             site, "php",
             environment={**_cache_env(site), **_fpm_listen(site), **site.settings_for("php"),
                          **_secret_settings_env(site, "php")},
-            volumes=["site:/srv/site", *_fpm_socket(site, "rw"), *_secrets("secrets-app")],
+            volumes=[f"site:{SITE_DIR}", *_fpm_socket(site, "rw"), *_secrets("secrets-app")],
             **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {"depends_on": {"db": healthy}}),
         ),
         "db": _service(
@@ -174,7 +160,7 @@ def compose_document(site: Site) -> dict[str, Any]:
             profiles=["ops"],
             restart="no",
             environment=_cache_env(site),
-            volumes=["site:/srv/site", f"backups:{BACKUPS_DIR}",
+            volumes=[f"site:{SITE_DIR}", f"backups:{BACKUP_DIR}",
                      *_secrets("secrets-app", *(() if site.external_db else ("secrets-db",)))],
             **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {}),
         ),
@@ -186,7 +172,7 @@ def compose_document(site: Site) -> dict[str, Any]:
             profiles=["ops"],
             restart="no",
             environment=_cache_env(site),
-            volumes=["site:/srv/site", *_secrets("secrets-app")],
+            volumes=[f"site:{SITE_DIR}", *_secrets("secrets-app")],
             **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {}),
         ),
         # Writes the secret volumes from its standard input; the only container that runs as root, with no
@@ -234,7 +220,7 @@ def _backup_service(site: Site) -> dict[str, Any]:
         command=["sh", "/opt/hakobune/backup-schedule"],
         environment={"HB_SCHEDULE": site.backup_schedule, "HB_KEEP": str(site.backup_keep), "HB_SITE": site.name,
                      "HB_BACKUP_REQUEST": json.dumps(backup_request(site), sort_keys=True)},
-        volumes=["site:/srv/site:ro", f"backups:{BACKUPS_DIR}", *_secrets("secrets-app")],
+        volumes=[f"site:{SITE_DIR}:ro", f"backups:{BACKUP_DIR}", *_secrets("secrets-app")],
         healthcheck={"test": ["CMD", "sh", "-c", "! test -e /tmp/backup-failed"], "interval": "5s",
                      "timeout": "5s", "retries": 1, "start_period": "5s"},
         stop_signal="SIGTERM",

@@ -64,9 +64,11 @@ function own_defines(array $config): array
     return array_diff_key($config['defines'], array_flip(WP_CONFIG_MANAGED));
 }
 
-/** Write SITE_DIR/wp-config.php (above the docroot, readable only by PHP) for the site in REQ: its database,
- *  URL and salts, with the given table prefix and extra defines carried over from an earlier file. */
-function write_wp_config(array $req, array $salts, string $prefix = 'wp_', array $extra = []): string
+/** Write DIR/wp-config.php (DIR: the site volume, or a restore's staged copy of it; above the docroot, readable
+ *  only by PHP) for the site at URL on database DB (see database()), with its SALTS, the table PREFIX and EXTRA
+ *  defines carried over from an earlier file. */
+function write_wp_config(string $dir, string $url, array $db, array $salts, string $prefix = 'wp_',
+                         array $extra = []): string
 {
     if (count($salts) !== 8) {
         fail('the request lacks the eight salts');
@@ -82,28 +84,28 @@ function write_wp_config(array $req, array $salts, string $prefix = 'wp_', array
     if ($own !== '') {
         $own = "// The site's own settings, carried over from its earlier wp-config.php.\n$own";
     }
-    $e = fn (string $key) => var_export(need($req, $key), true);
+    $e = fn (string $value) => var_export($value, true);
     // An external server over TLS: encrypted; its certificate is not checked (DBaaS certificates rarely match
     // the name the site uses, and there is no CA to give yet).
-    $clientFlags = empty($req['db_tls']) ? '' : "define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT);";
+    $clientFlags = !$db['tls'] ? '' : "define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT);";
     $passwordFile = var_export(SECRET_FILES['db_password'], true);
     $prefixCode = var_export($prefix, true);
     $config = <<<PHP
 <?php
 // Written by Hakobune. The database password is read from the container's secret, so it never lives in the
 // site's files or its backups.
-define('DB_NAME', {$e('db_name')});
-define('DB_USER', {$e('db_user')});
+define('DB_NAME', {$e($db['name'])});
+define('DB_USER', {$e($db['user'])});
 define('DB_PASSWORD', trim((string) file_get_contents({$passwordFile})));
-define('DB_HOST', {$e('db_host')});
+define('DB_HOST', {$e(db_address($db))});
 $clientFlags
 define('DB_CHARSET', 'utf8mb4');
 define('DB_COLLATE', '');
 \$table_prefix = $prefixCode;
 
 $defines
-define('WP_HOME', {$e('url')});
-define('WP_SITEURL', {$e('url')});
+define('WP_HOME', {$e($url)});
+define('WP_SITEURL', {$e($url)});
 define('DISALLOW_FILE_EDIT', true);
 define('FORCE_SSL_ADMIN', true);
 $own
@@ -117,7 +119,6 @@ if (!defined('ABSPATH')) {
 require_once ABSPATH . 'wp-settings.php';
 
 PHP;
-    $dir = (string) ($req['site_dir'] ?? SITE_DIR);
     $path = "$dir/wp-config.php";
     if (file_exists($path)) {
         @chmod($path, 0640);

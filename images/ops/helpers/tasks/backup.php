@@ -2,8 +2,7 @@
 // Writes one backup archive of the site into the backups volume while the site runs: the database dumped in a
 // single transaction, the site volume's files, the settings, and a manifest with the checksum of every part.
 // The archive appears under its final name only when it is whole.
-$req = request();
-$db = (array) ($req['db'] ?? []);
+$db = database($req);
 $site = (array) ($req['site'] ?? []);
 // Named by the client, or (scheduled runs) after the site and the time it starts.
 $name = (string) ($req['name'] ?? '') ?: need($site, 'name') . '_' . gmdate('Ymd\THis\Z');
@@ -20,12 +19,12 @@ mkdir($work, 0700, true);
 // Whatever happens, no half-written archive or work folder stays behind.
 register_shutdown_function(fn () => run(['rm', '-rf', '--', $work, "$archive.part"]));
 
-file_put_contents("$work/site.yaml", need($req, 'settings'));
-dump_database($db, need($db, 'name'), "$work/database.sql.gz");
+file_put_contents("$work/" . ARCHIVE_SETTINGS, need($req, 'settings'));
+dump_database($db, $db['name'], "$work/" . ARCHIVE_DATABASE);
 // GNU tar exits 1 when a file changed while it was read (a live site writing an upload): the archive holds
 // the file as it was at one moment; say so rather than fail.
-[$code, $stderr] = run(['tar', '-c', '-z', '-f', "$work/files.tar.gz", '-C', SITE_DIR, '--exclude=./.hb-restore',
-                        '.']);
+[$code, $stderr] = run(['tar', '-c', '-z', '-f', "$work/" . ARCHIVE_FILES, '-C', SITE_DIR,
+                        '--exclude=./' . basename(STAGING), '.']);
 if ($code > 1) {
     fail('archiving the site files failed: ' . $stderr);
 }
@@ -57,10 +56,10 @@ $manifest = [
     'secrets' => 'not included: restore keeps the target site\'s own',
     'parts' => $parts,
 ];
-file_put_contents("$work/manifest.json", json_encode($manifest, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES) . "\n");
-file_put_contents("$work/manifest.sha256", sha256_line("$work/manifest.json"));
+file_put_contents("$work/" . ARCHIVE_MANIFEST, json_encode($manifest, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES) . "\n");
+file_put_contents("$work/" . ARCHIVE_CHECKSUM, sha256_line("$work/" . ARCHIVE_MANIFEST));
 must_run(['tar', '-c', '-f', "$archive.part", '-C', $work, '--owner=0', '--group=0', '--numeric-owner',
-          'manifest.json', 'manifest.sha256', ...ARCHIVE_PARTS], 'writing the archive');
+          ARCHIVE_MANIFEST, ARCHIVE_CHECKSUM, ...ARCHIVE_PARTS], 'writing the archive');
 rename("$archive.part", $archive);
 reply(['archive' => $archive, 'bytes' => filesize($archive), 'wordpress' => $wordpress, 'warnings' => $warnings,
        'manifest' => $manifest]);

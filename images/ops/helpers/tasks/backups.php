@@ -1,7 +1,6 @@
 <?php
 // The archives kept on the engine, in the site's backups volume: list them (each from its manifest), remove
 // some by name, or prune a site's to its newest N.
-$req = request();
 $action = action($req, ['list', 'remove', 'prune']);
 
 function archives(): array
@@ -9,7 +8,7 @@ function archives(): array
     $archives = [];
     foreach (glob(BACKUP_DIR . '/*.tar') as $file) {
         $out = tempnam('/tmp', 'hb-manifest');
-        [$code] = run(['tar', '-x', '-O', '-f', $file, 'manifest.json'], [], null, $out);
+        [$code] = run(['tar', '-x', '-O', '-f', $file, ARCHIVE_MANIFEST], [], null, $out);
         $manifest = $code === 0 ? json_decode((string) file_get_contents($out), true) : null;
         unlink($out);
         $archives[] = ['name' => basename($file), 'bytes' => filesize($file),

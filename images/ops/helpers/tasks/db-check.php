@@ -3,20 +3,12 @@
 // are accepted, the connection is encrypted when asked, the user may do everything WordPress does to its
 // tables, and the database does not already hold a WordPress site. Changes nothing (its probe table is
 // dropped again). Each failure is one line that says what to fix.
-$req = request();
-$host = need($req, 'db_host');
-$port = (int) ($req['db_port'] ?? 3306);
-$name = need($req, 'db_name');
-$user = need($req, 'db_user');
-$password = need($req, 'db_password');
-$tls = !empty($req['db_tls']);
+$db = database($req);
+['host' => $host, 'port' => $port, 'name' => $name, 'user' => $user, 'tls' => $tls] = $db;
+$password = need($req, 'password');
 
-mysqli_report(MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT);
-$db = mysqli_init();
-$db->options(MYSQLI_OPT_CONNECT_TIMEOUT, 10);
-$flags = $tls ? MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT : 0;
 try {
-    @$db->real_connect($host, $user, $password, $name, $port, null, $flags);
+    $link = connect($db, [$user, $password], $name);
 } catch (mysqli_sql_exception $e) {
     $message = $e->getMessage();
     match (true) {
@@ -24,20 +16,21 @@ try {
             . "or the user may not connect from this host"),
         in_array($e->getCode(), [1044, 1049], true) => fail("user '$user' cannot use database '$name' on "
             . "$host:$port: it does not exist or is not granted to the user"),
+        // mysqlnd gives an unknown name the code of a refused connection; only its words tell them apart
         str_contains($message, 'getaddrinfo') || str_contains($message, 'Name or service not known')
-            => fail("database host '$host' is unknown (its name does not resolve)"),
-        default => fail("cannot reach the database server at $host:$port: $message"),
+            => fail("database host '$host' is unknown (its name does not resolve)", kind: KIND_DB_UNREACHABLE),
+        default => fail("cannot reach the database server at $host:$port: $message", kind: KIND_DB_UNREACHABLE),
     };
 }
 $cipher = '';
 if ($tls) {
-    $cipher = (string) ($db->query("SHOW SESSION STATUS LIKE 'Ssl_cipher'")->fetch_row()[1] ?? '');
+    $cipher = (string) ($link->query("SHOW SESSION STATUS LIKE 'Ssl_cipher'")->fetch_row()[1] ?? '');
     if ($cipher === '') {
         fail("the connection to $host:$port is not encrypted, though --db-tls was given (the server has no TLS)");
     }
 }
 if (!empty($req['wordpress'])) {
-    $existing = $db->query("SHOW TABLES LIKE 'wp\\_options'")->num_rows;
+    $existing = $link->query("SHOW TABLES LIKE 'wp\\_options'")->num_rows;
     if ($existing > 0) {
         fail("database '$name' on $host:$port already holds a WordPress site (wp_options); choose an empty one");
     }
@@ -55,13 +48,13 @@ $steps = [
 ];
 foreach ($steps as $privilege => $statement) {
     try {
-        $db->query($statement);
+        $link->query($statement);
     } catch (mysqli_sql_exception $e) {
         if ($privilege !== 'CREATE') {
-            try { $db->query("DROP TABLE IF EXISTS `$probe`"); } catch (mysqli_sql_exception) {}
+            try { $link->query("DROP TABLE IF EXISTS `$probe`"); } catch (mysqli_sql_exception) {}
         }
         fail("user '$user' lacks the $privilege privilege on database '$name', which WordPress needs: "
             . $e->getMessage());
     }
 }
-reply(['server' => $db->server_info, 'tls_cipher' => $cipher]);
+reply(['server' => $link->server_info, 'tls_cipher' => $cipher]);

@@ -1,3 +1,3 @@
 <?php
 // Lists the tasks this ops image can run.
-reply(['tasks' => array_keys($GLOBALS['tasks'])]);
+reply(['tasks' => TASKS]);

@@ -1,6 +1,5 @@
 <?php
 // Installs WordPress through its own API (wp_install), as the web installer does.
-$req = request();
 $title = need($req, 'title');
 $adminUser = need($req, 'admin_user');
 $adminEmail = need($req, 'admin_email');

@@ -13,16 +13,12 @@
 // undo and finish act only for the token that holds it. A restore that was cut short (its client killed) keeps
 // the lock and the step it reached; nothing is dropped until the user says how to end it (undo or finish with
 // "interrupted").
+// Each step is a function below; main, at the bottom, runs the one asked for.
 // The site keeps its own secrets: wp-config.php is written for this site, keeping the archive's table prefix
 // and its own defines.
-$req = request();
-$action = action($req, ['state', 'stage', 'swap', 'undo', 'finish']);
-$db = (array) ($req['db'] ?? []);
-$ownServer = !empty($req['own_db']);
-$token = (string) ($req['token'] ?? '');
-$work = BACKUP_DIR . '/.restore';
-$new = STAGING . '/new';
-$old = STAGING . '/old';
+const WORK = BACKUP_DIR . '/.restore';  // the archive, unpacked and verified
+const STAGED_FILES = STAGING . '/new';  // the archive's files, then (after undo) what the swap had put in place
+const OLD_FILES = STAGING . '/old';  // the site's own files, while the archive's are in place
 const STAGED_DB = 'hbrestore_new';
 const OLD_DB = 'hbrestore_old';
 const LOADER_PREFIX = 'hbrestore_';  // the throw-away users that load a dump, one per restore
@@ -59,16 +55,16 @@ function entitled(array $req, string $token): bool
 }
 
 /** What a restore left behind without a lock (an interrupted one from before locks, or by hand). */
-function leftovers(array $db, bool $ownServer, string $work): array
+function leftovers(array $db): array
 {
     $found = [];
     if (file_exists(STAGING) || is_link(STAGING)) {
         $found[] = 'files in ' . STAGING;
     }
-    if (file_exists($work)) {
-        $found[] = "an unpacked archive in $work";
+    if (file_exists(WORK)) {
+        $found[] = 'an unpacked archive in ' . WORK;
     }
-    if ($ownServer) {
+    if ($db['own']) {
         $link = connect($db, root_account());
         foreach ([STAGED_DB, OLD_DB] as $name) {
             if ($link->query("SHOW DATABASES LIKE '$name'")->num_rows) {
@@ -160,9 +156,9 @@ function move(string $from, string $to): void
 }
 
 /** Stage's own clean-up when it fails: what it made goes, the lock too (nothing of it is in place yet). */
-function abandon_stage(array $db, bool $ownServer, string $work): void
+function abandon_stage(array $db): void
 {
-    if ($ownServer) {
+    if ($db['own']) {
         try {
             $link = connect($db, root_account());
             $link->query('DROP DATABASE IF EXISTS ' . STAGED_DB);
@@ -171,166 +167,178 @@ function abandon_stage(array $db, bool $ownServer, string $work): void
             // the client's rollback runs finish, which tries again
         }
     }
-    run(['rm', '-rf', '--', STAGING, $work, LOCK]);
+    run(['rm', '-rf', '--', STAGING, WORK, LOCK]);
 }
 
-try {
-    switch ($action) {
-        case 'state':
-            $lock = lock();
-            reply(['lock' => $lock, 'leftovers' => $lock ? [] : leftovers($db, $ownServer, $work)]);
-            break;
+/** state: what an earlier restore left. */
+function state(array $db): array
+{
+    $lock = lock();
+    return ['lock' => $lock, 'leftovers' => $lock ? [] : leftovers($db)];
+}
 
-        case 'stage':
-            if ($token === '' || !@mkdir(LOCK, 0700)) {
-                fail('another restore of this site is in progress, or one was interrupted');
-            }
-            mark('staging', ['token' => $token, 'started' => gmdate('Y-m-d\TH:i:s\Z'),
-                             'archive' => basename(need($req, 'archive'))]);
-            $found = leftovers($db, $ownServer, $work);
-            if ($found) {
-                run(['rm', '-rf', '--', LOCK]);
-                fail('an earlier restore left ' . implode(', ', $found) . ' behind');
-            }
-            $staged = false;
-            register_shutdown_function(function () use (&$staged, $db, $ownServer, $work): void {
-                if (!$staged) {
-                    abandon_stage($db, $ownServer, $work);
-                }
-            });
-            $manifest = unpack_verified(need($req, 'archive'), $work);
-            if (($manifest['site']['profile'] ?? 'wp') !== need($req, 'profile')) {
-                fail('the archive is of a ' . ($manifest['site']['profile'] ?? '?') . ' site; this site is '
-                     . $req['profile']);
-            }
-            if (!mkdir(STAGING, 0750) || !mkdir($new, 0750)) {
-                fail('cannot create ' . STAGING);
-            }
-            // Unpacked into a folder of its own that nothing else has touched, so no link can be in the way;
-            // GNU tar makes links that lead up or away only after every file is written.
-            must_run(['tar', '-x', '-z', '-f', "$work/files.tar.gz", '-C', $new, '--no-same-owner'],
-                     'unpacking the files');
-            refuse_links_out($new, "the archive's files");
-            if (is_link("$new/wp-config.php")) {
-                fail("the archive's wp-config.php is a link, not a file");
-            }
-            // Files from elsewhere may be private to their old owner: PHP (this user) owns them now, and the
-            // web server (another user) must be able to read them.
-            must_run(['chmod', '-R', 'u+rwX,go+rX,go-w', $new], 'setting permissions');
-            $prefix = null;
-            if ($req['profile'] === 'wp') {
-                $config = is_file("$new/wp-config.php") ? read_wp_config("$new/wp-config.php")
-                                                        : ['defines' => [], 'table_prefix' => null];
-                $prefix = $config['table_prefix'] ?? $manifest['table_prefix'] ?? 'wp_';
-                write_wp_config(['site_dir' => $new] + (array) ($req['config'] ?? []), (array) ($req['salts'] ?? []),
-                                $prefix, own_defines($config));
-                if (is_dir("$new/public/wp-content")) {
-                    install_mu_plugins("$new/public");
-                }
-            }
-            if ($ownServer) {
-                $link = connect($db, root_account());
-                $link->query('CREATE DATABASE ' . STAGED_DB . ' CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
-                load_staged($link, $db, "$work/database.sql.gz");
-            } else {
-                dump_database($db, need($db, 'name'), "$work/before.sql.gz");
-            }
-            $url = $manifest['site']['url'] ?? '';
-            if ($url === '' && $prefix !== null && $ownServer) {  // an import: the URL the site had is in its DB
-                $row = $link->query('SELECT option_value FROM ' . STAGED_DB . '.' . quote_name($prefix . 'options')
-                                    . " WHERE option_name = 'home'")->fetch_row();
-                $url = rtrim((string) ($row[0] ?? ''), '/');
-            }
-            mark('staged', ['url' => $url]);
-            $staged = true;
-            reply(['url' => $url, 'wordpress' => $manifest['wordpress'] ?? null,
-                   'created' => $manifest['created'] ?? null]);
-            break;
-
-        case 'swap':
-            if (!entitled($req, $token)) {
-                fail('this restore does not hold the lock');
-            }
-            $new = staging() . '/new';
-            if (!is_dir($new)) {
-                fail('nothing is staged');
-            }
-            mark('swapping');
-            $name = need($db, 'name');
-            if ($ownServer) {
-                exchange_tables(connect($db, root_account()), $name, OLD_DB, STAGED_DB);
-            } else {
-                replace_database(connect($db), $db, $name, "$work/database.sql.gz");
-            }
-            @mkdir($old, 0750);
-            file_put_contents(STAGING . '/originals.json', json_encode(site_entries()));
-            foreach (site_entries() as $entry) {
-                move(SITE_DIR . "/$entry", "$old/$entry");
-            }
-            foreach (array_diff(scandir($new), ['.', '..']) as $entry) {
-                move("$new/$entry", SITE_DIR . "/$entry");
-            }
-            mark('swapped');
-            reply(['swapped' => true]);
-            break;
-
-        case 'undo':
-            if (!entitled($req, $token)) {
-                reply(['undone' => false]);
-                break;
-            }
-            if (lock()) {
-                mark('undoing');
-            }
-            if (is_dir(STAGING) && !is_link(STAGING) && is_file(STAGING . '/originals.json')) {
-                $originals = (array) json_decode((string) file_get_contents(STAGING . '/originals.json'), true);
-                @mkdir($new, 0750);
-                foreach (site_entries() as $entry) {
-                    if (!in_array($entry, $originals, true) || file_exists("$old/$entry")) {
-                        move(SITE_DIR . "/$entry", "$new/$entry");
-                    }
-                }
-                foreach (array_diff(scandir($old), ['.', '..']) as $entry) {
-                    move("$old/$entry", SITE_DIR . "/$entry");
-                }
-            }
-            $name = need($db, 'name');
-            if ($ownServer) {
-                $link = connect($db, root_account());
-                $saved = $link->query("SHOW DATABASES LIKE '" . OLD_DB . "'")->num_rows
-                    ? base_tables($link, OLD_DB) : [];
-                if ($saved) {
-                    exchange_tables($link, $name, STAGED_DB, OLD_DB);
-                }
-            } elseif (is_file("$work/before.sql.gz")) {
-                replace_database(connect($db), $db, $name, "$work/before.sql.gz");
-            }
-            if (lock()) {
-                mark('undone');
-            }
-            reply(['undone' => true]);
-            break;
-
-        case 'finish':
-            if (!entitled($req, $token)) {
-                reply(['finished' => false]);
-                break;
-            }
-            if (lock()) {
-                mark('finishing');
-            }
-            if ($ownServer) {
-                $link = connect($db, root_account());
-                $link->query('DROP DATABASE IF EXISTS ' . STAGED_DB);
-                $link->query('DROP DATABASE IF EXISTS ' . OLD_DB);
-                drop_leftover_users($link);
-            }
-            remove_tree(STAGING);
-            remove_tree($work);
-            remove_tree(LOCK);
-            reply(['finished' => true]);
-            break;
+/** stage: everything of the archive made ready beside the site, which is not touched. */
+function stage(array $req, array $db, string $token): array
+{
+    if ($token === '' || !@mkdir(LOCK, 0700)) {
+        fail('another restore of this site is in progress, or one was interrupted');
     }
+    mark('staging', ['token' => $token, 'started' => gmdate('Y-m-d\TH:i:s\Z'),
+                     'archive' => basename(need($req, 'archive'))]);
+    $found = leftovers($db);
+    if ($found) {
+        run(['rm', '-rf', '--', LOCK]);
+        fail('an earlier restore left ' . implode(', ', $found) . ' behind');
+    }
+    $staged = false;
+    register_shutdown_function(function () use (&$staged, $db): void {
+        if (!$staged) {
+            abandon_stage($db);
+        }
+    });
+    $manifest = unpack_verified(need($req, 'archive'), WORK);
+    $profile = need($req, 'profile');
+    if (($manifest['site']['profile'] ?? 'wp') !== $profile) {
+        fail('the archive is of a ' . ($manifest['site']['profile'] ?? '?') . " site; this site is $profile");
+    }
+    if (!mkdir(STAGING, 0750) || !mkdir(STAGED_FILES, 0750)) {
+        fail('cannot create ' . STAGING);
+    }
+    // Unpacked into a folder of its own that nothing else has touched, so no link can be in the way;
+    // GNU tar makes links that lead up or away only after every file is written.
+    must_run(['tar', '-x', '-z', '-f', WORK . '/' . ARCHIVE_FILES, '-C', STAGED_FILES, '--no-same-owner'],
+             'unpacking the files');
+    refuse_links_out(STAGED_FILES, "the archive's files");
+    if (is_link(STAGED_FILES . '/wp-config.php')) {
+        fail("the archive's wp-config.php is a link, not a file");
+    }
+    // Files from elsewhere may be private to their old owner: PHP (this user) owns them now, and the
+    // web server (another user) must be able to read them.
+    must_run(['chmod', '-R', 'u+rwX,go+rX,go-w', STAGED_FILES], 'setting permissions');
+    $prefix = null;
+    if ($profile === 'wp') {
+        $config = is_file(STAGED_FILES . '/wp-config.php') ? read_wp_config(STAGED_FILES . '/wp-config.php')
+                                                  : ['defines' => [], 'table_prefix' => null];
+        $prefix = $config['table_prefix'] ?? $manifest['table_prefix'] ?? 'wp_';
+        write_wp_config(STAGED_FILES, need($req, 'url'), $db, (array) ($req['salts'] ?? []), $prefix, own_defines($config));
+        if (is_dir(STAGED_FILES . '/public/wp-content')) {
+            install_mu_plugins(STAGED_FILES . '/public');
+        }
+    }
+    if ($db['own']) {
+        $link = connect($db, root_account());
+        $link->query('CREATE DATABASE ' . STAGED_DB . ' CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
+        load_staged($link, $db, WORK . '/' . ARCHIVE_DATABASE);
+    } else {
+        dump_database($db, $db['name'], WORK . '/before.sql.gz');
+    }
+    $url = $manifest['site']['url'] ?? '';
+    if ($url === '' && $prefix !== null && isset($link)) {  // an import: the URL the site had is in its DB
+        $row = $link->query('SELECT option_value FROM ' . STAGED_DB . '.' . quote_name($prefix . 'options')
+                            . " WHERE option_name = 'home'")->fetch_row();
+        $url = rtrim((string) ($row[0] ?? ''), '/');
+    }
+    mark('staged', ['url' => $url]);
+    $staged = true;
+    return ['url' => $url, 'wordpress' => $manifest['wordpress'] ?? null, 'created' => $manifest['created'] ?? null];
+}
+
+/** swap: the staged database and files put in place of the site's, which are kept beside. */
+function swap(array $req, array $db, string $token): array
+{
+    if (!entitled($req, $token)) {
+        fail('this restore does not hold the lock');
+    }
+    if (!is_dir(staging() . '/new')) {
+        fail('nothing is staged');
+    }
+    mark('swapping');
+    if ($db['own']) {
+        exchange_tables(connect($db, root_account()), $db['name'], OLD_DB, STAGED_DB);
+    } else {
+        replace_database(connect($db), $db, $db['name'], WORK . '/' . ARCHIVE_DATABASE);
+    }
+    @mkdir(OLD_FILES, 0750);
+    file_put_contents(STAGING . '/originals.json', json_encode(site_entries()));
+    foreach (site_entries() as $entry) {
+        move(SITE_DIR . "/$entry", OLD_FILES . "/$entry");
+    }
+    foreach (array_diff(scandir(STAGED_FILES), ['.', '..']) as $entry) {
+        move(STAGED_FILES . "/$entry", SITE_DIR . "/$entry");
+    }
+    mark('swapped');
+    return ['swapped' => true];
+}
+
+/** undo: the site's own database and files back in place. */
+function undo(array $req, array $db, string $token): array
+{
+    if (!entitled($req, $token)) {
+        return ['undone' => false];
+    }
+    if (lock()) {
+        mark('undoing');
+    }
+    if (is_dir(STAGING) && !is_link(STAGING) && is_file(STAGING . '/originals.json')) {
+        $originals = (array) json_decode((string) file_get_contents(STAGING . '/originals.json'), true);
+        @mkdir(STAGED_FILES, 0750);
+        foreach (site_entries() as $entry) {
+            if (!in_array($entry, $originals, true) || file_exists(OLD_FILES . "/$entry")) {
+                move(SITE_DIR . "/$entry", STAGED_FILES . "/$entry");
+            }
+        }
+        foreach (array_diff(scandir(OLD_FILES), ['.', '..']) as $entry) {
+            move(OLD_FILES . "/$entry", SITE_DIR . "/$entry");
+        }
+    }
+    if ($db['own']) {
+        $link = connect($db, root_account());
+        $saved = $link->query("SHOW DATABASES LIKE '" . OLD_DB . "'")->num_rows ? base_tables($link, OLD_DB) : [];
+        if ($saved) {
+            exchange_tables($link, $db['name'], STAGED_DB, OLD_DB);
+        }
+    } elseif (is_file(WORK . '/before.sql.gz')) {
+        replace_database(connect($db), $db, $db['name'], WORK . '/before.sql.gz');
+    }
+    if (lock()) {
+        mark('undone');
+    }
+    return ['undone' => true];
+}
+
+/** finish: what is left over (the old or the staged copy) dropped, then the lock released. */
+function finish(array $req, array $db, string $token): array
+{
+    if (!entitled($req, $token)) {
+        return ['finished' => false];
+    }
+    if (lock()) {
+        mark('finishing');
+    }
+    if ($db['own']) {
+        $link = connect($db, root_account());
+        $link->query('DROP DATABASE IF EXISTS ' . STAGED_DB);
+        $link->query('DROP DATABASE IF EXISTS ' . OLD_DB);
+        drop_leftover_users($link);
+    }
+    remove_tree(STAGING);
+    remove_tree(WORK);
+    remove_tree(LOCK);
+    return ['finished' => true];
+}
+
+// main
+$action = action($req, ['state', 'stage', 'swap', 'undo', 'finish']);
+$db = database($req);
+$token = (string) ($req['token'] ?? '');
+try {
+    reply(match ($action) {
+        'state' => state($db),
+        'stage' => stage($req, $db, $token),
+        'swap' => swap($req, $db, $token),
+        'undo' => undo($req, $db, $token),
+        'finish' => finish($req, $db, $token),
+    });
 } catch (mysqli_sql_exception $e) {
     fail("restore $action failed: " . $e->getMessage());
 }

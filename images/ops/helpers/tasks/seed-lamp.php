@@ -1,11 +1,11 @@
 <?php
 // A plain PHP site (--lamp): the empty docroot gets one small index page, which says the stack works and how
 // the application reaches its database. `hakobune deploy-files` puts the application beside or over it.
-$req = request();
 $title = htmlspecialchars(need($req, 'title'), ENT_QUOTES);
-$dbHost = htmlspecialchars(need($req, 'db_host'), ENT_QUOTES);
-$dbName = htmlspecialchars(need($req, 'db_name'), ENT_QUOTES);
-$dbUser = htmlspecialchars(need($req, 'db_user'), ENT_QUOTES);
+$db = database($req);
+$dbHost = htmlspecialchars(db_address($db), ENT_QUOTES);
+$dbName = htmlspecialchars($db['name'], ENT_QUOTES);
+$dbUser = htmlspecialchars($db['user'], ENT_QUOTES);
 
 if (count(array_diff(scandir(DOCROOT), ['.', '..'])) > 0) {
     fail('the docroot is not empty; refusing to overwrite a site');

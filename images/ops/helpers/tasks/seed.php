@@ -1,8 +1,8 @@
 <?php
 // Copies WordPress core and the chosen language into the empty docroot and writes wp-config.php
 // above the docroot (readable only by PHP), with the site's salts and URL.
-$req = request();
 $url = need($req, 'url');
+$db = database($req);
 $lang = (string) ($req['lang'] ?? '');
 $salts = (array) ($req['salts'] ?? []);
 if (count($salts) !== 8) {
@@ -48,5 +48,5 @@ if ($lang !== '' && $lang !== 'en_US') {
     }
 }
 
-write_wp_config($req, $salts);
+write_wp_config(SITE_DIR, $url, $db, $salts);
 reply(['docroot' => DOCROOT, 'wordpress' => trim((string) file_get_contents('/opt/hakobune/wordpress-version'))]);

@@ -2,7 +2,6 @@
 // Reads a wp-config.php given on standard input ({"text": "..."}) without running it: its database settings,
 // table prefix, salts and the site's own defines. Used to import a site from elsewhere; runs in a throw-away
 // container with no network.
-$req = request();
 $file = tempnam('/tmp', 'hb-wp-config');
 file_put_contents($file, (string) ($req['text'] ?? ''));
 $config = read_wp_config($file);

@@ -2,7 +2,6 @@
 // Writes the site's secret files into its secret volumes (run as root in the one-shot `secrets` service):
 // each file goes to the one user that reads it, with the given mode, written whole or not at all;
 // a file marked "remove" is deleted.
-$req = request();
 $files = $req['files'] ?? null;
 if (!is_array($files) || $files === []) {
     fail('the request lacks files');

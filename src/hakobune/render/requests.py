@@ -1,10 +1,12 @@
-"""Site model -> the JSON requests the ops container's helpers take on standard input."""
+"""Site model -> the JSON requests the PHP helpers take on standard input (images/ops/helpers; how they answer:
+ops/contract.py). Every request that concerns the database describes it the one way db_request() does."""
 
 from __future__ import annotations
 
-from hakobune.render.backup import db_request
-from hakobune.render.compose import secret_setting_file
-from hakobune.site import Site, SiteSecrets
+from hakobune import __version__
+from hakobune.layout import DEFAULT_DB_PORT
+from hakobune.site import Site, SiteSecrets, secret_setting_file
+from hakobune.site_format import settings_yaml
 
 # Owners of the secret files: www-data (33) reads the app's, mysql (999) the database's; the ops container
 # (www-data) needs the root password too, so that file is group www-data.
@@ -29,34 +31,43 @@ def secrets_request(secrets: SiteSecrets, removed: tuple[str, ...] = ()) -> dict
     return {"files": files}
 
 
+def db_request(site: Site) -> dict[str, object]:
+    """The site's database: where its server is, its name and user, whether the connection is encrypted, and
+    whether the server is the stack's own (where Hakobune has the root account)."""
+    host, port = (site.db_host, site.db_port) if site.external_db else ("db", DEFAULT_DB_PORT)
+    return {"host": host, "port": port, "name": site.db_name, "user": site.db_user, "tls": site.db_tls,
+            "own": not site.external_db}
+
+
 def db_setup_request(site: Site) -> dict[str, object]:
-    return {"db_host": site.db_address, "db_name": site.db_name, "db_user": site.db_user}
+    return {"db": db_request(site)}
 
 
 def db_check_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
     """For the external server: connect as the site will, and try what WordPress needs."""
-    return {"db_host": site.db_host, "db_port": site.db_port, "db_name": site.db_name, "db_user": site.db_user,
-            "db_password": secrets.db_password, "db_tls": site.db_tls, "wordpress": site.wordpress}
-
-
-def _wp_config(site: Site) -> dict[str, object]:
-    """What wp-config.php says about the site: its URL and how PHP reaches its database."""
-    return {"url": site.url, "db_host": site.db_address, "db_tls": site.db_tls, "db_name": site.db_name,
-            "db_user": site.db_user}
+    return {"db": db_request(site), "password": secrets.db_password, "wordpress": site.wordpress}
 
 
 def seed_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
-    return {**_wp_config(site), "lang": site.wplang, "salts": list(secrets.salts)}
+    return {"url": site.url, "db": db_request(site), "lang": site.wplang, "salts": list(secrets.salts)}
 
 
 def restore_request(site: Site, secrets: SiteSecrets, action: str, archive: str = "") -> dict[str, object]:
     """A restore step into SITE, which keeps its own secrets and salts."""
-    return {"action": action, "archive": archive, "profile": site.profile, "db": db_request(site),
-            "own_db": not site.external_db, "config": _wp_config(site), "salts": list(secrets.salts)}
+    return {"action": action, "archive": archive, "profile": site.profile, "url": site.url, "db": db_request(site),
+            "salts": list(secrets.salts)}
 
 
 def seed_lamp_request(site: Site) -> dict[str, object]:
-    return {"title": site.title, "db_host": site.db_address, "db_name": site.db_name, "db_user": site.db_user}
+    return {"title": site.title, "db": db_request(site)}
+
+
+def backup_request(site: Site, name: str = "") -> dict[str, object]:
+    """NAME: the archive's name (empty: SITE_YYYYMMDDTHHMMSSZ, from the time it starts)."""
+    return {"name": name, "settings": settings_yaml(site), "db": db_request(site), "images": dict(site.images),
+            "hakobune": __version__,
+            "site": {"name": site.name, "fqdn": site.fqdn, "url": site.url, "profile": site.profile,
+                     "web": site.web}}
 
 
 def install_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
