@@ -17,7 +17,7 @@ from hakobune.site import SIZE, has_control_characters, size_bytes
 
 IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 # Image -> the service that runs it.
-SERVICES = {"nginx": "web", "httpd": "web", "php": "php", "mariadb": "db", "valkey": "valkey"}
+IMAGE_SERVICE = {"nginx": "web", "httpd": "web", "php": "php", "mariadb": "db", "valkey": "valkey"}
 # Set by Hakobune from the site's model; a user changes them with their own commands, not `config set`.
 MANAGED = {"SITE_FQDN", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS", "PHP_FPM_LISTEN",
            "MARIADB_ROOT_PASSWORD", "NGINX_CACHE"}
@@ -51,7 +51,7 @@ class Setting:
 
     @property
     def service(self) -> str:
-        return SERVICES[self.image]
+        return IMAGE_SERVICE[self.image]
 
     def problem(self, value: str) -> str | None:
         """Why VALUE is not allowed, in the entrypoint's own words; None when it is."""
@@ -98,7 +98,7 @@ def catalogue(source: Path | None = None) -> dict[str, Setting]:
     """Every setting a user may change, by name."""
     root = source or images_dir()
     found: dict[str, Setting] = {}
-    for image in SERVICES:
+    for image in IMAGE_SERVICE:
         for setting in _parse(image, (root / image / "entrypoint.sh").read_text()):
             if setting.name not in MANAGED:
                 found[setting.name] = setting

@@ -378,6 +378,11 @@ class Site:
             return f"{(size_bytes(DEFAULT_MEMORY['web']) + cache) // 2**20}M"
         return DEFAULT_MEMORY[service]
 
+    def image_name(self, service: str) -> str:
+        """The image SERVICE runs: the web server's, or the one named after the service's software."""
+        names = {"web": self.web, "db": "mariadb", "backup": "ops", "wp": "ops"}
+        return names.get(service, service)
+
     def pids(self, service: str) -> int:
         return int(self.limits.get(service, {}).get("pids", DEFAULT_PIDS[service]))
 

@@ -10,7 +10,23 @@ import typer
 from typer._click.exceptions import UsageError
 
 from hakobune import __version__
-from hakobune.cli import backup, cache, config, images, lifecycle, limits, migrate, site, wordpress
+from hakobune.cli import (
+    backup,
+    cache,
+    clone,
+    config,
+    deploy,
+    images,
+    import_site,
+    info,
+    lifecycle,
+    limits,
+    provision,
+    remove,
+    restore,
+    status,
+    wordpress,
+)
 from hakobune.cli.context import State
 from hakobune.cli.output import Output
 from hakobune.engine import INTERRUPTED, Engine
@@ -29,11 +45,24 @@ app.add_typer(images.app, name="images")
 app.add_typer(config.app, name="config")
 app.add_typer(cache.app, name="cache")
 app.add_typer(limits.app, name="limits")
-site.register(app)
-lifecycle.register(app)
+# The commands, in the order `hakobune --help` lists them; each lives in the module named after it.
+app.command()(provision.provision)
+app.command()(remove.remove)
+app.command()(status.status)
+app.command("deploy-files")(deploy.deploy_files)
+app.command()(lifecycle.start)
+app.command()(lifecycle.stop)
+app.command()(lifecycle.restart)
+app.command("list")(status.list_)
+app.command()(info.info)
+app.command()(lifecycle.logs)
+app.command()(lifecycle.shell)
+app.command("exec")(lifecycle.exec_)
 wordpress.register(app)
-backup.register(app)
-migrate.register(app)
+app.add_typer(backup.app, name="backup")
+app.command()(restore.restore)
+app.command()(clone.clone)
+app.command("import")(import_site.import_)
 
 
 def _version(value: bool) -> None:

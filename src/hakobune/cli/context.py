@@ -26,6 +26,9 @@ class State:
 
 # `-C TARGET`, as every command that works on one site takes it.
 SITE_DIRECTORY = typer.Option(None, "-C", "--directory", help="The site folder (default: the current directory).")
+# The ports of a site made from another (restore --new, clone).
+HTTP_PORT = typer.Option(80, "--http-port", help="The new site's published HTTP port.")
+TLS_PORT = typer.Option(443, "--tls-port", help="The new site's published HTTPS port.")
 
 
 def state(ctx: typer.Context) -> State:

@@ -1,19 +1,15 @@
-"""Everyday site commands: start, stop, restart, list, info, logs, shell, exec."""
+"""Everyday site commands: start, stop, restart, logs, shell, exec."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from hakobune.cli.context import SITE_DIRECTORY, state, terminal
 from hakobune.engine import INTERRUPTED
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import lifecycle as ops
-from hakobune.ops.sitedir import SiteDir
-from hakobune.ops.status import info as info_op
 from hakobune.site import SERVICES
 
 SERVICE_HELP = f"One service: {', '.join(SERVICES)}."
@@ -50,45 +46,6 @@ def restart(
     with st.output.working("Restarting"):
         done = ops.restart(stack, service)
     st.output.out.print(f"Restarted: {', '.join(done)}")
-
-
-def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Every Hakobune site on the engine, found by label: any client of the engine sees the same list."""
-    st = state(ctx)
-    sites = ops.list_sites(st.engine)
-    if as_json:
-        st.output.out.print_json(json.dumps([s.to_dict() for s in sites]))
-        return
-    if not sites:
-        st.output.out.print("No Hakobune sites on this engine.")
-        return
-    table = Table("site", "state", "url", "folder", box=None)
-    for s in sites:
-        table.add_row(s.site, s.state, s.url or "-", s.folder or "-")
-    st.output.out.print(table)
-
-
-def info(
-    ctx: typer.Context,
-    directory: Path | None = SITE_DIRECTORY,
-    show_secrets: bool = typer.Option(False, "--show-secrets", help="Include passwords and salts."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """The site's settings as recorded in its folder (secrets only with --show-secrets)."""
-    out = state(ctx).output.out
-    found = info_op(SiteDir.find(directory), show_secrets)
-    if as_json:
-        out.print_json(json.dumps(found))
-        return
-    for key, value in found.items():
-        if isinstance(value, dict):
-            out.print(f"{key}:", markup=False)
-            for inner, item in value.items():
-                out.print(f"  {inner}: {item}", markup=False)
-        elif isinstance(value, list):
-            out.print(f"{key}: {', '.join(map(str, value)) or '-'}", markup=False)
-        else:
-            out.print(f"{key}: {value}", markup=False)
 
 
 def logs(
@@ -131,14 +88,3 @@ def exec_(
 
 def _attached(ctx: typer.Context, directory: Path | None, service: str, command: list[str]) -> None:
     raise typer.Exit(ops.interact(state(ctx).stack(directory), service, command, terminal()))
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(start)
-    app.command()(stop)
-    app.command()(restart)
-    app.command("list")(list_)
-    app.command()(info)
-    app.command()(logs)
-    app.command()(shell)
-    app.command("exec")(exec_)

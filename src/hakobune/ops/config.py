@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from hakobune.catalogue import SERVICES, Setting, catalogue, check, lookup
+from hakobune.catalogue import Setting, catalogue, check, lookup
 from hakobune.engine import EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import contract
@@ -67,10 +67,9 @@ def _ask_images(stack: Stack, site: Site, services: list[str]) -> None:
     """The image has the last word on its settings (time zones that exist, limits that fit together):
     run its entrypoint in check-only mode with the new settings, within the memory limit the service has
     (what `auto` settings are sized from), before the site is touched."""
-    images = {SERVICES[image]: image for image in site_image_names(site.web) if image in SERVICES}
     for service in services:
         try:
-            stack.engine.run_image(site.image(images[service]), memory=site.memory(service),
+            stack.engine.run_image(site.image(site.image_name(service)), memory=site.memory(service),
                                    env={**site.settings_for(service), "HAKOBUNE_CHECK_ONLY": "1"})
         except EngineError as exc:
             refused = contract.failure(exc.stdout)

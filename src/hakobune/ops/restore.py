@@ -1,4 +1,4 @@
-"""`hakobune restore`: put a backup archive back, into its site or into a new one, and `hakobune clone`.
+"""`hakobune restore`: put a backup archive back, into its site or into a new one.
 
 The archive is checked whole on the client before anything is touched, copied into the site's backups volume,
 checked again there, and staged beside the running site (files in the site volume, the database beside the
@@ -8,7 +8,6 @@ puts the site's own database and files back."""
 from __future__ import annotations
 
 import secrets as secrets_module
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,13 +16,12 @@ from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.layout import BACKUP_DIR, DEFAULT_DB_PORT
 from hakobune.ops import archive
-from hakobune.ops.backup import backup
 from hakobune.ops.cache import refresh
 from hakobune.ops.provision import provision
 from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
 from hakobune.ops.stack import Report, Stack
 from hakobune.render.requests import restore_request
-from hakobune.site import Site, SiteSecrets, validate_fqdn, validate_name, validate_port
+from hakobune.site import Site, SiteSecrets, validate_fqdn, validate_name
 from hakobune.versions import images_for
 
 # An archive copied from the client, until the restore ends (one per restore: INCOMING.format(token)).
@@ -259,25 +257,3 @@ def fill_new_site(engine: Engine, path: Path, site: Site, secrets: SiteSecrets, 
     done = provision(engine, site, secrets, parent, report, password_generated=False, content=fill)
     return Restored(site.name, site.url, done.path, str(staged.get("url") or ""), str(staged.get("created") or ""),
                     ())
-
-
-def clone(source: Stack, name: str, fqdn: str, http_port: int, tls_port: int, parent: Path,
-          report: Report) -> Restored:
-    """A staging copy: the source backed up, restored as a new site with new secrets and its URLs rewritten,
-    and hidden from search engines. The source keeps running and is not changed."""
-    validate_name(name)
-    validate_fqdn(fqdn)
-    validate_port("--http-port", http_port)
-    validate_port("--tls-port", tls_port)
-    if (parent / name).exists():
-        raise InvalidInput(f"TARGET '{name}' already exists in {parent}", "choose another name")
-
-    def discourage_search_engines(copy: Stack) -> None:
-        if copy.site.wordpress:
-            report("Discouraging search engines on the copy (blog_public = 0)")
-            copy.task("option", {"url": copy.site.url, "action": "set", "name": "blog_public", "value": "0"})
-
-    with tempfile.TemporaryDirectory(prefix="hakobune-clone-") as scratch:
-        made = backup(source, Path(scratch), None, False, report)
-        return restore_new(source.engine, Path(made.where), name, fqdn, http_port, tls_port, parent, report,
-                           then=discourage_search_engines)

@@ -30,13 +30,12 @@ class SiteStatus:
 
 def status(stack: Stack) -> SiteStatus:
     site = stack.site
-    image_of = {"web": site.web, "php": "php", "db": "mariadb", "valkey": "valkey", "backup": "ops"}
     found = {c.service: c for c in stack.containers()}
     services = []
     for name in site.services:
         container = found.get(name)
         if container is None:
-            services.append(ServiceStatus(name, "missing", "-", "", site.images.get(image_of[name], "")))
+            services.append(ServiceStatus(name, "missing", "-", "", site.images.get(site.image_name(name), "")))
             continue
         services.append(ServiceStatus(name, container.state, container.health or "-", ", ".join(container.ports),
                                       container.image))

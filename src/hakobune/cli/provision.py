@@ -1,21 +1,15 @@
-"""Site commands: provision, remove, status."""
+"""`hakobune provision`: a new site, from one command."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from hakobune.cli import passwords
-from hakobune.cli.context import SITE_DIRECTORY, state
+from hakobune.cli.context import state
 from hakobune.errors import InvalidInput
-from hakobune.ops.deploy import deploy as deploy_op
 from hakobune.ops.provision import provision as provision_op
-from hakobune.ops.remove import remove as remove_op
-from hakobune.ops.status import status as status_op
 from hakobune.site import Site, SiteSecrets, generate_password
 from hakobune.versions import images_for
 
@@ -97,64 +91,3 @@ def provision(
         out.print(f"  database: {site.db_name} on host {site.db_address}, user {site.db_user} (password: "
                   "hakobune info --show-secrets)", markup=False)
     out.print(f"  folder:   {done.path}", markup=False)
-
-
-def remove(
-    ctx: typer.Context,
-    target: Path = typer.Argument(..., help="The site folder."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-    moved: bool = typer.Option(False, "--moved", help="This folder is the site's own though the site was last "
-                                                      "started from another (the folder moved, or lives on "
-                                                      "another machine)."),
-) -> None:
-    """Remove a site: its containers, network, volumes (all its data) and its folder. Only the site this folder
-    describes: not another engine's site of the same name, nor the original of a copied folder."""
-    st = state(ctx)
-    stack = st.stack(target)
-    name = stack.site.name
-    if not yes:
-        if not sys.stdin.isatty():
-            raise InvalidInput("remove asks for confirmation on a terminal", "pass -y to remove without asking")
-        typer.confirm(f"Remove site {name} and ALL its data (files and database)?", abort=True)
-    with st.output.working(f"Removing {name}"):
-        remove_op(stack, moved=moved)
-    st.output.out.print(f"Site {name} removed.")
-
-
-def status(
-    ctx: typer.Context,
-    directory: Path | None = SITE_DIRECTORY,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """Show each service of a site: its state, health, published ports and image; and the site's URLs."""
-    st = state(ctx)
-    result = status_op(st.stack(directory))
-    if as_json:
-        st.output.out.print_json(json.dumps(result.to_dict()))
-        return
-    st.output.out.print(f"{result.site}  {result.url}/  (admin: {result.admin_url})", markup=False)
-    table = Table("service", "state", "health", "ports", "image", box=None)
-    for svc in result.services:
-        table.add_row(svc.service, svc.state, svc.health, svc.ports, svc.image)
-    st.output.out.print(table)
-
-
-def deploy_files(
-    ctx: typer.Context,
-    source: Path = typer.Argument(..., help="The application: a folder, or a tar archive (.tar, .tar.gz, ...)."),
-    directory: Path | None = SITE_DIRECTORY,
-) -> None:
-    """Copy an application into the site's docroot (files with the same names are replaced)."""
-    st = state(ctx)
-    stack = st.stack(directory)
-    with st.output.working("Copying files"):
-        done = deploy_op(stack, source)
-    st.output.out.print(f"Deployed {done.files} files ({done.bytes / 1e6:.1f} MB) into the docroot of "
-                        f"{stack.site.name}.", markup=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(provision)
-    app.command()(remove)
-    app.command()(status)
-    app.command("deploy-files")(deploy_files)

@@ -65,7 +65,3 @@ def import_(
             out.print(f"  Files that look like they hold the old settings: {', '.join(done.db_files)}", markup=False)
         out.print("  Then copy the changed files in with 'hakobune deploy-files'.", markup=False)
     out.print(f"  folder:   {restored.path}", markup=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("import")(import_)
