@@ -31,6 +31,7 @@ demo: venv
 lint: venv
 	ruff check src tests bench
 	mypy
+	python3 scripts/apply-templates.py --check
 	hadolint images/*/Dockerfile tests/e2e/*/Dockerfile bench/contenders/Dockerfile
 	shellcheck -x images/common/*.sh images/*/*.sh scripts/*.sh tests/e2e/*/*.sh bench/contenders/*.sh .ci/run
 

@@ -136,6 +136,25 @@ hb_render() {
     envsubst "$_hb_list" <"$_hb_tpl" >"$_hb_out"
 }
 
+# hb_option NAME CHOICE VAR...: an option of the web server's configuration, shipped as one snippet per choice
+# (/etc/hakobune/options/NAME.CHOICE.conf, a template of VARs): the chosen one is rendered into
+# $HB_RUN_DIR/options/NAME.conf, which the configuration includes.
+hb_option() {
+    _hb_option=$1; _hb_choice=$2; shift 2
+    mkdir -p "$HB_RUN_DIR/options"
+    hb_render "/etc/hakobune/options/$_hb_option.$_hb_choice.conf" "$HB_RUN_DIR/options/$_hb_option.conf" "$@"
+}
+
+# hb_on_off NUMBER: "on" when NUMBER is above 0, else "off" (options whose number 0 turns them off).
+hb_on_off() {
+    if [ "$1" -gt 0 ]; then echo on; else echo off; fi
+}
+
+# hb_given LIST: "on" when LIST (words separated by spaces) has a word, else "off".
+hb_given() {
+    case "$1" in *[![:space:]]*) echo on ;; *) echo off ;; esac
+}
+
 # After the checks: with HAKOBUNE_CHECK_ONLY=1 stop here, so a client can ask the image itself whether
 # settings are valid before it changes a running site.
 hb_checked() {

@@ -27,58 +27,26 @@ hb_checked
 HTTPD_SERVER_LIMIT=$((HTTPD_MAX_REQUEST_WORKERS / HTTPD_THREADS_PER_CHILD))
 HTTPD_LIMIT_REQUEST_BODY=$(hb_bytes "$HTTPD_CLIENT_MAX_BODY_SIZE")
 HTTPD_TLS_PORT_SUFFIX=$(hb_public_port_suffix "$HTTPD_PUBLIC_TLS_PORT")
-if [ "$HTTPD_HSTS_MAX_AGE" -gt 0 ]; then
-    HTTPD_HSTS_DIRECTIVE="    Header always set Strict-Transport-Security \"max-age=$HTTPD_HSTS_MAX_AGE\""
-else
-    HTTPD_HSTS_DIRECTIVE=""
-fi
-# Brotli first for clients that take it; DEFLATE leaves an already encoded response alone.
-filters=""
-[ "$HTTPD_BROTLI" = on ] && filters="BROTLI_COMPRESS"
-[ "$HTTPD_GZIP" = on ] && filters="${filters:+$filters;}DEFLATE"
-HTTPD_COMPRESS_DIRECTIVE=""
-[ -n "$filters" ] && HTTPD_COMPRESS_DIRECTIVE="AddOutputFilterByType $filters text/html $HB_COMPRESS_TYPES"
-if [ "$HTTPD_HTTPS_REDIRECT" = on ]; then
-    HTTPD_HTTP_SITE=$(printf '%s\n' '    RewriteEngine On' \
-        "    RewriteRule ^ https://$SITE_FQDN$HTTPD_TLS_PORT_SUFFIX%{REQUEST_URI} [R=308,L]")
-else
-    HTTPD_HTTP_SITE="    Include /run/hakobune/site.conf"
-fi
-HTTPD_SECURITY_HEADERS_DIRECTIVES=""
-if [ "$HTTPD_SECURITY_HEADERS" = on ]; then
-    HTTPD_SECURITY_HEADERS_DIRECTIVES=$(printf '%s\n' \
-        'Header always set X-Content-Type-Options nosniff' \
-        'Header always set X-Frame-Options SAMEORIGIN' \
-        'Header always set Referrer-Policy strict-origin-when-cross-origin')
-fi
-HTTPD_XMLRPC_DIRECTIVES=""
-if [ "$HTTPD_XMLRPC" = off ]; then
-    HTTPD_XMLRPC_DIRECTIVES=$(printf '%s\n' '    # HTTPD_XMLRPC=off' '    <Location "/xmlrpc.php">' \
-        '        Require all denied' '    </Location>')
-fi
-HTTPD_REMOTEIP_DIRECTIVES=""
-proxies=""
-from_proxy=""
+# The expression that tells a connection from a trusted proxy (HTTPD_TRUSTED_PROXIES, one -ipmatch each).
+HTTPD_FROM_PROXY=""
 for proxy in $HTTPD_TRUSTED_PROXIES; do
-    proxies="$proxies $proxy"
-    from_proxy="${from_proxy:+$from_proxy || }%{CONN_REMOTE_ADDR} -ipmatch '$proxy'"
+    HTTPD_FROM_PROXY="${HTTPD_FROM_PROXY:+$HTTPD_FROM_PROXY || }%{CONN_REMOTE_ADDR} -ipmatch '$proxy'"
 done
-if [ -n "$proxies" ]; then
-    HTTPD_REMOTEIP_DIRECTIVES=$(printf '%s\n' 'RemoteIPHeader X-Forwarded-For' "RemoteIPInternalProxy$proxies" \
-        "SetEnvIfExpr \"($from_proxy) && req('X-Forwarded-Proto') == 'https'\" HB_FORWARDED_HTTPS=1")
-fi
-export HTTPD_SERVER_LIMIT HTTPD_LIMIT_REQUEST_BODY HTTPD_TLS_PORT_SUFFIX HTTPD_HSTS_DIRECTIVE \
-    HTTPD_COMPRESS_DIRECTIVE HTTPD_HTTP_SITE HTTPD_SECURITY_HEADERS_DIRECTIVES HTTPD_XMLRPC_DIRECTIVES \
-    HTTPD_REMOTEIP_DIRECTIVES
+export HTTPD_SERVER_LIMIT HTTPD_LIMIT_REQUEST_BODY HTTPD_TLS_PORT_SUFFIX HTTPD_FROM_PROXY
 
 hb_prepare_run_dir
+# Each option is a snippet (images/httpd/options/NAME.CHOICE.conf) that httpd.conf and site.conf include.
+hb_option hsts "$(hb_on_off "$HTTPD_HSTS_MAX_AGE")" HTTPD_HSTS_MAX_AGE
+hb_option https-redirect "$HTTPD_HTTPS_REDIRECT" SITE_FQDN HTTPD_TLS_PORT_SUFFIX
+hb_option security-headers "$HTTPD_SECURITY_HEADERS"
+hb_option compress "$HTTPD_BROTLI-$HTTPD_GZIP" HB_COMPRESS_TYPES
+hb_option xmlrpc "$HTTPD_XMLRPC"
+hb_option remoteip "$(hb_given "$HTTPD_TRUSTED_PROXIES")" HTTPD_TRUSTED_PROXIES HTTPD_FROM_PROXY
 hb_self_signed_certificate "$SITE_FQDN"
 hb_render /etc/hakobune/httpd.conf.template "$HB_RUN_DIR/httpd.conf" \
     SITE_FQDN HTTPD_SERVER_LIMIT HTTPD_THREADS_PER_CHILD HTTPD_MAX_REQUEST_WORKERS HTTPD_KEEPALIVE_TIMEOUT \
-    HTTPD_LIMIT_REQUEST_BODY HTTPD_FASTCGI_READ_TIMEOUT HTTPD_HSTS_DIRECTIVE HTTPD_HTTP_SITE \
-    PHP_FPM_ADDRESS HB_TLS_CIPHERS HB_TLS_CURVES HTTPD_REMOTEIP_DIRECTIVES
-hb_render /etc/hakobune/site.conf.template "$HB_RUN_DIR/site.conf" \
-    HTTPD_SECURITY_HEADERS_DIRECTIVES HTTPD_COMPRESS_DIRECTIVE PHP_FPM_ADDRESS HTTPD_XMLRPC_DIRECTIVES
+    HTTPD_LIMIT_REQUEST_BODY HTTPD_FASTCGI_READ_TIMEOUT PHP_FPM_ADDRESS HB_TLS_CIPHERS HB_TLS_CURVES
+hb_render /etc/hakobune/site.conf.template "$HB_RUN_DIR/site.conf" PHP_FPM_ADDRESS
 
 if [ "$#" -eq 0 ]; then
     set -- apache2 -f "$HB_RUN_DIR/httpd.conf" -DFOREGROUND

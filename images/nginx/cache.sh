@@ -35,7 +35,7 @@ case "${1:-}" in
         ;;
     status)
         on=false
-        grep -q '^fastcgi_cache HB;' /run/hakobune/page-cache.conf 2>/dev/null && on=true
+        grep -q '^fastcgi_cache HB;' /run/hakobune/options/page-cache.conf 2>/dev/null && on=true
         pages=$(find "$cache" -type f | wc -l)
         bytes=$(find "$cache" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s + 0 }')
         printf '{"on": %s, "pages": %d, "bytes": %d}\n' "$on" "$pages" "$bytes"

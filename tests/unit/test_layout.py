@@ -3,6 +3,8 @@ lib/layout.php and the Dockerfiles. These tests hold the three equal, and the co
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,13 @@ def test_php_fpm_takes_a_socket_where_the_compose_file_puts_it():
     entrypoint = (IMAGES / "php" / "entrypoint.sh").read_text()
     assert f"{layout.FPM_SOCKET_DIR}/" in entrypoint
     assert layout.FPM_SOCKET.startswith(f"{layout.FPM_SOCKET_DIR}/") and layout.FPM_SOCKET.endswith(".sock")
+
+
+def test_every_dockerfile_has_the_current_preamble():
+    """scripts/apply-templates.py writes the shared part of each Dockerfile; `--check` says whether it is current."""
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "apply-templates.py"), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    preamble = (IMAGES / "common" / "Dockerfile.preamble").read_text()
+    for dockerfile in IMAGES.glob("*/Dockerfile"):
+        assert preamble in dockerfile.read_text(), dockerfile
