@@ -5,16 +5,8 @@
 // are left alone and counted as skipped. Reports the rows changed per table; --dry-run changes nothing.
 // Runs with WordPress loaded and the request in $req (see hakobune.php).
 
-$map = [];
-foreach ((array) ($req['pairs'] ?? [[need($req, 'old'), (string) ($req['new'] ?? '')]]) as [$from, $to]) {
-    if ((string) $from === '') {
-        fail('search-replace needs a non-empty OLD');
-    }
-    $map[(string) $from] = (string) $to;
-}
-$dryRun = !empty($req['dry_run']);
-$skipped = 0;
-
+/** VALUE with MAP's replacements made, inside PHP-serialised values too; what cannot be changed safely (objects of
+ *  classes that are not loaded) is left alone and counted in SKIPPED. */
 function replace_in(mixed $value, array $map, int &$skipped): mixed
 {
     if (is_string($value)) {
@@ -45,42 +37,60 @@ function replace_in(mixed $value, array $map, int &$skipped): mixed
     return $value;
 }
 
-global $wpdb;
-$tables = $wpdb->get_col($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($wpdb->prefix) . '%'));
-$report = [];
-$total = 0;
-foreach ($tables as $table) {
-    $columns = $wpdb->get_results("SHOW COLUMNS FROM `$table`");
-    $keys = array_values(array_map(fn ($c) => $c->Field, array_filter($columns, fn ($c) => $c->Key === 'PRI')));
-    $texts = array_map(fn ($c) => $c->Field, array_filter(
-        $columns, fn ($c) => preg_match('/char|text|blob/i', $c->Type)));
-    if (!$keys || !$texts) {
-        continue;
-    }
-    $changedRows = [];
-    foreach ($texts as $column) {
-        $select = implode(', ', array_map(fn ($k) => "`$k`", $keys));
-        $like = implode(' OR ', array_fill(0, count($map), "`$column` LIKE BINARY %s"));
-        $rows = $wpdb->get_results($wpdb->prepare(
-            "SELECT $select, `$column` AS hb_value FROM `$table` WHERE $like",
-            array_map(fn ($from) => '%' . $wpdb->esc_like((string) $from) . '%', array_keys($map))), ARRAY_A);
-        foreach ($rows as $row) {
-            $value = replace_in($row['hb_value'], $map, $skipped);
-            if ($value === $row['hb_value']) {
-                continue;
-            }
-            $where = array_intersect_key($row, array_flip($keys));
-            $changedRows[implode("\0", $where)] = true;
-            if (!$dryRun && $wpdb->update($table, [$column => $value], $where) === false) {
-                fail("cannot update $table.$column: " . $wpdb->last_error);
+/** Replace in every text column of the site's tables; returns [rows changed per table, their total]. */
+function replace_everywhere(array $map, bool $dryRun, int &$skipped): array
+{
+    global $wpdb;
+    $tables = $wpdb->get_col($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($wpdb->prefix) . '%'));
+    $report = [];
+    $total = 0;
+    foreach ($tables as $table) {
+        $columns = $wpdb->get_results("SHOW COLUMNS FROM `$table`");
+        $keys = array_values(array_map(fn ($c) => $c->Field, array_filter($columns, fn ($c) => $c->Key === 'PRI')));
+        $texts = array_map(fn ($c) => $c->Field, array_filter(
+            $columns, fn ($c) => preg_match('/char|text|blob/i', $c->Type)));
+        if (!$keys || !$texts) {
+            continue;
+        }
+        $changedRows = [];
+        foreach ($texts as $column) {
+            $select = implode(', ', array_map(fn ($k) => "`$k`", $keys));
+            $like = implode(' OR ', array_fill(0, count($map), "`$column` LIKE BINARY %s"));
+            $rows = $wpdb->get_results($wpdb->prepare(
+                "SELECT $select, `$column` AS hb_value FROM `$table` WHERE $like",
+                array_map(fn ($from) => '%' . $wpdb->esc_like((string) $from) . '%', array_keys($map))), ARRAY_A);
+            foreach ($rows as $row) {
+                $value = replace_in($row['hb_value'], $map, $skipped);
+                if ($value === $row['hb_value']) {
+                    continue;
+                }
+                $where = array_intersect_key($row, array_flip($keys));
+                $changedRows[implode("\0", $where)] = true;
+                if (!$dryRun && $wpdb->update($table, [$column => $value], $where) === false) {
+                    fail("cannot update $table.$column: " . $wpdb->last_error);
+                }
             }
         }
+        if ($changedRows) {
+            $report[$table] = count($changedRows);
+            $total += count($changedRows);
+        }
     }
-    if ($changedRows) {
-        $report[$table] = count($changedRows);
-        $total += count($changedRows);
-    }
+    return [$report, $total];
 }
+
+// main
+$map = [];
+foreach ((array) ($req['pairs'] ?? [[need($req, 'old'), (string) ($req['new'] ?? '')]]) as [$from, $to]) {
+    if ((string) $from === '') {
+        fail('search-replace needs a non-empty OLD');
+    }
+    $map[(string) $from] = (string) $to;
+}
+$dryRun = !empty($req['dry_run']);
+$skipped = 0;
+
+[$report, $total] = replace_everywhere($map, $dryRun, $skipped);
 if (!$dryRun && $total > 0) {
     wp_cache_flush();
 }

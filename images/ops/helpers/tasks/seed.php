@@ -1,18 +1,8 @@
 <?php
 // Copies WordPress core and the chosen language into the empty docroot and writes wp-config.php
 // above the docroot (readable only by PHP), with the site's salts and URL.
-$url = need($req, 'url');
-$db = database($req);
-$lang = (string) ($req['lang'] ?? '');
-$salts = (array) ($req['salts'] ?? []);
-if (count($salts) !== 8) {
-    fail('the request lacks the eight salts');
-}
 
-if (count(array_diff(scandir(DOCROOT), ['.', '..'])) > 0) {
-    fail('the docroot is not empty; refusing to overwrite a site');
-}
-
+/** Copy the tree FROM into TO, folders made as needed. */
 function copy_tree(string $from, string $to): void
 {
     $items = new RecursiveIteratorIterator(
@@ -31,12 +21,12 @@ function copy_tree(string $from, string $to): void
     }
 }
 
-copy_tree(CORE_DIR, DOCROOT);
-foreach (['wp-content/uploads', 'wp-content/upgrade', 'wp-content/languages', 'wp-content/mu-plugins'] as $dir) {
-    @mkdir(DOCROOT . "/$dir", 0755, true);
-}
-install_mu_plugins(DOCROOT);
-if ($lang !== '' && $lang !== 'en_US') {
+/** WordPress's translation files for LANG (en_US needs none) into the docroot. */
+function install_language(string $lang): void
+{
+    if ($lang === '' || $lang === 'en_US') {
+        return;
+    }
     if (!is_file(LANG_DIR . "/$lang.mo")) {
         fail("language $lang is not available in this image");
     }
@@ -48,5 +38,21 @@ if ($lang !== '' && $lang !== 'en_US') {
     }
 }
 
+// main
+$url = need($req, 'url');
+$db = database($req);
+$salts = (array) ($req['salts'] ?? []);
+if (count($salts) !== 8) {
+    fail('the request lacks the eight salts');
+}
+if (count(array_diff(scandir(DOCROOT), ['.', '..'])) > 0) {
+    fail('the docroot is not empty; refusing to overwrite a site');
+}
+copy_tree(CORE_DIR, DOCROOT);
+foreach (['wp-content/uploads', 'wp-content/upgrade', 'wp-content/languages', 'wp-content/mu-plugins'] as $dir) {
+    @mkdir(DOCROOT . "/$dir", 0755, true);
+}
+install_mu_plugins(DOCROOT);
+install_language((string) ($req['lang'] ?? ''));
 write_wp_config(SITE_DIR, $url, $db, $salts);
 reply(['docroot' => DOCROOT, 'wordpress' => trim((string) file_get_contents('/opt/hakobune/wordpress-version'))]);
