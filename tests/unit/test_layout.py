@@ -67,7 +67,7 @@ def _users() -> dict[str, int]:
     """User name -> id, as the Dockerfiles create them."""
     users = {}
     for dockerfile in IMAGES.glob("*/Dockerfile"):
-        for uid, name in re.findall(r"useradd [^;\n]*--uid (\d+) [^;\n]*?(\S+);", dockerfile.read_text()):
+        for name, uid in re.findall(r"hakobune-user\.sh (\S+) (\d+)", dockerfile.read_text()):
             users[name] = int(uid)
     return users
 

@@ -155,6 +155,22 @@ function move(string $from, string $to): void
     }
 }
 
+/** Every entry of the folder FROM into TO. */
+function move_entries(string $from, string $to): void
+{
+    foreach (array_diff(scandir($from), ['.', '..']) as $entry) {
+        move("$from/$entry", "$to/$entry");
+    }
+}
+
+/** Record STEP in the lock, where there is one (leftovers of a restore from before locks have none). */
+function mark_if_locked(string $step): void
+{
+    if (lock()) {
+        mark($step);
+    }
+}
+
 /** Stage's own clean-up when it fails: what it made goes, the lock too (nothing of it is in place yet). */
 function abandon_stage(array $db): void
 {
@@ -263,9 +279,7 @@ function swap(array $req, array $db, string $token): array
     foreach (site_entries() as $entry) {
         move(SITE_DIR . "/$entry", OLD_FILES . "/$entry");
     }
-    foreach (array_diff(scandir(STAGED_FILES), ['.', '..']) as $entry) {
-        move(STAGED_FILES . "/$entry", SITE_DIR . "/$entry");
-    }
+    move_entries(STAGED_FILES, SITE_DIR);
     mark('swapped');
     return ['swapped' => true];
 }
@@ -276,9 +290,7 @@ function undo(array $req, array $db, string $token): array
     if (!entitled($req, $token)) {
         return ['undone' => false];
     }
-    if (lock()) {
-        mark('undoing');
-    }
+    mark_if_locked('undoing');
     if (is_dir(STAGING) && !is_link(STAGING) && is_file(STAGING . '/originals.json')) {
         $originals = (array) json_decode((string) file_get_contents(STAGING . '/originals.json'), true);
         @mkdir(STAGED_FILES, 0750);
@@ -287,9 +299,7 @@ function undo(array $req, array $db, string $token): array
                 move(SITE_DIR . "/$entry", STAGED_FILES . "/$entry");
             }
         }
-        foreach (array_diff(scandir(OLD_FILES), ['.', '..']) as $entry) {
-            move(OLD_FILES . "/$entry", SITE_DIR . "/$entry");
-        }
+        move_entries(OLD_FILES, SITE_DIR);
     }
     if ($db['own']) {
         $link = connect($db, root_account());
@@ -300,9 +310,7 @@ function undo(array $req, array $db, string $token): array
     } elseif (is_file(WORK . '/before.sql.gz')) {
         replace_database(connect($db), $db, $db['name'], WORK . '/before.sql.gz');
     }
-    if (lock()) {
-        mark('undone');
-    }
+    mark_if_locked('undone');
     return ['undone' => true];
 }
 
@@ -312,9 +320,7 @@ function finish(array $req, array $db, string $token): array
     if (!entitled($req, $token)) {
         return ['finished' => false];
     }
-    if (lock()) {
-        mark('finishing');
-    }
+    mark_if_locked('finishing');
     if ($db['own']) {
         $link = connect($db, root_account());
         $link->query('DROP DATABASE IF EXISTS ' . STAGED_DB);
