@@ -30,8 +30,10 @@ HTTPD_TLS_PORT_SUFFIX=$(hb_public_port_suffix "$HTTPD_PUBLIC_TLS_PORT")
 # The expression that tells a connection from a trusted proxy (HTTPD_TRUSTED_PROXIES, one -ipmatch each).
 HTTPD_FROM_PROXY=""
 for proxy in $HTTPD_TRUSTED_PROXIES; do
+    # shellcheck disable=SC2089 # the quotes are httpd's expression syntax, written as they are
     HTTPD_FROM_PROXY="${HTTPD_FROM_PROXY:+$HTTPD_FROM_PROXY || }%{CONN_REMOTE_ADDR} -ipmatch '$proxy'"
 done
+# shellcheck disable=SC2090 # see above
 export HTTPD_SERVER_LIMIT HTTPD_LIMIT_REQUEST_BODY HTTPD_TLS_PORT_SUFFIX HTTPD_FROM_PROXY
 
 hb_prepare_run_dir
