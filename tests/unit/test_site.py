@@ -5,7 +5,15 @@ import re
 import pytest
 
 from hakobune.errors import InvalidInput
-from hakobune.site import SALT_NAMES, Site, SiteSecrets, validate_fqdn, validate_name
+from hakobune.site import (
+    LIMITED_SERVICES,
+    SALT_NAMES,
+    WEB_SERVERS,
+    Site,
+    SiteSecrets,
+    validate_fqdn,
+    validate_name,
+)
 from hakobune.versions import images_for
 
 
@@ -203,3 +211,11 @@ def test_site_ids_are_32_hex_digits_or_absent():
     assert Site(name="blog", fqdn="localhost", site_id="ab" * 16).site_id == "ab" * 16
     with pytest.raises(InvalidInput, match="site id 'nope' is not 32 hexadecimal digits"):
         Site(name="blog", fqdn="localhost", site_id="nope")
+
+
+def test_every_service_runs_one_of_the_sites_images():
+    for web in WEB_SERVERS:
+        site = Site(name="a", fqdn="localhost", web=web, images=images_for(web))
+        for service in LIMITED_SERVICES:
+            assert site.image_name(service) in site.images, (web, service)
+    assert Site(name="a", fqdn="localhost", web="httpd").image_name("web") == "httpd"
