@@ -4,15 +4,6 @@
 // again, and it is moved into the docroot entry by entry without ever following a link already there: a link
 // planted in the docroot (by a plugin, say) is replaced, never written through. Runs in the `wp` container,
 // which has no more than the site's PHP has.
-$staging = SITE_DIR . '/.hb-deploy-' . bin2hex(random_bytes(6));
-if (!mkdir($staging, 0750)) {
-    fail("cannot create $staging");
-}
-register_shutdown_function(fn () => run(['rm', '-rf', '--', $staging]));
-must_run(['tar', '-x', '-f', '-', '-C', $staging, '--no-same-owner', '--no-same-permissions'],
-         'unpacking the files', [], STDIN);
-refuse_links_out($staging, 'the files');
-
 /** Move every entry of FROM into the real folder TO; returns how many files moved. */
 function merge_into(string $from, string $to): int
 {
@@ -40,5 +31,15 @@ function merge_into(string $from, string $to): int
     }
     return $moved;
 }
+
+// main
+$staging = SITE_DIR . '/.hb-deploy-' . bin2hex(random_bytes(6));
+if (!mkdir($staging, 0750)) {
+    fail("cannot create $staging");
+}
+register_shutdown_function(fn () => run(['rm', '-rf', '--', $staging]));
+must_run(['tar', '-x', '-f', '-', '-C', $staging, '--no-same-owner', '--no-same-permissions'],
+         'unpacking the files', [], STDIN);
+refuse_links_out($staging, 'the files');
 
 reply(['files' => merge_into($staging, DOCROOT)]);

@@ -2,16 +2,21 @@
 // Options: get, set (a string, or JSON for arrays and numbers) and delete, through WordPress's option API.
 // Runs with WordPress loaded and the request in $req (see hakobune.php).
 
-$action = action($req, ['get', 'set', 'delete']);
-$name = need($req, 'name');
-$missing = new stdClass();
-$current = get_option($name, $missing);
-if ($action === 'get') {
-    if ($current === $missing) {
+/** get: the option NAME's value. */
+function option_get(string $name): array
+{
+    $missing = new stdClass();
+    $value = get_option($name, $missing);
+    if ($value === $missing) {
         fail("no option '$name'");
     }
-    reply(['name' => $name, 'value' => $current]);
-} elseif ($action === 'set') {
+    return ['name' => $name, 'value' => $value];
+}
+
+/** set: the option NAME to REQ's value (decoded from JSON when REQ says so). */
+function option_set(string $name, array $req): array
+{
+    $current = get_option($name, new stdClass());
     $value = $req['value'] ?? null;
     if (!is_string($value)) {
         fail("the request lacks 'value'");
@@ -23,11 +28,22 @@ if ($action === 'get') {
         }
     }
     update_option($name, $value);
-    reply(['name' => $name, 'value' => get_option($name), 'changed' => $current !== $value]);
-} else {
-    if ($current === $missing) {
-        fail("no option '$name'");
-    }
-    delete_option($name);
-    reply(['name' => $name, 'deleted' => true]);
+    return ['name' => $name, 'value' => get_option($name), 'changed' => $current !== $value];
 }
+
+/** delete: the option NAME. */
+function option_delete(string $name): array
+{
+    option_get($name);  // refuses an option that does not exist
+    delete_option($name);
+    return ['name' => $name, 'deleted' => true];
+}
+
+// main
+$action = action($req, ['get', 'set', 'delete']);
+$name = need($req, 'name');
+reply(match ($action) {
+    'get' => option_get($name),
+    'set' => option_set($name, $req),
+    'delete' => option_delete($name),
+});

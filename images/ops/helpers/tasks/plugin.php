@@ -8,34 +8,46 @@ function plugin_name(string $file): string
     return dirname($file) === '.' ? basename($file, '.php') : dirname($file);
 }
 
-$plugins = get_plugins();
-$action = action($req, ['list', 'activate', 'deactivate']);
-if ($action === 'list') {
+/** list: every installed plugin, and whether it is active. */
+function plugin_list(): array
+{
     $list = [];
-    foreach ($plugins as $file => $data) {
+    foreach (get_plugins() as $file => $data) {
         $list[] = ['name' => plugin_name($file), 'title' => $data['Name'], 'version' => $data['Version'],
             'active' => is_plugin_active($file)];
     }
-    reply(['plugins' => $list]);
-    exit(0);
+    return ['plugins' => $list];
 }
-$name = need($req, 'name');
-$file = null;
-foreach (array_keys($plugins) as $candidate) {
-    if (plugin_name($candidate) === $name) {
-        $file = $candidate;
+
+/** The plugin file of the plugin NAME (the last, should two share a name). */
+function plugin_file(string $name): string
+{
+    $files = array_keys(get_plugins());
+    $found = array_values(array_filter($files, fn ($file) => plugin_name($file) === $name));
+    if (!$found) {
+        fail("no plugin '$name'; plugins: " . (implode(', ', array_map('plugin_name', $files)) ?: 'none'));
     }
+    return end($found);
 }
-if ($file === null) {
-    $known = implode(', ', array_map('plugin_name', array_keys($plugins))) ?: 'none';
-    fail("no plugin '$name'; plugins: $known");
-}
-if ($action === 'activate') {
-    $result = activate_plugin($file);
-    if (is_wp_error($result)) {
-        fail("cannot activate $name: " . $result->get_error_message());
+
+/** activate or deactivate: the plugin NAME switched on or off. */
+function plugin_switch(string $name, bool $on): array
+{
+    $file = plugin_file($name);
+    if ($on) {
+        $result = activate_plugin($file);
+        if (is_wp_error($result)) {
+            fail("cannot activate $name: " . $result->get_error_message());
+        }
+    } else {
+        deactivate_plugins($file);
     }
-} else {
-    deactivate_plugins($file);
+    return ['name' => $name, 'active' => is_plugin_active($file)];
 }
-reply(['name' => $name, 'active' => is_plugin_active($file)]);
+
+// main
+reply(match (action($req, ['list', 'activate', 'deactivate'])) {
+    'list' => plugin_list(),
+    'activate' => plugin_switch(need($req, 'name'), true),
+    'deactivate' => plugin_switch(need($req, 'name'), false),
+});

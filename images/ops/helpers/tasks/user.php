@@ -12,14 +12,18 @@ function user_by_login(string $login): WP_User
     return $user;
 }
 
-$action = action($req, ['list', 'create', 'delete', 'set-password']);
-if ($action === 'list') {
-    $users = array_map(fn (WP_User $u) => [
+/** list: every user, with their roles. */
+function user_list(): array
+{
+    return ['users' => array_map(fn (WP_User $u) => [
         'id' => $u->ID, 'login' => $u->user_login, 'email' => $u->user_email,
         'roles' => array_values($u->roles), 'registered' => $u->user_registered,
-    ], get_users(['orderby' => 'ID']));
-    reply(['users' => $users]);
-} elseif ($action === 'create') {
+    ], get_users(['orderby' => 'ID']))];
+}
+
+/** create: a user with the login, e-mail, password and role REQ gives. */
+function user_create(array $req): array
+{
     $role = (string) ($req['role'] ?? 'subscriber');
     if (!wp_roles()->is_role($role)) {
         fail("no role '$role'; roles: " . implode(', ', array_keys(wp_roles()->get_names())));
@@ -31,8 +35,12 @@ if ($action === 'list') {
     if (is_wp_error($id)) {
         fail('cannot create the user: ' . html_entity_decode(wp_strip_all_tags($id->get_error_message())));
     }
-    reply(['id' => $id, 'login' => $req['login'], 'role' => $role]);
-} elseif ($action === 'delete') {
+    return ['id' => $id, 'login' => $req['login'], 'role' => $role];
+}
+
+/** delete: the user REQ names; their content goes to the user named to reassign it to, or with them. */
+function user_delete(array $req): array
+{
     $user = user_by_login(need($req, 'login'));
     $reassign = null;
     if (!empty($req['reassign'])) {
@@ -44,9 +52,21 @@ if ($action === 'list') {
     if (!wp_delete_user($user->ID, $reassign)) {
         fail("cannot delete user '{$user->user_login}'");
     }
-    reply(['deleted' => $user->user_login, 'reassigned_to' => $req['reassign'] ?? null]);
-} else {
+    return ['deleted' => $user->user_login, 'reassigned_to' => $req['reassign'] ?? null];
+}
+
+/** set-password: the user's new password. */
+function user_set_password(array $req): array
+{
     $user = user_by_login(need($req, 'login'));
     wp_set_password(need($req, 'password'), $user->ID);
-    reply(['login' => $user->user_login, 'password_set' => true]);
+    return ['login' => $user->user_login, 'password_set' => true];
 }
+
+// main
+reply(match (action($req, ['list', 'create', 'delete', 'set-password'])) {
+    'list' => user_list(),
+    'create' => user_create($req),
+    'delete' => user_delete($req),
+    'set-password' => user_set_password($req),
+});

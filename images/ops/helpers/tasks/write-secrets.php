@@ -2,12 +2,10 @@
 // Writes the site's secret files into its secret volumes (run as root in the one-shot `secrets` service):
 // each file goes to the one user that reads it, with the given mode, written whole or not at all;
 // a file marked "remove" is deleted.
-$files = $req['files'] ?? null;
-if (!is_array($files) || $files === []) {
-    fail('the request lacks files');
-}
-$written = [];
-foreach ($files as $file) {
+
+/** One secret file of the request: written whole (then renamed into place) for its owner, or removed. */
+function write_secret(array $file): string
+{
     $path = (string) ($file['path'] ?? '');
     if (!preg_match('#^/srv/secrets-[a-z]+/[a-z_]+$#', $path)) {
         fail("refusing to write a secret to '$path'");
@@ -16,8 +14,7 @@ foreach ($files as $file) {
         if (file_exists($path) && !unlink($path)) {
             fail("cannot remove $path");
         }
-        $written[] = $path;
-        continue;
+        return $path;
     }
     [$uid, $gid] = array_map('intval', explode(':', (string) ($file['owner'] ?? '')) + [1 => -1]);
     $mode = intval((string) ($file['mode'] ?? ''), 8);
@@ -26,6 +23,12 @@ foreach ($files as $file) {
         || !chmod($tmp, $mode) || !chown($tmp, $uid) || !chgrp($tmp, $gid) || !rename($tmp, $path)) {
         fail("cannot write $path");
     }
-    $written[] = $path;
+    return $path;
 }
-reply(['written' => $written]);
+
+// main
+$files = $req['files'] ?? null;
+if (!is_array($files) || $files === []) {
+    fail('the request lacks files');
+}
+reply(['written' => array_map('write_secret', $files)]);
