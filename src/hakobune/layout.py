@@ -12,6 +12,8 @@ CORE_DIR = "/opt/hakobune/wordpress"  # the images' WordPress, which new sites g
 LANG_DIR = "/opt/hakobune/wordpress-languages"
 HELPER = "/opt/hakobune/helpers/hakobune.php"  # the PHP helpers' entry point, in the ops image
 SECRETS_DIR = "/run/secrets"  # where services mount the secret volumes
+# Where the one-shot `secrets` service mounts the secret volumes to write them: /srv/VOLUME.
+SECRET_VOLUMES_MOUNT = "/srv"  # noqa: S105 - a folder, not a password
 SECRET_FILES = {
     "db_password": "/run/secrets/app/db_password",
     "db_root_password": "/run/secrets/db/db_root_password",

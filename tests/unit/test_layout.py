@@ -114,3 +114,9 @@ def test_every_dockerfile_has_the_current_preamble():
     preamble = (IMAGES / "common" / "Dockerfile.preamble").read_text()
     for dockerfile in IMAGES.glob("*/Dockerfile"):
         assert preamble in dockerfile.read_text(), dockerfile
+
+
+def test_the_entrypoints_render_into_the_run_folder_the_compose_file_makes_writable():
+    lib = (IMAGES / "common" / "hakobune-lib.sh").read_text()
+    assert f"HB_RUN_DIR=${{HB_RUN_DIR:-{layout.RUN_DIR}}}" in lib
+    assert all(layout.RUN_DIR in RUNTIMES[service].writable for service in ("web", "php", "db", "valkey"))

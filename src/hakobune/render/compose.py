@@ -14,7 +14,17 @@ from typing import Any
 
 import yaml
 
-from hakobune.layout import BACKUP_DIR, FPM_SOCKET, FPM_SOCKET_DIR, RUN_DIR, SECRET_FILES, SECRETS_DIR, SITE_DIR, UIDS
+from hakobune.layout import (
+    BACKUP_DIR,
+    FPM_SOCKET,
+    FPM_SOCKET_DIR,
+    RUN_DIR,
+    SECRET_FILES,
+    SECRET_VOLUMES_MOUNT,
+    SECRETS_DIR,
+    SITE_DIR,
+    UIDS,
+)
 from hakobune.render.requests import backup_request
 from hakobune.site import SERVICE_LABEL, SITE_ID_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site, secret_setting_file
 
@@ -190,7 +200,7 @@ def compose_document(site: Site) -> dict[str, Any]:
             "mem_limit": "64M",
             "pids_limit": 64,
             "labels": _labels(site, "secrets"),
-            "volumes": [f"{volume}:/srv/{volume}" for volume in SECRET_VOLUMES],
+            "volumes": [f"{volume}:{SECRET_VOLUMES_MOUNT}/{volume}" for volume in SECRET_VOLUMES],
         },
     }
     if site.backup_schedule != "off":

@@ -4,7 +4,7 @@ ops/contract.py). Every request that concerns the database describes it the one 
 from __future__ import annotations
 
 from hakobune import __version__
-from hakobune.layout import DEFAULT_DB_PORT
+from hakobune.layout import DEFAULT_DB_PORT, SECRET_VOLUMES_MOUNT
 from hakobune.site import Site, SiteSecrets, secret_setting_file
 from hakobune.site_format import settings_yaml
 
@@ -16,7 +16,7 @@ OWNERS = {"secrets-app": (APP_OWNER, "0400"), "secrets-db": (DB_OWNER, "0440")}
 
 def _file(volume: str, name: str, content: str | None) -> dict[str, object]:
     owner, mode = OWNERS[volume]
-    entry: dict[str, object] = {"path": f"/srv/{volume}/{name}", "owner": owner, "mode": mode}
+    entry: dict[str, object] = {"path": f"{SECRET_VOLUMES_MOUNT}/{volume}/{name}", "owner": owner, "mode": mode}
     return {**entry, "content": content} if content is not None else {**entry, "remove": True}
 
 

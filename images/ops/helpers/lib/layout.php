@@ -12,6 +12,7 @@ const SECRET_FILES = [
     'db_password' => '/run/secrets/app/db_password',
     'db_root_password' => '/run/secrets/db/db_root_password',
 ];
+const SECRET_VOLUMES_MOUNT = '/srv';  // where the one-shot `secrets` service mounts them, to write them
 const DEFAULT_DB_PORT = 3306;
 const ARCHIVE_FORMAT = 1;
 const ARCHIVE_MANIFEST = 'manifest.json';

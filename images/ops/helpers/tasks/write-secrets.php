@@ -7,7 +7,7 @@
 function write_secret(array $file): string
 {
     $path = (string) ($file['path'] ?? '');
-    if (!preg_match('#^/srv/secrets-[a-z]+/[a-z_]+$#', $path)) {
+    if (!preg_match('#^' . SECRET_VOLUMES_MOUNT . '/secrets-[a-z]+/[a-z_]+$#', $path)) {
         fail("refusing to write a secret to '$path'");
     }
     if (!empty($file['remove'])) {
