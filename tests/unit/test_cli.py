@@ -259,3 +259,17 @@ def test_help_texts_are_each_commands_own(capsys):
     assert "Keep the archive" not in out  # backup's own words, once copied here
     _, out, _ = run(capsys, "images", "build", "--help")
     assert "httpd" in out and "valkey" in out  # every image, not the four there were once
+
+
+def test_tables_written_to_a_pipe_are_never_cut_short(capsys):
+    """Off a terminal (a pipe, a file, a script), a row is printed whole, however long: no ellipsis."""
+    from rich.table import Table
+
+    from hakobune.cli.output import Output
+
+    url, folder = "https://a-long-host-name.example.com:18443", "/srv/sites/" + "deep/" * 20 + "blog"
+    table = Table("site", "state", "url", "folder", box=None)
+    table.add_row("blog-1", "4/4 running, 3 healthy", url, folder)
+    Output().out.print(table)
+    printed = capsys.readouterr().out
+    assert url in printed and folder in printed and "…" not in printed

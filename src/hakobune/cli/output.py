@@ -12,13 +12,23 @@ from rich.status import Status
 
 from hakobune.errors import HakobuneError
 
+# Wide enough for any line Hakobune prints: written to a file or a pipe, tables keep their natural width.
+PLAIN_WIDTH = 1000
+
+
+def console(stderr: bool = False) -> Console:
+    """On a terminal, Rich fits tables to its width. Written to a file or a pipe, nothing is cut short: Rich
+    would take 80 columns there and end long URLs and folders with an ellipsis."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=None if stream.isatty() else PLAIN_WIDTH)
+
 
 @dataclass
 class Output:
     quiet: bool = False
     debug: bool = False
-    out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
-    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
+    out: Console = field(default_factory=console)
+    err: Console = field(default_factory=lambda: console(stderr=True))
     _status: Status | None = None
 
     def step(self, message: str) -> None:
