@@ -41,10 +41,9 @@ unit: venv
 # Debian packages the end-to-end tests use besides the engine: Go and bbolt build the scanner's test database;
 # the SSH client reaches the remote-engine test's second engine.
 E2E_PACKAGES := golang-go golang-github-coreos-bbolt-dev openssh-client
-# Two workers: most of an end-to-end test is waiting (containers starting, health), so two share 2 cores well.
-# Each file's tests run together in one worker (per web server, where the file makes a site of each), so its
-# module fixtures (its sites) are made once (tests/e2e/conftest.py).
-E2E_WORKERS := -n 2 --dist loadgroup
+# Two workers: most of an end-to-end test is waiting (containers starting, health), so two share 2 cores well;
+# each test file runs whole in one worker, so its module fixtures (its sites) are made once.
+E2E_WORKERS := -n 2 --dist loadfile
 
 e2e: venv
 	scripts/apt-install.sh $(E2E_PACKAGES)

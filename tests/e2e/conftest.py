@@ -58,20 +58,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Which tests xdist runs together (`--dist loadgroup`): a file's tests, so that its module fixtures (its
-    sites) are made once; a file that makes one site per web server is two groups, one per site."""
-    for item in items:
-        group = item.nodeid.split("::")[0]
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None:
-            for name, value in callspec.params.items():
-                definitions = item._fixtureinfo.name2fixturedefs.get(name, ())
-                if definitions and definitions[-1].scope == "module":
-                    group += f"[{value}]"
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @dataclass(frozen=True)
 class Build:
     result: subprocess.CompletedProcess[str]
