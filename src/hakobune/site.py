@@ -17,7 +17,7 @@ SITE_LABEL = "io.hakobune.site"
 SITE_ID_LABEL = "io.hakobune.site-id"
 SERVICE_LABEL = "io.hakobune.service"
 URL_LABEL = "io.hakobune.url"
-IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "valkey", "ops")
+IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "valkey", "ops", "edge")
 WEB_SERVERS = ("nginx", "httpd")
 # Image settings of each web server start with its own prefix.
 WEB_PREFIX = {"nginx": "NGINX_", "httpd": "HTTPD_"}

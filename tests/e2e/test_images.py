@@ -14,7 +14,8 @@ from tests.e2e.helpers import REPO, docker, hb
 
 pytestmark = pytest.mark.e2e
 
-USERS = {"nginx": "hbweb", "httpd": "hbweb", "php": "www-data", "mariadb": "mysql", "ops": "www-data"}
+USERS = {"nginx": "hbweb", "httpd": "hbweb", "php": "www-data", "mariadb": "mysql", "ops": "www-data",
+         "edge": "hbedge"}
 
 
 def test_build_lists_every_image_and_says_when_it_made_the_base(images):
@@ -54,6 +55,7 @@ def test_php_image_carries_wordpress_core_theme_and_languages(images):
     [
         ("php", "PHP_MEMORY_LIMIT=lots", "invalid PHP_MEMORY_LIMIT='lots': must be a size like 512k, 64M or 1G"),
         ("nginx", "NGINX_GZIP=maybe", "invalid NGINX_GZIP='maybe': must be one of: on off"),
+        ("edge", "EDGE_MAXCONN=10", "invalid EDGE_MAXCONN='10': must be at least 100"),
         ("httpd", "HTTPD_MAX_REQUEST_WORKERS=many", "invalid HTTPD_MAX_REQUEST_WORKERS='many': must be a whole number"),
         ("mariadb", "MARIADB_MAX_CONNECTIONS=many",
          "invalid MARIADB_MAX_CONNECTIONS='many': must be 'auto' or a whole number (at least 1)"),

@@ -16,6 +16,7 @@ from hakobune.cli import (
     clone,
     config,
     deploy,
+    edge,
     images,
     import_site,
     info,
@@ -63,6 +64,7 @@ app.add_typer(backup.app, name="backup")
 app.command()(restore.restore)
 app.command()(clone.clone)
 app.command("import")(import_site.import_)
+app.add_typer(edge.app, name="edge")
 
 
 def _version(value: bool) -> None:

@@ -70,6 +70,18 @@ class Container:
         return self.state == "running"
 
 
+def containers_of(entries: list[dict[str, Any]]) -> list[Container]:
+    """`compose ps`'s entries as Containers."""
+    found = []
+    for entry in entries:
+        publishers = entry.get("Publishers") or []
+        ports = sorted({f"{p['PublishedPort']}->{p['TargetPort']}" for p in publishers
+                        if isinstance(p, dict) and p.get("PublishedPort")})
+        found.append(Container(str(entry.get("Service") or ""), str(entry.get("State") or "unknown"),
+                               str(entry.get("Health") or ""), str(entry.get("Image") or ""), tuple(ports)))
+    return found
+
+
 class Stack(ABC):
     """One site on one engine. The engine is asked whether it answers once, when it is first needed, so that
     input is checked before anything reaches it."""
@@ -222,14 +234,7 @@ class ComposeStack(Stack):
         self._compose("stop", "--timeout", str(STOP_TIMEOUT), *self.site.services, timeout=300)
 
     def containers(self) -> list[Container]:
-        found = []
-        for entry in self.engine.compose_ps(self.path):
-            publishers = entry.get("Publishers") or []
-            ports = sorted({f"{p['PublishedPort']}->{p['TargetPort']}" for p in publishers
-                            if isinstance(p, dict) and p.get("PublishedPort")})
-            found.append(Container(str(entry.get("Service") or ""), str(entry.get("State") or "unknown"),
-                                   str(entry.get("Health") or ""), str(entry.get("Image") or ""), tuple(ports)))
-        return found
+        return containers_of(self.engine.compose_ps(self.path))
 
     def run(self, *command: str, service: str = "ops", **io: Any) -> subprocess.CompletedProcess[str]:
         self.sitedir.refresh()  # a folder written by an older Hakobune may lack the service

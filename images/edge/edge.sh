@@ -1,0 +1,190 @@
+#!/bin/sh
+# hakobune-edge: the edge's routes. Each site behind the edge has a route file in the edge's volume (its host
+# names and its web container's address) and a certificate beside it; this renders them into HAProxy's
+# configuration and reloads HAProxy without dropping a connection. Hakobune runs it with `docker exec`.
+#
+#   hakobune-edge render              routes -> /run/hakobune/{hosts.map,certs.list,routes.cfg}
+#   hakobune-edge set SITE            the route of SITE from standard input (HOSTS=..., UPSTREAM=...); reload
+#   hakobune-edge remove SITE         drop the route and certificate of SITE; reload
+#   hakobune-edge list                every route and its certificate, one JSON line
+#
+# Failures answer with one JSON line on stdout (src/hakobune/ops/contract.py) and exit non-zero.
+set -eu
+# shellcheck source=images/common/hakobune-lib.sh
+. /usr/local/lib/hakobune/hakobune-lib.sh
+
+STATE=/var/lib/hakobune/edge
+ROUTES=$STATE/routes
+CERTS=$STATE/certs
+SITE_NAME='^[a-z0-9][a-z0-9_-]{0,39}$'
+HOST_LIST='^[a-z0-9]([a-z0-9.-]*[a-z0-9])?( [a-z0-9]([a-z0-9.-]*[a-z0-9])?)*$'
+UPSTREAM='^[a-z0-9][a-z0-9_.-]*:[0-9]{1,5}$'
+
+fail() {
+    hb_log "$1"
+    hb_json_failure "$1"
+    exit 1
+}
+
+# route_value FILE KEY: KEY's value in a route file.
+route_value() {
+    sed -n "s/^$2=//p" "$1" | head -n 1
+}
+
+# certificate SITE HOSTS: a self-signed certificate for HOSTS until the site has another, made again when it
+# does not cover them all (ECDSA P-256, 365 days). HAProxy reads certificate and key from one file.
+certificate() {
+    pem=$CERTS/$1.pem
+    if [ -s "$pem" ]; then
+        covered=1
+        for host in $2; do
+            openssl x509 -in "$pem" -noout -checkhost "$host" 2>/dev/null | grep -q 'does match' || covered=0
+        done
+        [ "$covered" = 1 ] && return 0
+    fi
+    names=""
+    for host in $2; do names="${names:+$names,}DNS:$host"; done
+    (
+        umask 077
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+            -subj "/CN=${2%% *}" -addext "subjectAltName=$names" -addext "basicConstraints=critical,CA:FALSE" \
+            -addext "keyUsage=critical,digitalSignature" -addext "extendedKeyUsage=serverAuth" \
+            -keyout "$pem.key" -out "$pem.crt" 2>/dev/null
+        cat "$pem.crt" "$pem.key" >"$pem.new"
+        rm -f "$pem.crt" "$pem.key"
+        mv "$pem.new" "$pem"
+    )
+}
+
+# render DIR: HAProxy's view of the routes, written into DIR. (sh has no local variables: those of the loop are
+# named for it, so that no caller's are changed.)
+render() {
+    out=$1
+    mkdir -p "$ROUTES" "$CERTS" "$out"
+    # HAProxy wants a certificate on a TLS port even with no site: one for a name that never resolves, which
+    # strict-sni never hands to a visitor.
+    certificate _edge edge.hakobune.invalid
+    printf '%s [alpn h2,http/1.1] edge.hakobune.invalid\n' "$CERTS/_edge.pem" >"$out/certs.list"
+    : >"$out/hosts.map"
+    : >"$out/routes.cfg"
+    for r_file in "$ROUTES"/*.route; do
+        [ -e "$r_file" ] || continue
+        r_site=$(basename "$r_file" .route)
+        r_hosts=$(route_value "$r_file" HOSTS)
+        certificate "$r_site" "$r_hosts"
+        printf '%s %s\n' "$CERTS/$r_site.pem" "$r_hosts" >>"$out/certs.list"
+        for r_host in $r_hosts; do printf '%s %s\n' "$r_host" "$r_site" >>"$out/hosts.map"; done
+        # The web container is looked up by name when requests come (init-addr none): the edge starts and
+        # reloads whether or not the site runs; a stopped site answers 503.
+        printf 'backend site-%s\n    server web %s resolvers docker init-addr none check inter 5s\n\n' \
+            "$r_site" "$(route_value "$r_file" UPSTREAM)" >>"$out/routes.cfg"
+    done
+}
+
+RENDERED="hosts.map certs.list routes.cfg"
+
+# reload: render the routes beside the running configuration, check them with HAProxy, put them in place and
+# ask the master for a new worker. When HAProxy refuses them, the running files are put back, PROBLEM says
+# why, and it returns non-zero.
+reload() {
+    next=$HB_RUN_DIR/next
+    before=$HB_RUN_DIR/before
+    rm -rf "$next" "$before"
+    render "$next"
+    # The check reads the new files where the running configuration names the current ones.
+    sed "s#$HB_RUN_DIR/\(hosts.map\|certs.list\)#$next/\\1#g" "$HB_RUN_DIR/haproxy.cfg" >"$next/haproxy.cfg"
+    if ! problem=$(haproxy -c -q -f "$next/haproxy.cfg" -f "$next/routes.cfg" 2>&1); then
+        return 1
+    fi
+    mkdir -p "$before"
+    for file in $RENDERED; do
+        cp "$HB_RUN_DIR/$file" "$before/$file"
+        mv "$next/$file" "$HB_RUN_DIR/$file"
+    done
+    answer=$(echo reload | socat -t 60 - "UNIX-CONNECT:$HB_RUN_DIR/master.sock")
+    case "$answer" in
+        Success=1*) return 0 ;;
+    esac
+    problem=$(printf '%s\n' "$answer" | grep ALERT | head -n 3)
+    for file in $RENDERED; do mv "$before/$file" "$HB_RUN_DIR/$file"; done
+    return 1
+}
+
+set_route() {
+    site=$1
+    hosts=""; upstream=""
+    while IFS= read -r line; do
+        case "$line" in
+            HOSTS=*) hosts=${line#HOSTS=} ;;
+            UPSTREAM=*) upstream=${line#UPSTREAM=} ;;
+            *) fail "unknown route line: $(printf '%s' "$line" | cut -c1-40)" ;;
+        esac
+    done
+    printf '%s\n' "$hosts" | grep -Eq "$HOST_LIST" || fail "route $site: HOSTS must be host names separated by spaces"
+    printf '%s\n' "$upstream" | grep -Eq "$UPSTREAM" || fail "route $site: UPSTREAM must be NAME:PORT"
+    for route in "$ROUTES"/*.route; do
+        [ -e "$route" ] && [ "$route" != "$ROUTES/$site.route" ] || continue
+        for taken in $(route_value "$route" HOSTS); do
+            for host in $hosts; do
+                [ "$host" != "$taken" ] || fail "$host is served by site $(basename "$route" .route) already"
+            done
+        done
+    done
+    mkdir -p "$ROUTES"
+    [ -e "$ROUTES/$site.route" ] && cp "$ROUTES/$site.route" "$ROUTES/.$site.before"
+    printf 'HOSTS=%s\nUPSTREAM=%s\n' "$hosts" "$upstream" >"$ROUTES/$site.route.new"
+    mv "$ROUTES/$site.route.new" "$ROUTES/$site.route"
+    if ! reload; then
+        if [ -e "$ROUTES/.$site.before" ]; then mv "$ROUTES/.$site.before" "$ROUTES/$site.route"
+        else rm -f "$ROUTES/$site.route"; fi
+        fail "the edge refused the route of $site: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
+    fi
+    rm -f "$ROUTES/.$site.before"
+    echo '{}'
+}
+
+remove_route() {
+    site=$1
+    if [ -e "$ROUTES/$site.route" ]; then
+        mv "$ROUTES/$site.route" "$ROUTES/.$site.removed"
+        if ! reload; then
+            mv "$ROUTES/.$site.removed" "$ROUTES/$site.route"
+            fail "the edge could not drop the route of $site: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
+        fi
+        rm -f "$ROUTES/.$site.removed" "$CERTS/$site.pem"
+    fi
+    echo '{}'
+}
+
+# list: {"routes": [{"site", "hosts", "upstream", "certificate": {"subject", "issuer", "not_after"}}]}
+list_routes() {
+    printf '{"routes":['
+    sep=""
+    for route in "$ROUTES"/*.route; do
+        [ -e "$route" ] || continue
+        site=$(basename "$route" .route)
+        pem=$CERTS/$site.pem
+        issuer=""; not_after=""
+        if [ -s "$pem" ]; then
+            issuer=$(openssl x509 -in "$pem" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')
+            not_after=$(openssl x509 -in "$pem" -noout -enddate | sed 's/^notAfter=//')
+        fi
+        printf '%s{"site":"%s","hosts":"%s","upstream":"%s","certificate":{"issuer":"%s","not_after":"%s"}}' \
+            "$sep" "$site" "$(route_value "$route" HOSTS)" "$(route_value "$route" UPSTREAM)" \
+            "$(printf '%s' "$issuer" | sed 's/\\/\\\\/g; s/"/\\"/g')" "$not_after"
+        sep=","
+    done
+    printf ']}\n'
+}
+
+command=${1:-}
+case "$command" in
+    render) render "$HB_RUN_DIR" ;;
+    set|remove)
+        if [ "$#" -ne 2 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then
+            fail "usage: hakobune-edge $command SITE"
+        fi
+        if [ "$command" = set ]; then set_route "$2"; else remove_route "$2"; fi ;;
+    list) list_routes ;;
+    *) fail "usage: hakobune-edge render|set SITE|remove SITE|list" ;;
+esac

@@ -1,0 +1,137 @@
+"""`hakobune edge`: the shared edge of an engine (images/edge), brought up, shown, taken down.
+
+The edge is one Compose project per engine. Its Compose file is rendered from its settings for each call and
+never kept on the client: the settings live on the engine, as a label of its container (render/edge.py), so
+every client of the engine sees the same edge."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hakobune.engine import Engine, EngineError
+from hakobune.errors import HakobuneError
+from hakobune.ops import contract
+from hakobune.ops.stack import START_TIMEOUT, STOP_TIMEOUT, Container, containers_of
+from hakobune.render.edge import EDGE_LABEL, SETTINGS_LABEL, EdgeSettings, edge_yaml
+
+
+@dataclass(frozen=True)
+class Route:
+    site: str
+    hosts: tuple[str, ...]
+    upstream: str
+    issuer: str
+    not_after: str
+
+
+@dataclass(frozen=True)
+class EdgeStatus:
+    settings: EdgeSettings | None  # None: no edge on this engine
+    containers: list[Container] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "running": any(c.running for c in self.containers),
+            "settings": json.loads(self.settings.to_json()) if self.settings else None,
+            "services": [{"service": c.service, "state": c.state, "health": c.health, "image": c.image,
+                          "ports": list(c.ports)} for c in self.containers],
+            "routes": [{"site": r.site, "hosts": list(r.hosts), "upstream": r.upstream,
+                        "certificate": {"issuer": r.issuer, "not_after": r.not_after}} for r in self.routes],
+        }
+
+
+class Edge:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def settings(self) -> EdgeSettings | None:
+        """The settings of the edge on the engine; None when it has none."""
+        ids = self.engine.labelled("container", "1", EDGE_LABEL)
+        if not ids:
+            return None
+        found = json.loads(self.engine.docker("inspect", *ids).stdout)
+        for item in found:
+            text = ((item.get("Config") or {}).get("Labels") or {}).get(SETTINGS_LABEL)
+            if text:
+                return EdgeSettings.from_json(text)
+        return None
+
+    @contextmanager
+    def _project(self, settings: EdgeSettings) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="hakobune-edge-") as folder:
+            (Path(folder) / "compose.yaml").write_text(edge_yaml(settings))
+            yield Path(folder)
+
+    def _compose(self, settings: EdgeSettings, *args: str, **io: Any) -> subprocess.CompletedProcess[str]:
+        with self._project(settings) as folder:
+            return self.engine.compose(folder, *args, **io)
+
+    def up(self, settings: EdgeSettings) -> None:
+        """Start the edge with SETTINGS (or bring it to them) and wait until it is healthy."""
+        if not self.engine.image_exists(settings.image):
+            raise HakobuneError(f"image not built: {settings.image}", "run 'hakobune images build edge'")
+        self._compose(settings, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
+                      "--remove-orphans", timeout=START_TIMEOUT + 120)
+
+    def status(self) -> EdgeStatus:
+        settings = self.settings()
+        if settings is None:
+            return EdgeStatus(None)
+        with self._project(settings) as folder:
+            containers = containers_of(self.engine.compose_ps(folder))
+        running = any(c.running for c in containers)
+        return EdgeStatus(settings, containers, self.routes() if running else [])
+
+    def routes(self) -> list[Route]:
+        settings = self.settings()
+        if settings is None:
+            return []
+        answer = self._tool(settings, "list")
+        return [Route(str(r["site"]), tuple(str(r["hosts"]).split()), str(r["upstream"]),
+                      str(r["certificate"]["issuer"]), str(r["certificate"]["not_after"]))
+                for r in answer.get("routes", [])]
+
+    def _tool(self, settings: EdgeSettings, *args: str, input: str | None = None) -> dict[str, Any]:
+        """hakobune-edge ARGS in the running edge: its answer, or its failure raised (ops/contract.py)."""
+        try:
+            out = self._compose(settings, "exec", "-T", "proxy", "hakobune-edge", *args, input=input).stdout
+        except EngineError as exc:
+            failed = contract.failure(exc.stdout, "edge")
+            if failed is None:
+                raise
+            raise failed from None
+        return contract.answer(out) or {}
+
+    def down(self, purge: bool = False) -> bool:
+        """Stop and remove the edge (PURGE: its certificates and routes too); False when there was none.
+        Refused while sites are behind it."""
+        settings = self.settings()
+        if settings is None:
+            if purge:
+                self.engine.sweep("1", EDGE_LABEL)
+            return False
+        if any(c.running for c in self.status().containers):
+            sites = [route.site for route in self.routes()]
+            if sites:
+                raise HakobuneError(f"the edge serves {len(sites)} site(s): {', '.join(sites)}",
+                                    "remove those sites (or move them to their own ports) first")
+        self._compose(settings, "down", "--remove-orphans", "--timeout", str(STOP_TIMEOUT),
+                      *(["--volumes"] if purge else []), timeout=300)
+        return True
+
+    def logs(self, follow: bool, since: str | None, tail: str | None) -> int:
+        settings = self.settings()
+        if settings is None:
+            raise HakobuneError("there is no edge on this engine", "start it with: hakobune edge up")
+        args = ["logs", "--timestamps", *(["--follow"] if follow else []), *(["--since", since] if since else []),
+                *(["--tail", tail] if tail is not None else [])]
+        with self._project(settings) as folder:
+            return self.engine.compose_attached(folder, *args)

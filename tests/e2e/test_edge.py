@@ -1,0 +1,182 @@
+"""The shared edge (`hakobune edge`): one HAProxy per engine on its own ports, hardened, refusing names it does
+not serve, and routing a name to its upstream over HTTP/2 with the visitor's address and scheme said by the
+edge alone. Sites behind it come with provision's edge mode (issue 16)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hakobune.versions import image_refs
+from tests.e2e.helpers import docker, free_port, hb, ok
+
+pytestmark = pytest.mark.e2e
+
+CONTAINER = "hakobune-edge-proxy-1"
+ECHO_CONTAINER = "hakobune-test-edge-echo"
+NETWORK = "hakobune-edge_edge"
+EDGE = "io.hakobune.edge"
+# An upstream that answers with the headers and address it was sent: what a site's web server would see.
+ECHO = ('<?php header("Content-Type: application/json"); '
+        'echo json_encode(["headers" => getallheaders(), "remote" => $_SERVER["REMOTE_ADDR"]]);')
+
+
+def quietly(*args: str) -> None:
+    """A clean-up step that may find its work done already."""
+    subprocess.run(["docker", *args], capture_output=True, check=False, timeout=120)
+
+
+def edge_things() -> dict[str, list[str]]:
+    selector = f"label={EDGE}"
+    return {"containers": docker("ps", "-a", "-q", "--filter", selector).split(),
+            "volumes": docker("volume", "ls", "-q", "--filter", selector).split(),
+            "networks": docker("network", "ls", "-q", "--filter", selector).split()}
+
+
+@pytest.fixture(scope="module")
+def edge(images, tmp_path_factory) -> Iterator[dict[str, int]]:
+    ports = {"http": free_port(), "tls": free_port()}
+    cwd = tmp_path_factory.mktemp("edge")
+    ok(hb("edge", "up", "--bind", "127.0.0.1", "--http-port", str(ports["http"]), "--tls-port", str(ports["tls"]),
+          cwd=cwd))
+    yield ports
+    quietly("exec", CONTAINER, "hakobune-edge", "remove", "echo")
+    quietly("rm", "-f", "-v", ECHO_CONTAINER)
+    hb("edge", "down", "--purge", cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def echo(edge) -> Iterator[str]:
+    """The upstream, on the edge's network, and the edge's route to it for echo.example.test."""
+    name = ECHO_CONTAINER
+    docker("run", "-d", "--name", name, "--network", NETWORK, "--network-alias", "echo-upstream",
+           "--entrypoint", "sh", "-e", f"ECHO={ECHO}", image_refs()["ops"], "-c",
+           'printf "%s" "$ECHO" >/tmp/echo.php; exec php -S 0.0.0.0:8080 /tmp/echo.php')
+    try:
+        done = set_route("echo", "HOSTS=echo.example.test\nUPSTREAM=echo-upstream:8080\n")
+        assert done.returncode == 0, done
+        assert json.loads(done.stdout) == {}
+        yield "echo.example.test"
+    finally:
+        quietly("rm", "-f", "-v", name)
+
+
+def https(port: int, host: str, **kwargs) -> httpx.Response:
+    # The name goes in TLS (SNI) and Host; the connection goes to 127.0.0.1, where the edge listens.
+    with httpx.Client(http2=True, verify=False, timeout=30) as http:  # noqa: S501 - self-signed until ACME
+        return http.get(f"https://127.0.0.1:{port}/", extensions={"sni_hostname": host},
+                        headers={"Host": host, **kwargs.pop("headers", {})}, **kwargs)
+
+
+def test_edge_is_up_hardened_and_healthy_on_its_own_ports(edge, tmp_path):
+    status = json.loads(ok(hb("edge", "status", "--json", cwd=tmp_path)))
+    assert status["running"] is True
+    assert status["settings"]["bind"] == "127.0.0.1"
+    assert status["settings"]["tls_port"] == edge["tls"]
+    (proxy,) = status["services"]
+    assert (proxy["service"], proxy["state"], proxy["health"]) == ("proxy", "running", "healthy")
+    (info,) = json.loads(docker("inspect", CONTAINER))
+    host = info["HostConfig"]
+    assert host["ReadonlyRootfs"] is True
+    assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
+    assert "no-new-privileges:true" in host["SecurityOpt"]
+    assert docker("exec", CONTAINER, "id", "-u").strip() == "102"
+    bindings = host["PortBindings"]
+    assert bindings["8443/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(edge["tls"])}]
+    assert bindings["8443/udp"] == [{"HostIp": "127.0.0.1", "HostPort": str(edge["tls"])}]  # HTTP/3
+    # Up again with nothing given: the same edge, its settings kept.
+    ok(hb("edge", "up", cwd=tmp_path))
+    assert json.loads(ok(hb("edge", "status", "--json", cwd=tmp_path)))["settings"] == status["settings"]
+
+
+def test_a_name_the_edge_does_not_serve_gets_no_certificate_and_no_page(edge, echo):
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", edge["tls"]), timeout=10) as raw, \
+            pytest.raises(ssl.SSLError):
+        context.wrap_socket(raw, server_hostname="unknown.example.test")
+    response = httpx.get(f"http://127.0.0.1:{edge['http']}/", headers={"Host": "unknown.example.test"})
+    assert response.status_code == 421
+    assert "echo" not in response.text
+    # A served name in TLS with another in Host: sent to make a connection of its own.
+    assert https(edge["tls"], echo, headers={"Host": "unknown.example.test"}).status_code == 421
+
+
+def test_a_route_is_served_over_http2_and_plain_http_goes_to_https(edge, echo):
+    response = https(edge["tls"], echo)
+    assert response.status_code == 200
+    assert response.http_version == "HTTP/2"
+    assert response.headers["alt-svc"] == f'h3=":{edge["tls"]}"; ma=86400'
+    plain = httpx.get(f"http://127.0.0.1:{edge['http']}/a?b=c", headers={"Host": echo})
+    assert plain.status_code == 308
+    assert plain.headers["location"] == f"https://{echo}:{edge['tls']}/a?b=c"
+
+
+def test_the_upstream_hears_the_visitor_from_the_edge_alone(edge, echo):
+    forged = {"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "http", "X-Real-IP": "6.6.6.6",
+              "Forwarded": "for=6.6.6.6"}
+    seen = https(edge["tls"], echo, headers=forged).json()
+    headers = {k.lower(): v for k, v in seen["headers"].items()}
+    assert "6.6.6.6" not in json.dumps(headers)
+    assert headers["x-forwarded-proto"] == "https"
+    # One address, the one the edge saw the visitor come from (here Docker's gateway, which publishes the port).
+    visitor = headers["x-forwarded-for"]
+    assert "," not in visitor and visitor.count(".") == 3
+    assert "x-real-ip" not in headers and "forwarded" not in headers
+
+
+def set_route(site: str, route: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", "exec", "-i", CONTAINER, "hakobune-edge", "set", site], input=route,
+                          capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_a_route_that_would_take_another_sites_name_or_is_malformed_is_refused_and_nothing_changes(edge, echo):
+    for route, message in (("HOSTS=echo.example.test\nUPSTREAM=x:1\n", "echo.example.test is served by site echo"),
+                           ("HOSTS=bad_host\nUPSTREAM=x:1\n", "HOSTS must be host names"),
+                           ("HOSTS=a.test\nUPSTREAM=x:1\nserver evil 6.6.6.6:80\n", "unknown route line")):
+        refused = set_route("other", route)
+        assert refused.returncode == 1
+        assert message in json.loads(refused.stdout)["error"]
+    routes = json.loads(docker("exec", CONTAINER, "hakobune-edge", "list"))["routes"]
+    assert [r["site"] for r in routes] == ["echo"]
+    assert https(edge["tls"], echo).status_code == 200
+
+
+def test_tls_1_2_and_1_3_are_spoken(edge, echo):
+    for version, name in ((ssl.TLSVersion.TLSv1_2, "TLSv1.2"), (ssl.TLSVersion.TLSv1_3, "TLSv1.3")):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.minimum_version = context.maximum_version = version
+        with socket.create_connection(("127.0.0.1", edge["tls"]), timeout=10) as raw, \
+                context.wrap_socket(raw, server_hostname=echo) as tls:
+            assert tls.version() == name
+
+
+def test_edge_refuses_bad_options_before_reaching_the_engine(tmp_path: Path):
+    env = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    for args, message in ((["--bind", "localhost"], "--bind 'localhost' is not an IP address"),
+                          (["--tls-port", "70000"], "--tls-port 70000 is out of range")):
+        result = hb("edge", "up", *args, cwd=tmp_path, env=env)
+        assert result.returncode == 2, result
+        assert result.stderr.startswith(f"error: {message}")
+
+
+def test_down_is_refused_while_a_site_is_behind_it_then_leaves_nothing(edge, echo, tmp_path):
+    refused = hb("edge", "down", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: the edge serves 1 site(s): echo")
+    assert json.loads(ok(hb("edge", "status", "--json", cwd=tmp_path)))["running"] is True
+    assert json.loads(docker("exec", CONTAINER, "hakobune-edge", "remove", "echo")) == {}
+    quietly("rm", "-f", "-v", ECHO_CONTAINER)  # the test's own container on the edge's network
+    assert "removed" in ok(hb("edge", "down", "--purge", cwd=tmp_path))
+    assert edge_things() == {"containers": [], "volumes": [], "networks": []}
+    assert "No edge" in ok(hb("edge", "status", cwd=tmp_path))

@@ -1,0 +1,61 @@
+"""The shared edge's Compose document and settings (render/edge.py): hardened, published where asked, its
+settings kept on the engine as a label and read back equal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hakobune.errors import InvalidInput
+from hakobune.layout import RUN_DIR, UIDS
+from hakobune.render.edge import EDGE_LABEL, SETTINGS_LABEL, EdgeSettings, edge_document, validate_options
+
+IMAGE = "hakobune/edge:0.5.0"
+
+
+def test_the_edge_runs_hardened_and_publishes_tcp_and_udp_for_http3():
+    doc = edge_document(EdgeSettings(IMAGE))
+    proxy = doc["services"]["proxy"]
+    assert doc["name"] == "hakobune-edge"
+    assert proxy["read_only"] is True
+    assert proxy["cap_drop"] == ["ALL"] and "cap_add" not in proxy
+    assert proxy["security_opt"] == ["no-new-privileges:true"]
+    assert proxy["tmpfs"] == [f"{RUN_DIR}:uid={UIDS['hbedge']},gid={UIDS['hbedge']},mode=0750"]
+    assert proxy["ports"] == ["80:8080", "443:8443", "443:8443/udp"]
+    assert proxy["environment"] == {"EDGE_PUBLIC_TLS_PORT": "443"}
+    assert proxy["mem_limit"] and proxy["pids_limit"]
+    for labels in (proxy["labels"], doc["networks"]["edge"]["labels"], doc["volumes"]["state"]["labels"]):
+        assert labels[EDGE_LABEL] == "1"
+
+
+def test_bind_address_and_ports_are_published_as_given():
+    proxy = edge_document(EdgeSettings(IMAGE, bind="127.0.0.1", http_port=8080, tls_port=8443))["services"]["proxy"]
+    assert proxy["ports"] == ["127.0.0.1:8080:8080", "127.0.0.1:8443:8443", "127.0.0.1:8443:8443/udp"]
+    assert proxy["environment"]["EDGE_PUBLIC_TLS_PORT"] == "8443"  # what Alt-Svc and redirects name
+    v6 = edge_document(EdgeSettings(IMAGE, bind="::1"))["services"]["proxy"]
+    assert v6["ports"][0] == "[::1]:80:8080"
+
+
+def test_settings_travel_in_a_label_and_read_back_equal():
+    settings = EdgeSettings(IMAGE, bind="127.0.0.1", http_port=18080, tls_port=18443)
+    label = edge_document(settings)["services"]["proxy"]["labels"][SETTINGS_LABEL]
+    assert json.loads(label)["tls_port"] == 18443
+    assert EdgeSettings.from_json(label) == settings
+    with pytest.raises(InvalidInput, match="the edge's settings label cannot be read"):
+        EdgeSettings.from_json('{"image": "x"}')
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (("localhost", None, None), "--bind 'localhost' is not an IP address"),
+    (("", 0, None), "--http-port 0 is out of range"),
+    (("", None, 70000), "--tls-port 70000 is out of range"),
+])
+def test_bad_options_are_refused(options, message):
+    with pytest.raises(InvalidInput, match=message):
+        validate_options(*options)
+
+
+def test_one_port_for_both_is_refused():
+    with pytest.raises(InvalidInput, match="--http-port and --tls-port are both 8443"):
+        EdgeSettings(IMAGE, http_port=8443, tls_port=8443)
