@@ -316,6 +316,24 @@ class Engine:
         for network in self.labelled("network", value, label):
             self.docker("network", "rm", network, check=False)
 
+    # -- networks -----------------------------------------------------------------------------------
+
+    def network_create(self, name: str, labels: dict[str, str], *, internal: bool = False) -> str:
+        """Create network NAME; its address range (the first of its subnets)."""
+        flags = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
+        self.docker("network", "create", *flags, *(["--internal"] if internal else []), name)
+        found = json.loads(self.docker("network", "inspect", name).stdout)
+        return str(found[0]["IPAM"]["Config"][0]["Subnet"])
+
+    def network_connect(self, network: str, container: str) -> None:
+        """Attach CONTAINER to NETWORK (already attached: nothing to do)."""
+        members = json.loads(self.docker("network", "inspect", network).stdout)[0].get("Containers") or {}
+        if not any(member.get("Name") == container for member in members.values()):
+            self.docker("network", "connect", network, container)
+
+    def network_disconnect(self, network: str, container: str) -> None:
+        self.docker("network", "disconnect", "--force", network, container, check=False)
+
     # -- compose ------------------------------------------------------------------------------------
 
     def compose_command(self) -> list[str]:

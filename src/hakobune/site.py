@@ -260,6 +260,11 @@ class Site:
     site_id: str = ""
     limits: dict[str, dict[str, str | int]] = field(default_factory=dict)  # what `limits set` changed
     host_memory: int = 0  # the engine's memory when the site was made, in bytes: php's and db's share of it
+    # Behind the engine's shared edge (ports 80/443 for every site) instead of ports of its own. The edge reaches
+    # the web container on a network of the site's own that holds just the two; its address range is the one
+    # the web server believes forwarded headers from. http_port and tls_port are then the edge's.
+    edge: bool = False
+    edge_subnet: str = ""
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -271,6 +276,11 @@ class Site:
         object.__setattr__(self, "fqdn", validate_fqdn(self.fqdn))
         validate_port("--http-port", self.http_port)
         validate_port("--tls-port", self.tls_port)
+        if self.edge_subnet:
+            try:
+                ipaddress.ip_network(self.edge_subnet)
+            except ValueError:
+                raise InvalidInput(f"edge_subnet '{self.edge_subnet}' is not an address range") from None
         if self.http_port == self.tls_port:
             raise InvalidInput(f"--http-port and --tls-port are both {self.tls_port}", "give two different ports")
         if self.profile not in PROFILES:
@@ -365,6 +375,16 @@ class Site:
     def url(self) -> str:
         port = "" if self.tls_port == 443 else f":{self.tls_port}"
         return f"https://{self.fqdn}{port}"
+
+    @property
+    def edge_network(self) -> str:
+        """The network the edge reaches the web container on."""
+        return f"{self.project}-edge"
+
+    @property
+    def edge_upstream(self) -> str:
+        """The web container's name on that network, and its plain HTTP port."""
+        return f"{self.project}-web:8080"
 
     def memory(self, service: str) -> str:
         """The memory limit of SERVICE's containers. nginx keeps its page cache in memory: its default makes room

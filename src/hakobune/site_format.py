@@ -15,7 +15,7 @@ import yaml
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.site import Site
 
-FORMAT = 2
+FORMAT = 3
 HEADER = "# Hakobune site settings. Change them with hakobune commands, not by hand.\n"
 
 
@@ -62,4 +62,9 @@ def _from_1(settings: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1}
+def _from_2(settings: dict[str, Any]) -> dict[str, Any]:
+    """Format 2 (Hakobune 0.5) had no shared edge: every site published ports of its own."""
+    return {**settings, "edge": False, "edge_subnet": ""}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1, 2: _from_2}

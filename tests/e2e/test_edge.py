@@ -4,6 +4,7 @@ edge alone. Sites behind it come with provision's edge mode (issue 16)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import ssl
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.helpers import docker, free_port, hb, ok
+from tests.e2e.helpers import ADMIN_PASSWORD, NOTHING, docker, free_port, hb, leftovers, ok, site_name
 
 pytestmark = pytest.mark.e2e
 
@@ -69,10 +70,11 @@ def echo(edge) -> Iterator[str]:
 
 
 def https(port: int, host: str, **kwargs) -> httpx.Response:
-    # The name goes in TLS (SNI) and Host; the connection goes to 127.0.0.1, where the edge listens.
+    # The name goes in TLS (SNI) and Host (with the port, as a browser sends it); the connection goes to
+    # 127.0.0.1, where the edge listens.
     with httpx.Client(http2=True, verify=False, timeout=30) as http:  # noqa: S501 - self-signed until ACME
         return http.get(f"https://127.0.0.1:{port}/", extensions={"sni_hostname": host},
-                        headers={"Host": host, **kwargs.pop("headers", {})}, **kwargs)
+                        headers={"Host": f"{host}:{port}", **kwargs.pop("headers", {})}, **kwargs)
 
 
 def test_edge_is_up_hardened_and_healthy_on_its_own_ports(edge, tmp_path):
@@ -168,6 +170,52 @@ def test_edge_refuses_bad_options_before_reaching_the_engine(tmp_path: Path):
         result = hb("edge", "up", *args, cwd=tmp_path, env=env)
         assert result.returncode == 2, result
         assert result.stderr.startswith(f"error: {message}")
+
+
+# What PHP was told: the visitor's address, the scheme, the host and port.
+WHO = ('<?php header("Content-Type: application/json"); echo json_encode(["remote" => $_SERVER["REMOTE_ADDR"], '
+       '"https" => $_SERVER["HTTPS"] ?? "", "host" => $_SERVER["HTTP_HOST"], '
+       '"port" => $_SERVER["SERVER_PORT"]]);')
+
+
+@pytest.mark.parametrize("web", ["nginx", "httpd"])
+def test_a_site_without_ports_is_served_through_the_edge_and_removed_from_it(edge, echo, sites_dir, web):
+    name = site_name(f"edge-{web}")
+    fqdn = f"{name}.example.test"
+    made = hb("provision", "--fqdn", fqdn, f"--{web}", "--admin-pass-file", "-", name, cwd=sites_dir,
+              input=f"{ADMIN_PASSWORD}\n")
+    assert made.returncode == 0, made.stderr
+    url = f"https://{fqdn}:{edge['tls']}"
+    assert f"Site {name} is ready: {url}/" in made.stdout
+    try:
+        # No ports of its own: only the edge publishes.
+        assert json.loads(docker("inspect", f"hb-{name}-web-1"))[0]["HostConfig"]["PortBindings"] in ({}, None)
+        page = https(edge["tls"], fqdn)
+        assert page.status_code == 200 and page.http_version == "HTTP/2"
+        assert f'href="{url}/' in page.text  # WordPress's links: https, the edge's public port
+        docker("exec", f"hb-{name}-php-1", "sh", "-c", f"printf '%s' '{WHO}' >/srv/site/public/who.php")
+        who = httpx.Client(http2=True, verify=False, timeout=30).get(  # noqa: S501 - self-signed until ACME
+            f"https://127.0.0.1:{edge['tls']}/who.php", extensions={"sni_hostname": fqdn},
+            headers={"Host": f"{fqdn}:{edge['tls']}", "X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "http"})
+        assert who.status_code == 200, who.text
+        seen = who.json()
+        assert seen["https"] == "on"
+        assert seen["remote"] != "6.6.6.6"
+        assert seen["host"] == f"{fqdn}:{edge['tls']}" and seen["port"] == str(edge["tls"])
+        # The visitor's address is the one the edge saw (not the edge's own on the site's network).
+        subnet = json.loads(docker("network", "inspect", f"hb-{name}-edge"))[0]["IPAM"]["Config"][0]["Subnet"]
+        assert ipaddress.ip_address(seen["remote"]) not in ipaddress.ip_network(subnet)
+        # Plain HTTP goes to HTTPS at the edge.
+        plain = httpx.get(f"http://127.0.0.1:{edge['http']}/", headers={"Host": fqdn})
+        assert plain.status_code == 308 and plain.headers["location"] == f"{url}/"
+        routes = json.loads(ok(hb("edge", "status", "--json", cwd=sites_dir)))["routes"]
+        assert {"site": name, "hosts": [fqdn]}.items() <= next(r for r in routes if r["site"] == name).items()
+    finally:
+        removed = hb("remove", "-y", name, cwd=sites_dir)
+    assert removed.returncode == 0, removed.stderr
+    assert leftovers(name) == NOTHING
+    assert name not in docker("exec", CONTAINER, "hakobune-edge", "list")
+    assert https(edge["tls"], "echo.example.test").status_code == 200  # the other route never stopped
 
 
 def test_down_is_refused_while_a_site_is_behind_it_then_leaves_nothing(edge, echo, tmp_path):

@@ -319,3 +319,23 @@ def test_a_site_made_before_the_04_images_keeps_tcp_and_has_no_object_cache():
     assert "PHP_FPM_LISTEN" not in doc["services"]["php"]["environment"]
     assert "HAKOBUNE_OBJECT_CACHE" not in doc["services"]["php"]["environment"]
     assert "valkey" not in doc["services"] and "fpm" not in doc["volumes"]
+
+
+def test_a_site_behind_the_edge_publishes_nothing_and_believes_only_the_edges_network():
+    site = replace(SITE, edge=True, edge_subnet="172.30.7.0/24", settings={"NGINX_TRUSTED_PROXIES": "10.0.0.1"})
+    doc = compose_document(site)
+    web = doc["services"]["web"]
+    assert web["ports"] == []
+    assert web["networks"] == {"site": {}, "edge": {"aliases": [f"hb-{site.name}-web"]}}
+    assert doc["networks"]["edge"] == {"name": f"hb-{site.name}-edge", "external": True}
+    # The edge's range first, then what the user trusts besides.
+    assert web["environment"]["NGINX_TRUSTED_PROXIES"] == "172.30.7.0/24 10.0.0.1"
+    assert site.edge_upstream == f"hb-{site.name}-web:8080"
+    for name, service in doc["services"].items():  # the edge's network is the web container's alone
+        if name != "web":
+            assert "edge" not in service.get("networks", [])
+
+
+def test_a_standalone_site_has_no_edge_network():
+    doc = compose_document(SITE)
+    assert "edge" not in doc["networks"] and doc["services"]["web"]["networks"] == ["site"]

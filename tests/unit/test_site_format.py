@@ -122,3 +122,12 @@ def test_a_newer_site_folder_is_refused_and_left_as_it_is(tmp_path):
 def test_a_settings_file_that_is_not_yaml_is_refused():
     with pytest.raises(HakobuneError, match="cannot read x: "):
         site_format.read_settings("site: [", "x")
+
+
+def test_format_2_sites_had_ports_of_their_own():
+    assert MIGRATIONS[2]({"name": "s", "edge": True})["edge"] is False
+
+
+def test_an_edge_subnet_must_be_an_address_range():
+    with pytest.raises(InvalidInput, match="edge_subnet 'nope' is not an address range"):
+        Site(name="s", fqdn="localhost", edge=True, edge_subnet="nope")

@@ -23,8 +23,11 @@ def provision(
                                                     "docroot with an index page; see deploy-files."),
     nginx: bool = typer.Option(False, "--nginx", help="nginx as the web server (the default)."),
     httpd: bool = typer.Option(False, "--httpd", help="Apache httpd as the web server instead of nginx."),
-    http_port: int = typer.Option(80, "--http-port", help="Published HTTP port; it redirects to HTTPS."),
-    tls_port: int = typer.Option(443, "--tls-port", help="Published HTTPS port (HTTP/2, TLS 1.2/1.3)."),
+    http_port: int | None = typer.Option(None, "--http-port", help="Publish the site on its own HTTP port (it "
+                                         "redirects to HTTPS). Without port options the site is behind the "
+                                         "engine's shared edge, on 80 and 443."),
+    tls_port: int | None = typer.Option(None, "--tls-port", help="Publish the site on its own HTTPS port "
+                                                                 "(HTTP/2, TLS 1.2/1.3)."),
     wp_title: str | None = typer.Option(None, "--wp-title", help="Site title (default: the FQDN)."),
     admin_user: str = typer.Option("admin", "--admin-user", help="WordPress administrator's login."),
     admin_pass: str | None = typer.Option(
@@ -67,7 +70,8 @@ def provision(
             raise InvalidInput(f"an external database (--dbhost) needs {', '.join(missing)}",
                                "give the database, user and password the server already has")
     site = Site(web=web, profile="lamp" if lamp else "wp",
-        name=target, fqdn=fqdn, http_port=http_port, tls_port=tls_port, title=wp_title or "",
+        name=target, fqdn=fqdn, http_port=http_port or 80, tls_port=tls_port or 443, title=wp_title or "",
+        edge=http_port is None and tls_port is None,
         admin_user=admin_user, admin_email=admin_email or "", wplang=wplang,
         db_name=dbname or ("app" if lamp else "wordpress"), db_user=dbuser or ("app" if lamp else "wordpress"),
         db_host=dbhost or "", db_port=dbport, db_tls=db_tls,

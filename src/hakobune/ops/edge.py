@@ -19,7 +19,12 @@ from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError
 from hakobune.ops import contract
 from hakobune.ops.stack import START_TIMEOUT, STOP_TIMEOUT, Container, containers_of
-from hakobune.render.edge import EDGE_LABEL, SETTINGS_LABEL, EdgeSettings, edge_yaml
+from hakobune.render.edge import EDGE_LABEL, PROJECT, SETTINGS_LABEL, EdgeSettings, edge_yaml
+from hakobune.site import SITE_ID_LABEL, SITE_LABEL, Site
+from hakobune.versions import image_refs
+
+PROXY = f"{PROJECT}-proxy-1"  # the edge's container
+EDGE_SITE_LABEL = "io.hakobune.edge-site"  # on a site's edge network: the site it leads to
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,40 @@ class Edge:
             raise HakobuneError(f"image not built: {settings.image}", "run 'hakobune images build edge'")
         self._compose(settings, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
                       "--remove-orphans", timeout=START_TIMEOUT + 120)
+        # A new edge container (a first start, a newer image) joins every site's edge network again.
+        for network in self.engine.labelled("network", "1", f"{EDGE_SITE_LABEL}.network"):
+            self.engine.network_connect(network, PROXY)
+
+    def ensure(self) -> tuple[EdgeSettings, bool]:
+        """The running edge's settings; an edge with the defaults is started when the engine has none (True)."""
+        settings = self.settings()
+        if settings is not None and any(c.running for c in self.status().containers):
+            return settings, False
+        settings = settings or EdgeSettings(image_refs()["edge"])
+        self.up(settings)
+        return settings, True
+
+    def make_network(self, site: Site) -> str:
+        """The network between the edge and SITE's web container (labelled as the site's, so that removing the
+        site removes it); its address range."""
+        labels = {SITE_LABEL: site.name, **({SITE_ID_LABEL: site.site_id} if site.site_id else {}),
+                  EDGE_SITE_LABEL: site.name, f"{EDGE_SITE_LABEL}.network": "1"}
+        return self.engine.network_create(site.edge_network, labels, internal=True)
+
+    def attach(self, site: Site) -> None:
+        """Route SITE's names to its web container, over its edge network."""
+        settings = self.settings()
+        if settings is None:
+            raise HakobuneError("there is no edge on this engine", "start it with: hakobune edge up")
+        self.engine.network_connect(site.edge_network, PROXY)
+        self._tool(settings, "set", site.name, input=f"HOSTS={site.fqdn}\nUPSTREAM={site.edge_upstream}\n")
+
+    def detach(self, site: Site) -> None:
+        """Drop SITE's route and leave its edge network (what is already gone is skipped)."""
+        settings = self.settings()
+        if settings is not None and any(c.running for c in self.status().containers):
+            self._tool(settings, "remove", site.name)
+        self.engine.network_disconnect(site.edge_network, PROXY)
 
     def status(self) -> EdgeStatus:
         settings = self.settings()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.edge import Edge
 from hakobune.ops.limits import with_host_memory
 from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
 from hakobune.ops.sitedir import SiteDir
@@ -63,7 +64,7 @@ def preflight(engine: Engine, site: Site, target: Path) -> None:
             f"a site named '{site.name}' already exists on this Docker engine",
             "remove it first, or choose another TARGET name",
         )
-    if engine.is_local():
+    if engine.is_local() and not site.edge:
         check_ports_free(site.http_port, site.tls_port)
     if site.wordpress and site.wplang != "en_US" \
             and site.wplang not in ask_ops_image(engine, site, "languages")["languages"]:
@@ -90,6 +91,12 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
         report(f"Checking the database on {site.db_host}:{site.db_port}")
         check_external_db(engine, site, secrets)
 
+    edge = Edge(engine)
+    if site.edge:
+        report("Making sure the shared edge runs")
+        settings, _ = edge.ensure()  # shared by every site: it stays, whatever happens to this one
+        site = replace(site, http_port=settings.http_port, tls_port=settings.tls_port)
+
     stack = Stack.open(engine, SiteDir(target), site)
     rollback = Rollback()
     try:
@@ -97,6 +104,10 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
         stack.sitedir.create(site, secrets)
         rollback.on_failure("remove the site folder", lambda: shutil.rmtree(target))
         rollback.on_failure("remove the site's containers, volumes and network", stack.remove)
+        if site.edge:
+            site = replace(site, edge_subnet=edge.make_network(site))
+            stack.save(site)
+            rollback.on_failure("take the site off the edge", lambda: edge.detach(site))
         failpoint("folder")
 
         report("Storing the site's secrets in its secret volumes")
@@ -104,6 +115,9 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
 
         report(f"Starting {', '.join(site.services)} and waiting until they are healthy")
         stack.up()
+        if site.edge:
+            report(f"Routing {site.fqdn} through the edge")
+            edge.attach(site)
         failpoint("started")
 
         if not site.external_db:

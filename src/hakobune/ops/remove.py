@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 from hakobune.errors import HakobuneError
+from hakobune.ops.edge import Edge
 from hakobune.ops.lifecycle import WORKING_DIR_LABEL
 from hakobune.ops.stack import Stack
 from hakobune.site import SITE_ID_LABEL
@@ -35,5 +36,7 @@ def check_it_is_this_site(stack: Stack, moved: bool) -> None:
 
 def remove(stack: Stack, moved: bool = False) -> None:
     check_it_is_this_site(stack, moved)
+    if stack.site.edge:
+        Edge(stack.engine).detach(stack.site)
     stack.remove()
     shutil.rmtree(stack.path)

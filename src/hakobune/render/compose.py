@@ -109,11 +109,22 @@ def _secrets(*volumes: str) -> list[str]:
 
 
 def _web_env(site: Site) -> dict[str, str]:
-    env = {"SITE_FQDN": site.fqdn, f"{WEB_PREFIX[site.web]}PUBLIC_TLS_PORT": str(site.tls_port),
+    prefix = WEB_PREFIX[site.web]
+    env = {"SITE_FQDN": site.fqdn, f"{prefix}PUBLIC_TLS_PORT": str(site.tls_port),
            "PHP_FPM_ADDRESS": f"unix:{FPM_SOCKET}" if site.fpm_socket else "php:9000"}
     if site.web == "nginx":
         env["NGINX_CACHE"] = "on" if site.page_cache else "off"
+    env.update(site.settings_for("web"))
+    if site.edge:  # the edge's network holds the edge and this container alone: forwarded headers from it are true
+        trusted = f"{prefix}TRUSTED_PROXIES"
+        env[trusted] = " ".join(filter(None, (site.edge_subnet, env.get(trusted, ""))))
     return env
+
+
+def _web_networks(site: Site) -> list[str] | dict[str, Any]:
+    if not site.edge:
+        return ["site"]
+    return {"site": {}, "edge": {"aliases": [site.edge_upstream.split(":")[0]]}}
 
 
 def _cache_env(site: Site) -> dict[str, str]:
@@ -145,8 +156,9 @@ def compose_document(site: Site) -> dict[str, Any]:
     services = {
         "web": _service(
             site, "web",
-            ports=_web_ports(site),
-            environment={**_web_env(site), **site.settings_for("web")},
+            ports=[] if site.edge else _web_ports(site),
+            networks=_web_networks(site),
+            environment=_web_env(site),
             volumes=[f"site:{SITE_DIR}:ro", "tls:/var/lib/hakobune/tls", *_fpm_socket(site, "ro")],
             depends_on={"php": healthy},
         ),
@@ -217,7 +229,9 @@ def compose_document(site: Site) -> dict[str, Any]:
     return {
         "name": site.project,
         "services": services,
-        "networks": {"site": {"labels": _labels(site)}},
+        "networks": {"site": {"labels": _labels(site)},
+                     # Made by Hakobune before the stack (ops/edge.py), its address range known in advance.
+                     **({"edge": {"name": site.edge_network, "external": True}} if site.edge else {})},
         "volumes": {name: {"labels": _labels(site)} for name in volumes},
     }
 
