@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,13 @@ def test_a_restored_copy_gets_the_new_name_host_ports_and_its_own_database(tmp_p
     assert not site.external_db and not site.db_tls
     assert site.secret_settings == ()
     assert site.images["httpd"].startswith("hakobune/httpd:") and site.images["httpd"] != "hakobune/httpd:0.0.1"
+
+
+def test_a_copy_of_a_site_behind_the_edge_gets_ports_of_its_own(tmp_path):
+    manifest = archive.verify(make_archive(tmp_path / "a.tar"))
+    behind = replace(manifest, settings={**manifest.settings, "edge": True, "edge_subnet": "172.30.0.0/24"})
+    site = new_site(behind, "staging", "staging.example.com", 8080, 8443)
+    assert (site.edge, site.edge_subnet, site.tls_port) == (False, "", 8443)
 
 
 def test_a_restored_copy_with_bad_names_is_refused(tmp_path):

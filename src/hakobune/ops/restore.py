@@ -216,10 +216,11 @@ def _host_name(path: Path) -> str:
 
 def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, tls_port: int) -> Site:
     """The archive's site under a new name and host name, on this Hakobune's images, with the stack's own
-    database (an external server is the original site's, not the copy's)."""
+    database (an external server is the original site's, not the copy's) and ports of its own (the original's
+    place behind an edge is the original's)."""
     settings = dict(manifest.settings)
     for key in ("name", "fqdn", "http_port", "tls_port", "images", "secret_settings", "db_host", "db_port",
-                "db_tls", "object_cache", "fpm_socket", "site_id", "limits", "host_memory"):
+                "db_tls", "object_cache", "fpm_socket", "site_id", "limits", "host_memory", "edge", "edge_subnet"):
         settings.pop(key, None)
     try:
         base = Site.from_dict({**settings, "name": validate_name(name), "fqdn": validate_fqdn(fqdn),
