@@ -106,7 +106,7 @@ def test_each_image_has_a_valid_cyclonedx_sbom(images, name):
     assert bom["metadata"]["component"]["name"] == f"hakobune/{name}"
     components = {c["name"]: c for c in bom["components"]}
     expected = {"nginx": "nginx", "httpd": "apache2", "php": "php8.4-fpm", "mariadb": "mariadb-server-core",
-                "ops": "mariadb-client-core"}
+                "ops": "mariadb-client-core", "edge": "haproxy"}
     assert components[expected[name]]["purl"].startswith(f"pkg:deb/debian/{expected[name]}@")
     if name in ("php", "ops"):
         assert components["wordpress"]["version"].startswith("6.8.")
