@@ -6,6 +6,7 @@
 #   hakobune-edge render              routes -> /run/hakobune/{hosts.map,certs.list,routes.cfg}
 #   hakobune-edge set SITE            the route of SITE from standard input (HOSTS=..., UPSTREAM=...); reload
 #   hakobune-edge remove SITE         drop the route and certificate of SITE; reload
+#   hakobune-edge reload              render and reload (a certificate changed: hakobune-acme)
 #   hakobune-edge list                every route and its certificate, one JSON line
 #
 # Failures answer with one JSON line on stdout (src/hakobune/ops/contract.py) and exit non-zero.
@@ -152,6 +153,7 @@ remove_route() {
             fail "the edge could not drop the route of $site: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
         fi
         rm -f "$ROUTES/.$site.removed" "$CERTS/$site.pem"
+        rm -rf "${STATE:?}/acme/$site"
     fi
     echo '{}'
 }
@@ -177,14 +179,25 @@ list_routes() {
     printf ']}\n'
 }
 
+# Changes come from clients (docker exec) and from renewals in the acme container: one at a time.
+lock() {
+    exec 9>"$STATE/.edge.lock"
+    flock -w 120 9 || fail "another change of the edge did not end within 2 minutes"
+}
+
 command=${1:-}
 case "$command" in
     render) render "$HB_RUN_DIR" ;;
+    reload)
+        lock
+        reload || fail "the edge refused its configuration: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
+        echo '{}' ;;
     set|remove)
         if [ "$#" -ne 2 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then
             fail "usage: hakobune-edge $command SITE"
         fi
+        lock
         if [ "$command" = set ]; then set_route "$2"; else remove_route "$2"; fi ;;
     list) list_routes ;;
-    *) fail "usage: hakobune-edge render|set SITE|remove SITE|list" ;;
+    *) fail "usage: hakobune-edge render|reload|set SITE|remove SITE|list" ;;
 esac

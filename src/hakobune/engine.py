@@ -136,7 +136,9 @@ class Engine:
     def _failure(self, argv: Sequence[str], stderr: str, stdout: str = "", what: str | None = None) -> HakobuneError:
         if self.debug and stderr.strip():
             self.echo(stderr.rstrip())
-        if _NO_CONTEXT.search(stderr) or _UNREACHABLE.search(stderr):
+        # A command that ran in a container and answered on stdout reached the engine, whatever its own log says
+        # (lego's "connection refused" to a CA is not docker's).
+        if not stdout.strip() and (_NO_CONTEXT.search(stderr) or _UNREACHABLE.search(stderr)):
             return self.unreachable(stderr)
         if _PORT_TAKEN.search(stderr):
             return EngineError(

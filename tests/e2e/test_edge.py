@@ -6,21 +6,37 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import secrets
 import socket
 import ssl
 import subprocess
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.helpers import ADMIN_PASSWORD, NOTHING, docker, free_port, hb, leftovers, ok, site_name
+from tests.e2e.helpers import (
+    ADMIN_PASSWORD,
+    BASE_IMAGE,
+    NOTHING,
+    REPO,
+    docker,
+    free_port,
+    hb,
+    leftovers,
+    ok,
+    site_name,
+)
 
 pytestmark = pytest.mark.e2e
 
 CONTAINER = "hakobune-edge-proxy-1"
+ACME_CONTAINER = "hakobune-edge-acme-1"
 ECHO_CONTAINER = "hakobune-test-edge-echo"
 NETWORK = "hakobune-edge_edge"
 EDGE = "io.hakobune.edge"
@@ -82,14 +98,17 @@ def test_edge_is_up_hardened_and_healthy_on_its_own_ports(edge, tmp_path):
     assert status["running"] is True
     assert status["settings"]["bind"] == "127.0.0.1"
     assert status["settings"]["tls_port"] == edge["tls"]
-    (proxy,) = status["services"]
-    assert (proxy["service"], proxy["state"], proxy["health"]) == ("proxy", "running", "healthy")
+    assert sorted((s["service"], s["state"], s["health"]) for s in status["services"]) == \
+        [("acme", "running", "healthy"), ("proxy", "running", "healthy")]
+    for container in (CONTAINER, ACME_CONTAINER):
+        (info,) = json.loads(docker("inspect", container))
+        host = info["HostConfig"]
+        assert host["ReadonlyRootfs"] is True
+        assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
+        assert "no-new-privileges:true" in host["SecurityOpt"]
+        assert docker("exec", container, "id", "-u").strip() == "102"
     (info,) = json.loads(docker("inspect", CONTAINER))
     host = info["HostConfig"]
-    assert host["ReadonlyRootfs"] is True
-    assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
-    assert "no-new-privileges:true" in host["SecurityOpt"]
-    assert docker("exec", CONTAINER, "id", "-u").strip() == "102"
     bindings = host["PortBindings"]
     assert bindings["8443/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(edge["tls"])}]
     assert bindings["8443/udp"] == [{"HostIp": "127.0.0.1", "HostPort": str(edge["tls"])}]  # HTTP/3
@@ -218,13 +237,201 @@ def test_a_site_without_ports_is_served_through_the_edge_and_removed_from_it(edg
     assert https(edge["tls"], "echo.example.test").status_code == 200  # the other route never stopped
 
 
-def test_down_is_refused_while_a_site_is_behind_it_then_leaves_nothing(edge, echo, tmp_path):
+# -- certificates from a real ACME CA: pebble, with pebble-challtestsrv as the DNS that points the test names at
+# the edge's proxy, both on the edge's network (made by the test's `edge up`), where the acme service finds them.
+
+ACME_CA_IMAGE = "hakobune-test/acme-ca"
+EMAIL = "ops@example.test"
+
+
+@dataclass
+class AcmeCA:
+    dns: str  # container names
+    ca: str
+    https_root: Path  # the root of the CA's own HTTPS, for --acme-ca-cert
+    roots: Path  # the root of the certificates it issues, which the test's clients trust
+    directory: str = "https://acme-ca:14000/dir"
+
+    def dns_api(self, call: str, body: dict[str, object]) -> None:
+        docker("exec", self.dns, "curl", "-fsS", "-d", json.dumps(body), f"http://127.0.0.1:8055/{call}")
+
+    def options(self) -> list[str]:
+        return ["--tls", "acme", "--email", EMAIL, "--acme-directory", self.directory,
+                "--acme-ca-cert", str(self.https_root)]
+
+    @contextmanager
+    def out_of_reach(self) -> Iterator[None]:
+        docker("network", "disconnect", NETWORK, self.ca)
+        try:
+            yield
+        finally:
+            docker("network", "connect", "--alias", "acme-ca", NETWORK, self.ca)
+
+
+@pytest.fixture(scope="module")
+def acme_ca(edge, tmp_path_factory) -> Iterator[AcmeCA]:
+    docker("build", "-q", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", ACME_CA_IMAGE,
+           str(REPO / "tests" / "e2e" / "acme_ca"))
+    suffix = secrets.token_hex(3)
+    dns, ca = f"hbtest-acme-dns-{suffix}", f"hbtest-acme-ca-{suffix}"
+    folder = tmp_path_factory.mktemp("acme")
+    proxy = json.loads(docker("inspect", CONTAINER))[0]["NetworkSettings"]["Networks"][NETWORK]["IPAddress"]
+    try:
+        docker("run", "-d", "--name", dns, "--network", NETWORK, "--network-alias", "acme-dns",
+               "-e", f"ADDRESS={proxy}", ACME_CA_IMAGE, "dns")
+        docker("run", "-d", "--name", ca, "--network", NETWORK, "--network-alias", "acme-ca",
+               "-e", "DNS_SERVER=acme-dns:8053", "-e", "HTTP_PORT=8080",  # the edge's plain port, inside
+               "-e", "PEBBLE_VA_NOSLEEP=1", "-e", "PEBBLE_WFE_NONCEREJECT=0", ACME_CA_IMAGE, "ca")
+        roots = ""
+        for _ in range(60):
+            got = subprocess.run(["docker", "exec", ca, "curl", "-fsSk", "https://127.0.0.1:15000/roots/0"],
+                                 capture_output=True, text=True, check=False, timeout=30)
+            if got.returncode == 0:
+                roots = got.stdout
+                break
+            time.sleep(0.5)
+        assert roots, "pebble did not start"
+        (folder / "roots.pem").write_text(roots)
+        (folder / "https-root.pem").write_text(docker("exec", ca, "cat", "/run/acme/root.pem"))
+        yield AcmeCA(dns, ca, folder / "https-root.pem", folder / "roots.pem")
+    finally:
+        quietly("rm", "-f", "-v", dns, ca)
+
+
+def served(port: int, host: str, roots: Path) -> str:
+    """The serial number of the certificate the edge serves for HOST, checked against ROOTS and the name."""
+    context = ssl.create_default_context(cafile=str(roots))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname=host) as tls:
+        return str(tls.getpeercert()["serialNumber"])
+
+
+def cert_status(folder: Path) -> tuple[int, dict[str, object]]:
+    result = hb("cert", "status", "--json", "-C", str(folder), cwd=folder.parent)
+    (cert,) = json.loads(result.stdout)["certificates"]
+    return result.returncode, cert
+
+
+def test_a_site_gets_a_certificate_from_an_acme_ca_renews_it_and_keeps_serving_it_while_the_ca_is_gone(
+        edge, acme_ca, sites_dir):
+    name = site_name("acme")
+    fqdn = f"{name}.example.test"
+    folder = sites_dir / name
+    made = hb("provision", "--fqdn", fqdn, *acme_ca.options(), "--admin-pass-file", "-", name, cwd=sites_dir,
+              input=f"{ADMIN_PASSWORD}\n")
+    assert made.returncode == 0, made.stderr
+    assert "warning" not in made.stderr
+    try:
+        first = served(edge["tls"], fqdn, acme_ca.roots)  # a chain the client trusts, for the site's name
+        with httpx.Client(http2=True, verify=ssl.create_default_context(cafile=str(acme_ca.roots))) as http:
+            page = http.get(f"https://127.0.0.1:{edge['tls']}/", extensions={"sni_hostname": fqdn},
+                            headers={"Host": f"{fqdn}:{edge['tls']}"})
+        assert page.status_code == 200 and page.http_version == "HTTP/2"
+        code, cert = cert_status(folder)
+        assert code == 0 and cert["problems"] == []
+        assert str(cert["issuer"]).startswith("CN=Pebble Intermediate CA")
+        assert cert["names"] == [fqdn] and float(cert["days_left"]) > 300  # type: ignore[arg-type]
+        assert cert["acme"]["directory"] == acme_ca.directory and cert["acme"]["failures"] == 0  # type: ignore[index]
+
+        renewed = hb("cert", "renew", "--force", "-C", name, cwd=sites_dir)
+        assert renewed.returncode == 0, renewed.stderr
+        assert f"Certificate for {fqdn} renewed: issuer CN=Pebble Intermediate CA" in renewed.stdout
+        second = served(edge["tls"], fqdn, acme_ca.roots)
+        assert second != first
+
+        # The CA out of reach: the renewal fails in one line, is written down, and the certificate stays.
+        with acme_ca.out_of_reach():
+            failed = hb("cert", "renew", "--force", "-C", name, cwd=sites_dir)
+            assert failed.returncode == 1
+            (line,) = failed.stderr.strip().splitlines()
+            assert line.startswith(f"error: certificate for {name} not obtained: Could not create client: "
+                                   "get directory at 'https://acme-ca:14000/dir'"), line
+            code, cert = cert_status(folder)
+            assert code == 1
+            (problem,) = cert["problems"]  # type: ignore[misc]
+            assert problem.startswith("renewal failing (1 tries): Could not create client")
+            assert served(edge["tls"], fqdn, acme_ca.roots) == second
+            # Not due (30 days before expiry), and backing off after the failure: no new attempt.
+            assert hb("cert", "renew", "-C", name, cwd=sites_dir).returncode == 0
+            assert cert_status(folder)[1]["acme"]["failures"] == 1  # type: ignore[index]
+        assert hb("cert", "renew", "--force", "-C", name, cwd=sites_dir).returncode == 0
+        code, cert = cert_status(folder)
+        assert code == 0 and cert["problems"] == [] and cert["acme"]["failures"] == 0  # type: ignore[index]
+        third = served(edge["tls"], fqdn, acme_ca.roots)
+
+        # Renewal on its own: certificates due within 36500 days, looked at every 10 seconds. The proxy stays
+        # as it was (a new schedule is the acme service's alone).
+        proxy_id = docker("inspect", "-f", "{{.Id}}", CONTAINER)
+        ok(hb("edge", "up", "--renew-days", "36500", "--renew-every", "10", cwd=sites_dir))
+        assert docker("inspect", "-f", "{{.Id}}", CONTAINER) == proxy_id
+        try:
+            deadline = time.monotonic() + 120
+            while served(edge["tls"], fqdn, acme_ca.roots) == third and time.monotonic() < deadline:
+                time.sleep(2)
+            assert served(edge["tls"], fqdn, acme_ca.roots) != third
+        finally:
+            ok(hb("edge", "up", "--renew-days", "30", "--renew-every", "3600", cwd=sites_dir))
+    finally:
+        removed = hb("remove", "-y", name, cwd=sites_dir)
+    assert removed.returncode == 0, removed.stderr
+    assert leftovers(name) == NOTHING
+    assert name not in docker("exec", ACME_CONTAINER, "ls", "/var/lib/hakobune/edge/acme")
+
+
+def test_a_name_the_ca_cannot_reach_leaves_the_site_up_self_signed_with_a_warning_and_a_visible_problem(
+        edge, acme_ca, sites_dir):
+    name = site_name("blocked")
+    fqdn = f"{name}.example.test"
+    acme_ca.dns_api("add-a", {"host": fqdn, "addresses": ["127.0.0.1"]})  # the CA asks itself: refused
+    made = hb("provision", "--lamp", "--httpd", "--fqdn", fqdn, *acme_ca.options(), name, cwd=sites_dir)
+    assert made.returncode == 0, made.stderr
+    try:
+        (warning,) = [line for line in made.stderr.splitlines() if line.startswith("warning:")]
+        assert warning.startswith(f"warning: no certificate from the CA yet, the site serves a self-signed one: "
+                                  f"certificate for {name} not obtained: [{fqdn}] acme: error: 400"), warning
+        assert "urn:ietf:params:acme:error:connection" in warning
+        code, cert = cert_status(sites_dir / name)
+        assert code == 1
+        assert any(p.startswith("renewal failing (1 tries)") for p in cert["problems"])  # type: ignore[union-attr]
+        assert cert["issuer"] == f"CN={fqdn}"  # self-signed, and served
+        assert https(edge["tls"], fqdn).status_code == 200
+    finally:
+        removed = hb("remove", "-y", name, cwd=sites_dir)
+    assert removed.returncode == 0, removed.stderr
+    assert leftovers(name) == NOTHING
+
+
+def test_acme_options_are_refused_before_reaching_the_engine(tmp_path: Path):
+    env = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    bad_root = tmp_path / "not-a-cert.pem"
+    bad_root.write_text("hello\n")
+    cases = (
+        (["--tls", "acme"], "a certificate from an ACME CA needs --email"),
+        (["--tls", "acme", "--email", "nobody"], "--email 'nobody' is not an e-mail address"),
+        (["--tls", "acme", "--email", EMAIL, "--acme-directory", "http://ca.test/dir"],
+         "--acme-directory 'http://ca.test/dir' is neither an https:// URL nor one of: letsencrypt"),
+        (["--tls", "acme", "--email", EMAIL, "--acme-ca-cert", str(bad_root)],
+         f"--acme-ca-cert {bad_root} holds no PEM certificate"),
+        (["--tls", "acme", "--email", EMAIL, "--http-port", "8080", "--tls-port", "8443"],
+         "--tls acme is for sites behind the edge, for now"),
+        (["--email", EMAIL], "--email, --acme-directory and --acme-ca-cert are for --tls acme"),
+        (["--tls", "lets"], "--tls 'lets' is not one of: self-signed, acme"),
+    )
+    for args, message in cases:
+        result = hb("provision", "--fqdn", "a.example.test", *args, "refused", cwd=tmp_path, env=env)
+        assert result.returncode == 2, (args, result)
+        assert result.stderr.startswith(f"error: {message}"), (args, result.stderr)
+        assert not (tmp_path / "refused").exists()
+
+
+def test_down_is_refused_while_a_site_is_behind_it_then_leaves_nothing(edge, echo, acme_ca, tmp_path):
     refused = hb("edge", "down", cwd=tmp_path)
     assert refused.returncode == 1
     assert refused.stderr.startswith("error: the edge serves 1 site(s): echo")
     assert json.loads(ok(hb("edge", "status", "--json", cwd=tmp_path)))["running"] is True
     assert json.loads(docker("exec", CONTAINER, "hakobune-edge", "remove", "echo")) == {}
-    quietly("rm", "-f", "-v", ECHO_CONTAINER)  # the test's own container on the edge's network
+    # The test's own containers on the edge's network.
+    quietly("rm", "-f", "-v", ECHO_CONTAINER, acme_ca.dns, acme_ca.ca)
     assert "removed" in ok(hb("edge", "down", "--purge", cwd=tmp_path))
     assert edge_things() == {"containers": [], "volumes": [], "networks": []}
     assert "No edge" in ok(hb("edge", "status", cwd=tmp_path))

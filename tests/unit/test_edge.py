@@ -16,16 +16,26 @@ IMAGE = "hakobune/edge:0.5.0"
 
 def test_the_edge_runs_hardened_and_publishes_tcp_and_udp_for_http3():
     doc = edge_document(EdgeSettings(IMAGE))
-    proxy = doc["services"]["proxy"]
+    proxy, acme = doc["services"]["proxy"], doc["services"]["acme"]
     assert doc["name"] == "hakobune-edge"
-    assert proxy["read_only"] is True
-    assert proxy["cap_drop"] == ["ALL"] and "cap_add" not in proxy
-    assert proxy["security_opt"] == ["no-new-privileges:true"]
-    assert proxy["tmpfs"] == [f"{RUN_DIR}:uid={UIDS['hbedge']},gid={UIDS['hbedge']},mode=0750"]
+    for service in (proxy, acme):
+        assert service["read_only"] is True
+        assert service["cap_drop"] == ["ALL"] and "cap_add" not in service
+        assert service["security_opt"] == ["no-new-privileges:true"]
+        assert service["mem_limit"] and service["pids_limit"]
+        # Both see the routes and certificates, and HAProxy's files and master socket (in memory).
+        assert service["volumes"] == ["state:/var/lib/hakobune/edge", f"run:{RUN_DIR}"]
+        assert service["labels"][EDGE_LABEL] == "1"
+    uid = UIDS["hbedge"]
+    assert doc["volumes"]["run"]["driver_opts"] == {"type": "tmpfs", "device": "tmpfs",
+                                                     "o": f"uid={uid},gid={uid},mode=0750"}
     assert proxy["ports"] == ["80:8080", "443:8443", "443:8443/udp"]
+    assert "ports" not in acme  # reached by the proxy alone, for the CA's challenges
     assert proxy["environment"] == {"EDGE_PUBLIC_TLS_PORT": "443"}
-    assert proxy["mem_limit"] and proxy["pids_limit"]
-    for labels in (proxy["labels"], doc["networks"]["edge"]["labels"], doc["volumes"]["state"]["labels"]):
+    assert acme["entrypoint"] == ["hakobune-acme", "daemon"]
+    assert acme["environment"] == {"ACME_RENEW_DAYS": "30", "ACME_RENEW_EVERY": "3600"}
+    assert acme["healthcheck"]["test"] == ["CMD", "hakobune-acme", "health"]
+    for labels in (doc["networks"]["edge"]["labels"], doc["volumes"]["state"]["labels"]):
         assert labels[EDGE_LABEL] == "1"
 
 
@@ -39,7 +49,9 @@ def test_bind_address_and_ports_are_published_as_given():
 
 def test_settings_travel_in_a_label_and_read_back_equal():
     settings = EdgeSettings(IMAGE, bind="127.0.0.1", http_port=18080, tls_port=18443)
-    label = edge_document(settings)["services"]["proxy"]["labels"][SETTINGS_LABEL]
+    doc = edge_document(settings)
+    assert SETTINGS_LABEL not in doc["services"]["proxy"]["labels"]  # a new schedule leaves the proxy alone
+    label = doc["services"]["acme"]["labels"][SETTINGS_LABEL]
     assert json.loads(label)["tls_port"] == 18443
     assert EdgeSettings.from_json(label) == settings
     with pytest.raises(InvalidInput, match="the edge's settings label cannot be read"):
@@ -50,6 +62,8 @@ def test_settings_travel_in_a_label_and_read_back_equal():
     (("localhost", None, None), "--bind 'localhost' is not an IP address"),
     (("", 0, None), "--http-port 0 is out of range"),
     (("", None, 70000), "--tls-port 70000 is out of range"),
+    (("", None, None, 0), "--renew-days 0 is out of range"),
+    (("", None, None, None, 5), "--renew-every 5 is out of range"),
 ])
 def test_bad_options_are_refused(options, message):
     with pytest.raises(InvalidInput, match=message):

@@ -40,3 +40,11 @@ def test_a_missing_context_is_named_as_such():
         assert isinstance(err, EngineUnavailable)
         assert err.message == "there is no Docker context named 'prod'"
         assert "docker context ls" in err.hint
+
+
+def test_a_command_in_a_container_that_answered_is_not_taken_for_an_unreachable_engine():
+    answer = '{"error":"certificate for a not obtained: dial tcp 127.0.0.1:8080: connect: connection refused"}\n'
+    err = Engine()._failure(["docker", "compose", "exec"], "hakobune: dial tcp: connect: connection refused\n",
+                            answer, "compose exec")
+    assert not isinstance(err, EngineUnavailable)
+    assert err.stdout == answer

@@ -4,7 +4,9 @@ a real engine."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,10 +14,12 @@ import pytest
 
 from hakobune.errors import HakobuneError
 from hakobune.ops import config, import_site, provision
+from hakobune.ops.certs import AcmeAccount
 from hakobune.ops.restore import restore
 from hakobune.ops.rollback import FAILPOINT_ENV
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Stack
+from hakobune.render.edge import SETTINGS_LABEL, EdgeSettings
 from hakobune.site import Site, SiteSecrets
 from hakobune.versions import images_for
 from tests.unit.fake_engine import FakeEngine
@@ -164,3 +168,55 @@ def test_an_import_that_fails_in_its_restore_undoes_the_restore_then_the_new_sit
                           "task restore:stage", "task restore:swap", "task restore:undo", "task restore:finish",
                           f"run rm -f {incoming.split()[-1]}", SWEEP, "rmtree shop"]
     assert list(parent.iterdir()) == []
+
+
+# -- behind the shared edge: the site is taken off the edge before its containers and network go ---------------
+
+EDGE_SITE = replace(SITE, edge=True, http_port=80, tls_port=443)
+ACCOUNT = AcmeAccount("ops@example.com", "https://ca.test/dir")
+EDGE_PROVISION = ["network create hb-shop-edge", "task write-secrets", "up", "network connect hb-shop-edge",
+                  "exec proxy hakobune-edge set shop", "task db-setup", "task seed", "task install",
+                  "exec acme hakobune-acme configure shop"]
+OFF_THE_EDGE = ["exec proxy hakobune-edge remove shop", "network disconnect hb-shop-edge"]
+
+
+def changes(log: list[str]) -> list[str]:
+    """What was done (what was only looked at left out)."""
+    return [line for line in log if line != "ps" and not line.endswith((" list", " status"))]
+
+
+def edge_engine(failing: str | None = None) -> FakeEngine:
+    """A fake engine with a running edge: its settings label, its networks, its tools' answers."""
+    engine = FakeEngine(failing=failing)
+    label = EdgeSettings("hakobune/edge:0.5.0").to_json()
+    engine.mock.labelled.side_effect = lambda kind, value, label_=None: ["acme-1"] if kind == "container" else []
+    engine.mock.docker.side_effect = lambda *args, **kwargs: subprocess.CompletedProcess(
+        list(args), 0, json.dumps([{"Config": {"Labels": {SETTINGS_LABEL: label}}}]), "")
+    engine.mock.network_create.side_effect = \
+        lambda name, labels, internal=False: engine._record(f"network create {name}") or "172.30.0.0/24"
+    engine.mock.network_connect.side_effect = lambda network, _c: engine._record(f"network connect {network}")
+    engine.mock.network_disconnect.side_effect = \
+        lambda network, _c: engine._record(f"network disconnect {network}")
+    return engine
+
+
+@pytest.mark.parametrize("failing", EDGE_PROVISION)
+def test_a_provision_behind_the_edge_that_fails_is_taken_off_the_edge_first(tmp_path, removed, failing):
+    engine = edge_engine(failing)
+    removed(engine)
+    with pytest.raises(HakobuneError):
+        provision.provision(engine.mock, EDGE_SITE, SiteSecrets(), tmp_path, lambda line: None,
+                            password_generated=True, acme=ACCOUNT)
+    done = EDGE_PROVISION[:EDGE_PROVISION.index(failing) + 1]
+    undo = [] if failing.startswith("network create") else OFF_THE_EDGE  # no network: nothing to leave
+    assert changes(engine.log) == [*done, *undo, SWEEP, "rmtree shop"]
+    assert not (tmp_path / "shop").exists()
+
+
+def test_a_ca_that_says_no_leaves_the_site_up_and_says_why(tmp_path):
+    engine = edge_engine("exec acme hakobune-acme issue shop")
+    done = provision.provision(engine.mock, EDGE_SITE, SiteSecrets(), tmp_path, lambda line: None,
+                               password_generated=True, acme=ACCOUNT)
+    assert done.certificate_error and "hakobune-acme issue shop broke" in done.certificate_error
+    assert changes(engine.log) == [*EDGE_PROVISION, "exec acme hakobune-acme issue shop"]
+    assert (tmp_path / "shop" / "hakobune.yaml").exists()

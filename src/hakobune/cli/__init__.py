@@ -13,6 +13,7 @@ from hakobune import __version__
 from hakobune.cli import (
     backup,
     cache,
+    cert,
     clone,
     config,
     deploy,
@@ -65,6 +66,7 @@ app.command()(restore.restore)
 app.command()(clone.clone)
 app.command("import")(import_site.import_)
 app.add_typer(edge.app, name="edge")
+app.add_typer(cert.app, name="cert")
 
 
 def _version(value: bool) -> None:

@@ -11,7 +11,7 @@ from hakobune.cli.context import state
 from hakobune.engine import INTERRUPTED
 from hakobune.errors import HakobuneError
 from hakobune.ops.edge import Edge
-from hakobune.render.edge import EdgeSettings, validate_options
+from hakobune.render.edge import RENEW_DAYS, RENEW_EVERY, EdgeSettings, validate_options
 from hakobune.versions import image_refs
 
 app = typer.Typer(help="The shared edge: one per Docker engine, on ports 80 and 443, in front of every site "
@@ -26,10 +26,15 @@ def up(
     http_port: int | None = typer.Option(None, "--http-port", help="Published HTTP port (default: 80)."),
     tls_port: int | None = typer.Option(None, "--tls-port", help="Published HTTPS port, TCP and UDP for HTTP/3 "
                                                                  "(default: 443)."),
+    renew_days: int | None = typer.Option(None, "--renew-days", help="Renew certificates from an ACME CA this "
+                                          f"many days before they expire (default: {RENEW_DAYS})."),
+    renew_every: int | None = typer.Option(None, "--renew-every", metavar="SECONDS", help="How often the edge "
+                                           f"looks for certificates due (default: {RENEW_EVERY}, from a random "
+                                           "offset)."),
 ) -> None:
     """Start the edge, or bring it to this Hakobune's image and the options given (the others stay as they
     were), and wait until it is healthy."""
-    validate_options(bind, http_port, tls_port)
+    validate_options(bind, http_port, tls_port, renew_days, renew_every)
     st = state(ctx)
     edge = Edge(st.engine)
     with st.output.working("Starting the edge"):
@@ -39,6 +44,8 @@ def up(
             bind=bind if bind is not None else (before.bind if before else ""),
             http_port=http_port or (before.http_port if before else 80),
             tls_port=tls_port or (before.tls_port if before else 443),
+            renew_days=renew_days or (before.renew_days if before else RENEW_DAYS),
+            renew_every=renew_every or (before.renew_every if before else RENEW_EVERY),
         )
         edge.up(settings)
     where = settings.bind or "every address"

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
-from hakobune.cli import passwords
+from hakobune.cli import cert, passwords
 from hakobune.cli.context import state
 from hakobune.errors import InvalidInput
+from hakobune.ops.certs import acme_account
 from hakobune.ops.provision import provision as provision_op
 from hakobune.site import Site, SiteSecrets, generate_password
 from hakobune.versions import images_for
@@ -51,6 +52,11 @@ def provision(
                                       "host.docker.internal is the Docker host."),
     dbport: int = typer.Option(3306, "--dbport", help="The external server's port."),
     db_tls: bool = typer.Option(False, "--db-tls", help="Encrypt the connection to the external server."),
+    tls: str = typer.Option("self-signed", "--tls", help="The site's certificate: self-signed (until you get "
+                            "another), or acme: from an ACME CA, renewed automatically (behind the edge)."),
+    email: str | None = cert.EMAIL,
+    acme_directory: str | None = cert.DIRECTORY,
+    acme_ca_cert: str | None = cert.CA_CERT,
 ) -> None:
     """Create a site: folder, containers, database and a WordPress install (or, with --lamp, an empty PHP
     docroot), served over HTTPS."""
@@ -60,6 +66,11 @@ def provision(
     web = "httpd" if httpd else "nginx"
     if wp and lamp:
         raise InvalidInput("--wp and --lamp cannot be used together", "choose one profile")
+    if tls not in ("self-signed", "acme"):
+        raise InvalidInput(f"--tls '{tls}' is not one of: self-signed, acme")
+    if tls == "self-signed" and (email or acme_directory or acme_ca_cert):
+        raise InvalidInput("--email, --acme-directory and --acme-ca-cert are for --tls acme")
+    acme = acme_account(email, acme_directory, acme_ca_cert) if tls == "acme" else None
     passwords.only_one_stdin(**{"--admin-pass-file": admin_pass_file, "--dbpass-file": dbpass_file})
     admin_pass = passwords.chosen("--admin-pass", admin_pass, "--admin-pass-file", admin_pass_file)
     dbpass = passwords.chosen("--dbpass", dbpass, "--dbpass-file", dbpass_file)
@@ -83,7 +94,7 @@ def provision(
     )
     with st.output.working(f"Provisioning {site.name}"):
         done = provision_op(st.engine, site, secrets, Path.cwd(), st.output.step,
-                            password_generated=admin_pass is None)
+                            password_generated=admin_pass is None, acme=acme)
     out = st.output.out
     out.print(f"Site {site.name} is ready: {done.url}/", markup=False)
     if site.wordpress:
@@ -95,3 +106,7 @@ def provision(
         out.print(f"  database: {site.db_name} on host {site.db_address}, user {site.db_user} (password: "
                   "hakobune info --show-secrets)", markup=False)
     out.print(f"  folder:   {done.path}", markup=False)
+    if done.certificate_error:
+        st.output.err.print(f"warning: no certificate from the CA yet, the site serves a self-signed one: "
+                            f"{done.certificate_error} (the edge asks again by itself; see: hakobune cert status)",
+                            markup=False)

@@ -1,7 +1,7 @@
 """`hakobune edge`: the shared edge of an engine (images/edge), brought up, shown, taken down.
 
 The edge is one Compose project per engine. Its Compose file is rendered from its settings for each call and
-never kept on the client: the settings live on the engine, as a label of its container (render/edge.py), so
+never kept on the client: the settings live on the engine, as a label of its acme container (render/edge.py), so
 every client of the engine sees the same edge."""
 
 from __future__ import annotations
@@ -138,12 +138,23 @@ class Edge:
                       str(r["certificate"]["issuer"]), str(r["certificate"]["not_after"]))
                 for r in answer.get("routes", [])]
 
-    def _tool(self, settings: EdgeSettings, *args: str, input: str | None = None) -> dict[str, Any]:
-        """hakobune-edge ARGS in the running edge: its answer, or its failure raised (ops/contract.py)."""
+    def acme(self, *args: str, input: str | None = None, timeout: float = 180) -> dict[str, Any]:
+        """hakobune-acme ARGS in the edge's acme service (ops/certs.py)."""
+        settings = self.settings()
+        if settings is None or not any(c.running for c in self.status().containers):
+            raise HakobuneError("the edge is not running on this engine", "start it with: hakobune edge up")
+        return self._tool(settings, *args, input=input, service="acme", timeout=timeout)
+
+    def _tool(self, settings: EdgeSettings, *args: str, input: str | None = None, service: str = "proxy",
+              timeout: float = 180) -> dict[str, Any]:
+        """hakobune-edge (or, in the acme service, hakobune-acme) ARGS in the running edge: its answer, or its
+        failure raised (ops/contract.py)."""
+        tool = "hakobune-acme" if service == "acme" else "hakobune-edge"
         try:
-            out = self._compose(settings, "exec", "-T", "proxy", "hakobune-edge", *args, input=input).stdout
+            out = self._compose(settings, "exec", "-T", service, tool, *args, input=input, timeout=timeout).stdout
         except EngineError as exc:
-            failed = contract.failure(exc.stdout, "edge")
+            # hakobune-acme's failures name the certificate already.
+            failed = contract.failure(exc.stdout, None if service == "acme" else "edge")
             if failed is None:
                 raise
             raise failed from None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.certs import AcmeAccount, Certs
 from hakobune.ops.edge import Edge
 from hakobune.ops.limits import with_host_memory
 from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
@@ -34,6 +35,7 @@ class Provisioned:
     url: str
     admin_user: str
     admin_password: str | None  # only when Hakobune generated it
+    certificate_error: str | None = None  # the CA did not issue one yet: the edge keeps trying
 
 
 def check_ports_free(*ports: int) -> None:
@@ -79,9 +81,14 @@ def check_external_db(engine: Engine, site: Site, secrets: SiteSecrets) -> None:
 
 
 def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, report: Report,
-              password_generated: bool, content: Callable[[Stack], None] | None = None) -> Provisioned:
+              password_generated: bool, content: Callable[[Stack], None] | None = None,
+              acme: AcmeAccount | None = None) -> Provisioned:
     """Create the site. CONTENT, when given, fills the new site instead of a fresh WordPress or docroot (a
-    restore does)."""
+    restore does). ACME: then ask that CA for its certificate; the site stays when the CA says no (its
+    certificate is self-signed meanwhile, and the edge asks again, backing off: `hakobune cert status`)."""
+    if acme is not None and not site.edge:
+        raise InvalidInput("--tls acme is for sites behind the edge, for now",
+                           "leave out --http-port/--tls-port, or use --tls self-signed")
     if not site.site_id:
         site = replace(site, site_id=new_site_id())
     target = parent / site.name
@@ -134,6 +141,8 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
             report("Writing the docroot's index page")
             stack.task("seed-lamp", seed_lamp_request(site))
         failpoint("installed")
+        if acme is not None:
+            Edge(engine).acme("configure", site.name, input=acme.request())
     except BaseException:
         report("Provisioning failed: removing everything it created")
         problems = rollback.run()
@@ -141,9 +150,17 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
             raise UndoIncomplete("provisioning failed and rollback was incomplete: " + "; ".join(problems)) \
                 from None
         raise
+    certificate_error = None
+    if acme is not None:
+        report(f"Asking {acme.directory} for a certificate for {site.fqdn}")
+        try:
+            Certs(engine).issue(site, None)
+        except HakobuneError as exc:
+            certificate_error = exc.message
     return Provisioned(
         path=target,
         url=site.url,
         admin_user=site.admin_user,
         admin_password=secrets.admin_password if password_generated else None,
+        certificate_error=certificate_error,
     )

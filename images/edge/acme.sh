@@ -1,0 +1,274 @@
+#!/bin/sh
+# hakobune-acme: certificates from an ACME CA for the sites behind the edge. lego answers the CA's HTTP-01
+# challenges on port 8402 of the edge's acme container, where the edge sends /.well-known/acme-challenge/ of the
+# names it serves; a certificate obtained is put beside the route's and the edge reloads (hakobune-edge reload).
+# Everything stays in the edge's volume, on the engine: account keys, certificate keys, the state of renewals.
+#
+#   hakobune-acme configure SITE       SITE's CA from standard input (EMAIL=, DIRECTORY=, CA_CERT_B64=)
+#   hakobune-acme issue SITE           a certificate for the route's names now
+#   hakobune-acme renew SITE|--all [--force]
+#                                      renew what is due (ACME_RENEW_DAYS before expiry, not while backing off
+#                                      after a failure); --force: now
+#   hakobune-acme forget SITE          drop SITE's CA settings, account and renewal state
+#   hakobune-acme status               every route's certificate and renewal state, one JSON line
+#   hakobune-acme daemon               renew what is due every ACME_RENEW_EVERY seconds, from a random offset
+#   hakobune-acme health               the daemon has looked at the certificates lately
+#
+# A failure keeps the certificate that is served, is written down (status) and answers with one JSON line on
+# stdout (src/hakobune/ops/contract.py), exit non-zero.
+set -eu
+# shellcheck source=images/common/hakobune-lib.sh
+. /usr/local/lib/hakobune/hakobune-lib.sh
+
+STATE=/var/lib/hakobune/edge
+ROUTES=$STATE/routes
+CERTS=$STATE/certs
+ACME=$STATE/acme
+CHALLENGE_PORT=8402
+HEARTBEAT=$HB_RUN_DIR/acme.heartbeat
+SITE_NAME='^[a-z0-9][a-z0-9_-]{0,39}$'
+EMAIL='^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$'
+DIRECTORY='^https://[A-Za-z0-9._:-]+(/[A-Za-z0-9._~/-]*)?$'
+ACME_RENEW_DAYS=${ACME_RENEW_DAYS:-30}
+ACME_RENEW_EVERY=${ACME_RENEW_EVERY:-3600}
+
+fail() {
+    hb_log "$1"
+    hb_json_failure "$1"
+    exit 1
+}
+
+value() {
+    sed -n "s/^$2=//p" "$1" 2>/dev/null | head -n 1
+}
+
+json_text() {
+    printf '%s' "$1" | tr -d '\000-\037\177' | sed 's/\\/\\\\/g; s/"/\\"/g'
+}
+
+now() {
+    date +%s
+}
+
+configure() {
+    site=$1
+    [ -e "$ROUTES/$site.route" ] || fail "no site $site is behind the edge"
+    email=""; directory=""; ca=""
+    while IFS= read -r line; do
+        case "$line" in
+            EMAIL=*) email=${line#EMAIL=} ;;
+            DIRECTORY=*) directory=${line#DIRECTORY=} ;;
+            CA_CERT_B64=*) ca=${line#CA_CERT_B64=} ;;
+            *) fail "unknown ACME setting: $(printf '%s' "$line" | cut -c1-40)" ;;
+        esac
+    done
+    printf '%s\n' "$email" | grep -Eq "$EMAIL" || fail "EMAIL must be an e-mail address"
+    printf '%s\n' "$directory" | grep -Eq "$DIRECTORY" || fail "DIRECTORY must be an https:// URL"
+    dir=$ACME/$site
+    mkdir -p "$dir"
+    if [ -n "$ca" ]; then
+        if ! { printf '%s\n' "$ca" | base64 -d >"$dir/ca.pem.new" 2>/dev/null \
+            && openssl x509 -in "$dir/ca.pem.new" -noout 2>/dev/null; }; then
+            rm -f "$dir/ca.pem.new"
+            fail "CA_CERT_B64 is not a PEM certificate"
+        fi
+        mv "$dir/ca.pem.new" "$dir/ca.pem"
+    else
+        rm -f "$dir/ca.pem"
+    fi
+    # Another CA or address is another account: lego keeps accounts per CA and address in its folder.
+    printf 'EMAIL=%s\nDIRECTORY=%s\n' "$email" "$directory" >"$dir/acme.conf.new"
+    mv "$dir/acme.conf.new" "$dir/acme.conf"
+    echo '{}'
+}
+
+# record SITE KEY=VALUE...: the renewal state of SITE, changed.
+record() {
+    file=$ACME/$1/state
+    shift
+    touch "$file"
+    for pair in "$@"; do
+        sed -i "/^${pair%%=*}=/d" "$file"
+        printf '%s\n' "$pair" >>"$file"
+    done
+}
+
+# one_line TEXT: lego's report cut to its last line, which says what went wrong (the CA's error for a name, or
+# why the CA was not reached), without its timestamp.
+one_line() {
+    printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | tail -n 1 \
+        | sed 's#^[0-9]\{4\}/[0-9/]* [0-9:]* ##' | tr -s '\t ' '  ' | cut -c1-400
+}
+
+# obtain SITE: a certificate for every name of SITE's route, served once it is in place. Serialised: lego's
+# challenge server takes the one port the edge sends challenges to.
+obtain() {
+    site=$1
+    dir=$ACME/$site
+    [ -s "$dir/acme.conf" ] || fail "site $site has no ACME settings (hakobune cert issue --email ...)"
+    hosts=$(value "$ROUTES/$site.route" HOSTS)
+    [ -n "$hosts" ] || fail "no site $site is behind the edge"
+    set --
+    for host in $hosts; do set -- "$@" -d "$host"; done
+    primary=${hosts%% *}
+    exec 8>"$ACME/.lock"
+    flock -w 600 8 || fail "another certificate request did not end within 10 minutes"
+    record "$site" "LAST_ATTEMPT=$(now)"
+    if ! out=$(LEGO_CA_CERTIFICATES=$([ -s "$dir/ca.pem" ] && echo "$dir/ca.pem") \
+        lego --accept-tos --email "$(value "$dir/acme.conf" EMAIL)" --server "$(value "$dir/acme.conf" DIRECTORY)" \
+            --path "$dir/lego" --key-type ec256 --http --http.port ":$CHALLENGE_PORT" --http-timeout 30 \
+            --cert.timeout 60 "$@" run 2>&1); then
+        failed "$site" "$(one_line "$out")"
+    fi
+    crt=$dir/lego/certificates/$primary.crt
+    key=$dir/lego/certificates/$primary.key
+    if [ "$(openssl x509 -in "$crt" -noout -pubkey 2>/dev/null)" != "$(openssl pkey -in "$key" -pubout 2>/dev/null)" ]; then
+        failed "$site" "the CA's certificate does not match its key"
+    fi
+    pem=$CERTS/$site.pem
+    [ -e "$pem" ] && cp -p "$pem" "$pem.previous"
+    (umask 077; cat "$crt" "$key" >"$pem.new")
+    mv "$pem.new" "$pem"
+    if ! out=$(hakobune-edge reload); then
+        [ -e "$pem.previous" ] && mv "$pem.previous" "$pem"
+        failed "$site" "the edge refused the new certificate: $(printf '%s' "$out" | cut -c1-300)"
+    fi
+    rm -f "$pem.previous"
+    record "$site" "LAST_SUCCESS=$(now)" "FAILURES=0" "NEXT_TRY=0" "ERROR="
+    hb_log "certificate for $hosts obtained from $(value "$dir/acme.conf" DIRECTORY)"
+}
+
+# failed SITE MESSAGE: written down, the next try put off (5 minutes, doubling, at most 12 hours), reported.
+failed() {
+    failures=$(( $(value "$ACME/$1/state" FAILURES || true) + 1 ))
+    wait=$(( 300 << (failures > 8 ? 8 : failures - 1) ))
+    [ "$wait" -le 43200 ] || wait=43200
+    record "$1" "FAILURES=$failures" "NEXT_TRY=$(( $(now) + wait ))" "ERROR=$(printf '%s' "$2" | tr -d '\000-\037')"
+    fail "certificate for $1 not obtained: $2"
+}
+
+# due SITE: SITE's certificate is not from its CA yet, or has less than ACME_RENEW_DAYS left, or does not cover
+# the route's names; and no back-off after a failure is running.
+due() {
+    next=$(value "$ACME/$1/state" NEXT_TRY)
+    [ "${next:-0}" -le "$(now)" ] || return 1
+    [ -n "$(value "$ACME/$1/state" LAST_SUCCESS)" ] || return 0
+    pem=$CERTS/$1.pem
+    openssl x509 -in "$pem" -noout -checkend $((ACME_RENEW_DAYS * 86400)) >/dev/null 2>&1 || return 0
+    for host in $(value "$ROUTES/$1.route" HOSTS); do
+        openssl x509 -in "$pem" -noout -checkhost "$host" 2>/dev/null | grep -q 'does match' || return 0
+    done
+    return 1
+}
+
+renew() {
+    site=$1; force=$2
+    if [ "$force" = 1 ] || due "$site"; then
+        obtain "$site"
+    fi
+}
+
+# renew_all: every ACME site that is due, each in its own process (one failure does not stop the others).
+renew_all() {
+    status=0
+    for conf in "$ACME"/*/acme.conf; do
+        [ -e "$conf" ] || continue
+        site=$(basename "$(dirname "$conf")")
+        [ -e "$ROUTES/$site.route" ] || continue
+        if due "$site"; then
+            ( obtain "$site" ) >/dev/null || status=1
+        fi
+    done
+    return "$status"
+}
+
+forget() {
+    rm -rf "${ACME:?}/$1"
+    echo '{}'
+}
+
+# status: {"certificates": [{"site", "hosts", "certificate": {...}, "acme": {...} | null}]}
+status() {
+    printf '{"certificates":['
+    sep=""
+    for route in "$ROUTES"/*.route; do
+        [ -e "$route" ] || continue
+        site=$(basename "$route" .route)
+        pem=$CERTS/$site.pem
+        printf '%s{"site":"%s","hosts":"%s","certificate":' "$sep" "$site" "$(value "$route" HOSTS)"
+        if [ -s "$pem" ]; then
+            end=$(openssl x509 -in "$pem" -noout -enddate | sed 's/^notAfter=//')
+            printf '{"issuer":"%s","subject":"%s","names":"%s","serial":"%s","not_after":%s}' \
+                "$(json_text "$(openssl x509 -in "$pem" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')")" \
+                "$(json_text "$(openssl x509 -in "$pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')")" \
+                "$(openssl x509 -in "$pem" -noout -ext subjectAltName 2>/dev/null | sed -n 's/ *DNS://gp' | tr -d ' ' | tr ',' ' ')" \
+                "$(openssl x509 -in "$pem" -noout -serial | sed 's/^serial=//')" \
+                "$(date -d "$end" +%s)"
+        else
+            printf 'null'
+        fi
+        conf=$ACME/$site/acme.conf
+        if [ -s "$conf" ]; then
+            st=$ACME/$site/state
+            printf ',"acme":{"email":"%s","directory":"%s","last_attempt":%s,"last_success":%s,"failures":%s,"next_try":%s,"error":"%s"}' \
+                "$(json_text "$(value "$conf" EMAIL)")" "$(json_text "$(value "$conf" DIRECTORY)")" \
+                "$(value "$st" LAST_ATTEMPT | grep . || echo null)" "$(value "$st" LAST_SUCCESS | grep . || echo null)" \
+                "$(value "$st" FAILURES | grep . || echo 0)" "$(value "$st" NEXT_TRY | grep . || echo 0)" \
+                "$(json_text "$(value "$st" ERROR)")"
+        else
+            printf ',"acme":null'
+        fi
+        printf '}'
+        sep=","
+    done
+    printf '],"renew_days":%s}\n' "$ACME_RENEW_DAYS"
+}
+
+daemon() {
+    hb_uint ACME_RENEW_DAYS 30 1 36500
+    hb_uint ACME_RENEW_EVERY 3600 10 86400
+    mkdir -p "$ACME"
+    touch "$HEARTBEAT"
+    # A random start within the period: engines do not all ask their CA at the same minute.
+    offset=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % ACME_RENEW_EVERY ))
+    hb_log "renewing certificates due within $ACME_RENEW_DAYS days every ${ACME_RENEW_EVERY}s, first in ${offset}s"
+    sleep "$offset" & wait $!
+    while :; do
+        touch "$HEARTBEAT"
+        renew_all || hb_log "a renewal failed: hakobune cert status tells which and why"
+        sleep "$ACME_RENEW_EVERY" & wait $!
+    done
+}
+
+health() {
+    [ -e "$HEARTBEAT" ] || exit 1
+    age=$(( $(now) - $(stat -c %Y "$HEARTBEAT") ))
+    [ "$age" -le $((ACME_RENEW_EVERY * 2 + 600)) ]
+}
+
+command=${1:-}
+case "$command" in
+    configure|issue|forget)
+        if [ "$#" -ne 2 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then fail "usage: hakobune-acme $command SITE"; fi
+        case "$command" in
+            configure) configure "$2" ;;
+            issue) obtain "$2"; echo '{}' ;;
+            forget) forget "$2" ;;
+        esac ;;
+    renew)
+        force=0
+        [ "${3:-}" = --force ] && force=1
+        if [ "${2:-}" = --all ]; then
+            renew_all || fail "a renewal failed: hakobune cert status tells which and why"
+        elif [ "$#" -ge 2 ] && printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then
+            [ -s "$ACME/$2/acme.conf" ] || fail "site $2 has no ACME settings (hakobune cert issue --email ...)"
+            renew "$2" "$force"
+        else
+            fail "usage: hakobune-acme renew SITE|--all [--force]"
+        fi
+        echo '{}' ;;
+    status) status ;;
+    daemon) daemon ;;
+    health) health ;;
+    *) fail "usage: hakobune-acme configure|issue|forget SITE, renew SITE|--all [--force], status, daemon" ;;
+esac

@@ -1,0 +1,108 @@
+"""`hakobune cert issue|renew|status`: certificates from an ACME CA for the sites behind the edge."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import typer
+from rich.table import Table
+
+from hakobune.cli.context import SITE_DIRECTORY, State, state
+from hakobune.errors import HakobuneError
+from hakobune.ops.certs import PRESETS, Certs, CertState, acme_account, now
+from hakobune.ops.sitedir import SiteDir
+from hakobune.site import Site
+
+app = typer.Typer(help="Certificates from an ACME CA (Let's Encrypt or any other) for the sites behind the edge: "
+                       "issued, renewed automatically, and their state.", no_args_is_help=True)
+
+EMAIL = typer.Option(None, "--email", help="The address the CA writes to (needed the first time).")
+DIRECTORY = typer.Option(None, "--acme-directory", help="The CA's ACME directory URL, or one of: "
+                         f"{', '.join(PRESETS)} (default: letsencrypt).")
+CA_CERT = typer.Option(None, "--acme-ca-cert", metavar="FILE",
+                       help="The root certificate (PEM) of a private CA's own HTTPS.")
+
+
+@app.command()
+def issue(
+    ctx: typer.Context,
+    directory: str | None = SITE_DIRECTORY,
+    email: str | None = EMAIL,
+    acme_directory: str | None = DIRECTORY,
+    acme_ca_cert: str | None = CA_CERT,
+) -> None:
+    """Get a certificate for the site's names from its CA now and serve it (with --email: set the CA first)."""
+    account = acme_account(email, acme_directory, acme_ca_cert) \
+        if email or acme_directory or acme_ca_cert else None
+    st = state(ctx)
+    site = _site(directory)
+    with st.output.working(f"Asking the CA for a certificate for {site.fqdn}"):
+        cert = Certs(st.engine).issue(site, account)
+    _print_one(st, cert, "issued")
+
+
+@app.command()
+def renew(
+    ctx: typer.Context,
+    directory: str | None = SITE_DIRECTORY,
+    force: bool = typer.Option(False, "--force", help="Renew now, even when it is not due."),
+) -> None:
+    """Renew the site's certificate when it is due (the edge does this by itself; see `cert status`)."""
+    st = state(ctx)
+    site = _site(directory)
+    with st.output.working(f"Renewing the certificate of {site.fqdn}"):
+        cert = Certs(st.engine).renew(site, force)
+    _print_one(st, cert, "renewed" if force else "checked")
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    directory: str | None = typer.Option(None, "-C", "--directory",
+                                         help="Only this site's certificate (default: every site's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Each certificate the edge serves: issuer, names, expiry, days left, the last renewal and its error.
+    Exits 1 when one has a problem (it expires within 14 days, a renewal fails, the CA has not issued it yet)."""
+    st = state(ctx)
+    only = _site(directory).name if directory else None
+    certs = [c for c in Certs(st.engine).status() if only is None or c.site == only]
+    moment = now()
+    if as_json:
+        st.output.out.print_json(json.dumps({"certificates": [c.to_dict(moment) for c in certs]}))
+    else:
+        table = Table("site", "names", "issuer", "expires", "days left", "last renewal", "problems", box=None)
+        for c in certs:
+            days = c.days_left(moment)
+            table.add_row(c.site, " ".join(c.names or c.hosts), c.issuer, _when(c.not_after),
+                          "" if days is None else f"{days:.0f}", _last(c), "; ".join(c.problems(moment)) or "none")
+        st.output.out.print(table if certs else "No site is behind the edge.")
+    troubled = [c.site for c in certs if c.problems(moment)]
+    if troubled:
+        raise HakobuneError(f"certificate problems: {', '.join(troubled)}", "see the problems column above")
+
+
+def _site(directory: str | None) -> Site:
+    return SiteDir.find(directory).load()
+
+
+def _when(epoch: int | None) -> str:
+    if epoch is None:
+        return ""
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _last(cert: CertState) -> str:
+    if not cert.acme or not cert.acme.get("last_attempt"):
+        return ""
+    ok = cert.acme.get("last_success") == cert.acme.get("last_attempt") or not cert.acme.get("error")
+    return f"{_when(cert.acme['last_attempt'])} ({'ok' if ok else 'failed'})"
+
+
+def _print_one(st: State, cert: CertState, done: str) -> None:
+    moment = now()
+    days = cert.days_left(moment)
+    st.output.out.print(f"Certificate for {' '.join(cert.names or cert.hosts)} {done}: issuer {cert.issuer}, "
+                        f"expires {_when(cert.not_after)}"
+                        + ("" if days is None else f" ({days:.0f} days)"), markup=False)

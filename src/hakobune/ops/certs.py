@@ -1,0 +1,165 @@
+"""`hakobune cert`: certificates from an ACME CA for the sites behind the edge, and what state they are in.
+
+The work happens on the engine, in the edge's acme service (images/edge/acme.sh, lego): account and certificate
+keys, challenges and the state of renewals never reach the client. This module checks what the user asked for,
+hands it over, and reads back each certificate with the problems a user must hear of."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hakobune.engine import Engine
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.edge import Edge
+from hakobune.site import Site
+
+# Named CAs for --acme-directory.
+PRESETS = {
+    "letsencrypt": "https://acme-v02.api.letsencrypt.org/directory",
+    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+}
+DEFAULT_DIRECTORY = "letsencrypt"
+WARN_DAYS = 14  # `cert status` fails when a certificate has fewer days left than this
+ISSUE_TIMEOUT = 900  # lego waits for the lock, the CA and its challenge
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+_DIRECTORY = re.compile(r"^https://[A-Za-z0-9._:-]+(/[A-Za-z0-9._~/-]*)?$")
+_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
+_CA_CERT_MAX = 64 * 1024
+
+
+@dataclass(frozen=True)
+class AcmeAccount:
+    """Where a site's certificates come from: the CA's directory, the address it writes to, and the root that CA's
+    own HTTPS is signed by when the system does not know it (a private or test CA)."""
+
+    email: str
+    directory: str
+    ca_cert: str = ""  # PEM
+
+    def request(self) -> str:
+        lines = [f"EMAIL={self.email}", f"DIRECTORY={self.directory}"]
+        if self.ca_cert:
+            lines.append("CA_CERT_B64=" + base64.b64encode(self.ca_cert.encode()).decode())
+        return "\n".join(lines) + "\n"
+
+
+def acme_account(email: str | None, directory: str | None, ca_cert_file: str | None) -> AcmeAccount:
+    """The account options of `provision --tls acme` and `cert issue`, checked before anything is touched."""
+    if not email:
+        raise InvalidInput("a certificate from an ACME CA needs --email", "the CA writes there before a "
+                                                                          "certificate expires")
+    if not _EMAIL.match(email):
+        raise InvalidInput(f"--email '{email}' is not an e-mail address")
+    url = PRESETS.get(directory or DEFAULT_DIRECTORY, directory or "")
+    if not _DIRECTORY.match(url):
+        raise InvalidInput(f"--acme-directory '{directory}' is neither an https:// URL nor one of: "
+                           f"{', '.join(PRESETS)}")
+    return AcmeAccount(email, url, read_ca_cert(ca_cert_file) if ca_cert_file else "")
+
+
+def read_ca_cert(path: str) -> str:
+    file = Path(path)
+    try:
+        if file.stat().st_size > _CA_CERT_MAX:
+            raise InvalidInput(f"--acme-ca-cert {path} is larger than {_CA_CERT_MAX // 1024} KiB")
+        text = file.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"--acme-ca-cert {path} cannot be read ({getattr(exc, 'strerror', None) or exc})") \
+            from None
+    if not _PEM_CERT.search(text):
+        raise InvalidInput(f"--acme-ca-cert {path} holds no PEM certificate", "give the CA's root in PEM form")
+    return text
+
+
+@dataclass(frozen=True)
+class CertState:
+    """A site's certificate as the edge serves it, and, for a site with an ACME CA, how its renewals go."""
+
+    site: str
+    hosts: tuple[str, ...]
+    issuer: str
+    names: tuple[str, ...]
+    serial: str
+    not_after: int | None  # seconds since the epoch; None: no certificate yet
+    acme: dict[str, Any] | None
+
+    @classmethod
+    def from_answer(cls, entry: dict[str, Any]) -> CertState:
+        cert = entry.get("certificate") or {}
+        return cls(site=str(entry["site"]), hosts=tuple(str(entry.get("hosts", "")).split()),
+                   issuer=str(cert.get("issuer", "")), names=tuple(str(cert.get("names", "")).split()),
+                   serial=str(cert.get("serial", "")),
+                   not_after=int(cert["not_after"]) if cert.get("not_after") is not None else None,
+                   acme=entry.get("acme"))
+
+    def days_left(self, now: float) -> float | None:
+        return None if self.not_after is None else (self.not_after - now) / 86400
+
+    def problems(self, now: float) -> list[str]:
+        """What a user must hear of: expiry close or past, a renewal that fails, a CA not answered yet."""
+        found = []
+        days = self.days_left(now)
+        if days is None:
+            found.append("no certificate")
+        elif days <= 0:
+            found.append("the certificate has expired")
+        elif days < WARN_DAYS:
+            found.append(f"the certificate expires in {days:.1f} days")
+        if self.acme:
+            if self.acme.get("error"):
+                found.append(f"renewal failing ({self.acme.get('failures', 0)} tries): {self.acme['error']}")
+            elif not self.acme.get("last_success"):
+                found.append("not issued by the CA yet")
+        return found
+
+    def to_dict(self, now: float) -> dict[str, Any]:
+        days = self.days_left(now)
+        return {"site": self.site, "hosts": list(self.hosts), "issuer": self.issuer, "names": list(self.names),
+                "serial": self.serial, "not_after": self.not_after,
+                "days_left": None if days is None else round(days, 2),
+                "acme": self.acme, "problems": self.problems(now)}
+
+
+class Certs:
+    def __init__(self, engine: Engine) -> None:
+        self.edge = Edge(engine)
+
+    def issue(self, site: Site, account: AcmeAccount | None) -> CertState:
+        """A certificate for SITE's names from its CA (ACCOUNT: set or change the CA first), served at once."""
+        _behind_edge(site)
+        if account is not None:
+            self.edge.acme("configure", site.name, input=account.request())
+        self.edge.acme("issue", site.name, timeout=ISSUE_TIMEOUT)
+        return self.state(site.name)
+
+    def renew(self, site: Site, force: bool) -> CertState:
+        """Renew SITE's certificate when it is due (FORCE: now)."""
+        _behind_edge(site)
+        self.edge.acme("renew", site.name, *(["--force"] if force else []), timeout=ISSUE_TIMEOUT)
+        return self.state(site.name)
+
+    def status(self) -> list[CertState]:
+        """Every certificate the edge serves."""
+        answer = self.edge.acme("status")
+        return [CertState.from_answer(entry) for entry in answer.get("certificates", [])]
+
+    def state(self, site: str) -> CertState:
+        for cert in self.status():
+            if cert.site == site:
+                return cert
+        raise HakobuneError(f"site {site} is not behind the edge", "hakobune edge status lists the sites it serves")
+
+
+def _behind_edge(site: Site) -> None:
+    if not site.edge:
+        raise HakobuneError(f"site {site.name} has ports of its own: certificates from a CA are for sites behind "
+                            "the edge, for now", "provision it without --http-port/--tls-port")
+
+
+def now() -> float:
+    return time.time()
