@@ -54,3 +54,57 @@ def crafted(original: Path, to: Path, *, sql: bytes = b"",
     about = {k: v for k, v in manifest.items() if k not in ("kind", "format", "parts")}
     archives.write(to, settings, work / "database.sql.gz", work / "files.tar.gz", about)
     return to
+
+
+class TestPKI:
+    """A root, an intermediate it signs, and leaf certificates the intermediate signs, written as PEM files:
+    what a user's own CA hands out (cert install)."""
+
+    __test__ = False  # not a test class
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.root_key, self.root = self._cert("Test Root", None, None, ca=True)
+        self.inter_key, self.inter = self._cert("Test Intermediate", self.root_key, self.root, ca=True)
+        self.write("root.pem", self.root)
+        self.write("chain.pem", self.inter)
+
+    def _cert(self, cn: str, issuer_key, issuer, *, ca: bool = False, names: tuple[str, ...] = (),
+              days: tuple[int, int] = (-1, 90), key=None):
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = key or ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+        now = datetime.datetime.now(datetime.UTC)
+        builder = (x509.CertificateBuilder().subject_name(subject)
+                   .issuer_name(issuer.subject if issuer else subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now + datetime.timedelta(days=days[0]))
+                   .not_valid_after(now + datetime.timedelta(days=days[1]))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
+                                            critical=False)
+        return key, builder.sign(issuer_key or key, hashes.SHA256())
+
+    def leaf(self, name: str, *names: str, days: tuple[int, int] = (-1, 90), signer: str = "inter") -> Path:
+        """leaf-NAME.pem and leaf-NAME.key for NAMES, signed by the intermediate (or the root)."""
+        from cryptography.hazmat.primitives import serialization
+
+        issuer_key, issuer = (self.inter_key, self.inter) if signer == "inter" else (self.root_key, self.root)
+        key, cert = self._cert(names[0] if names else name, issuer_key, issuer, names=names, days=days)
+        (self.folder / f"leaf-{name}.key").write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        return self.write(f"leaf-{name}.pem", cert)
+
+    def write(self, file: str, *certs) -> Path:
+        from cryptography.hazmat.primitives import serialization
+
+        path = self.folder / file
+        path.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs))
+        return path

@@ -3,9 +3,11 @@
 # names and its web container's address) and a certificate beside it; this renders them into HAProxy's
 # configuration and reloads HAProxy without dropping a connection. Hakobune runs it with `docker exec`.
 #
-#   hakobune-edge render              routes -> /run/hakobune/{hosts.map,certs.list,routes.cfg}
+#   hakobune-edge render              routes -> /run/hakobune/{hosts.map,hsts.map,certs.list,routes.cfg}
 #   hakobune-edge set SITE            the route of SITE from standard input (HOSTS=..., UPSTREAM=...); reload
 #   hakobune-edge remove SITE         drop the route and certificate of SITE; reload
+#   hakobune-edge install SITE        SITE's own certificate from standard input (PEM: certificate, chain, key),
+#                                     served instead of the one it has (an ACME CA no longer renews it); reload
 #   hakobune-edge reload              render and reload (a certificate changed: hakobune-acme)
 #   hakobune-edge list                every route and its certificate, one JSON line
 #
@@ -67,6 +69,7 @@ render() {
     certificate _edge edge.hakobune.invalid
     printf '%s [alpn h2,http/1.1] edge.hakobune.invalid\n' "$CERTS/_edge.pem" >"$out/certs.list"
     : >"$out/hosts.map"
+    : >"$out/hsts.map"
     : >"$out/routes.cfg"
     for r_file in "$ROUTES"/*.route; do
         [ -e "$r_file" ] || continue
@@ -75,14 +78,20 @@ render() {
         certificate "$r_site" "$r_hosts"
         printf '%s %s\n' "$CERTS/$r_site.pem" "$r_hosts" >>"$out/certs.list"
         for r_host in $r_hosts; do printf '%s %s\n' "$r_host" "$r_site" >>"$out/hosts.map"; done
-        # The web container is looked up by name when requests come (init-addr none): the edge starts and
-        # reloads whether or not the site runs; a stopped site answers 503.
-        printf 'backend site-%s\n    server web %s resolvers docker init-addr none check inter 5s\n\n' \
+        # HSTS for a certificate a CA signed (not the self-signed one, which browsers do not trust anyway).
+        if [ "$(openssl x509 -in "$CERTS/$r_site.pem" -noout -issuer | sed 's/^issuer=//')" != \
+             "$(openssl x509 -in "$CERTS/$r_site.pem" -noout -subject | sed 's/^subject=//')" ]; then
+            printf '%s 1\n' "$r_site" >>"$out/hsts.map"
+        fi
+        # The web container is looked up by name as HAProxy starts (libc: a new worker after a reload has the
+        # address at once, and serves the site without a gap) and again while it runs (resolvers); a site that
+        # is stopped does not resolve (none): the edge still starts and reloads, and the site answers 503.
+        printf 'backend site-%s\n    server web %s resolvers docker init-addr libc,none check inter 5s\n\n' \
             "$r_site" "$(route_value "$r_file" UPSTREAM)" >>"$out/routes.cfg"
     done
 }
 
-RENDERED="hosts.map certs.list routes.cfg"
+RENDERED="hosts.map hsts.map certs.list routes.cfg"
 
 # reload: render the routes beside the running configuration, check them with HAProxy, put them in place and
 # ask the master for a new worker. When HAProxy refuses them, the running files are put back, PROBLEM says
@@ -93,7 +102,7 @@ reload() {
     rm -rf "$next" "$before"
     render "$next"
     # The check reads the new files where the running configuration names the current ones.
-    sed "s#$HB_RUN_DIR/\(hosts.map\|certs.list\)#$next/\\1#g" "$HB_RUN_DIR/haproxy.cfg" >"$next/haproxy.cfg"
+    sed "s#$HB_RUN_DIR/\(hosts.map\|hsts.map\|certs.list\)#$next/\\1#g" "$HB_RUN_DIR/haproxy.cfg" >"$next/haproxy.cfg"
     if ! problem=$(haproxy -c -q -f "$next/haproxy.cfg" -f "$next/routes.cfg" 2>&1); then
         return 1
     fi
@@ -158,6 +167,27 @@ remove_route() {
     echo '{}'
 }
 
+# install SITE: a certificate the client checked (ops/own_cert.py), checked again for form here, then served.
+install_certificate() {
+    site=$1
+    [ -e "$ROUTES/$site.route" ] || fail "no site $site is behind the edge"
+    pem=$CERTS/$site.pem
+    (umask 077; head -c 262144 >"$pem.new")
+    if ! openssl x509 -in "$pem.new" -noout 2>/dev/null || ! openssl pkey -in "$pem.new" -noout 2>/dev/null; then
+        rm -f "$pem.new"
+        fail "the bundle for $site is not a PEM certificate and key"
+    fi
+    [ -e "$pem" ] && cp -p "$pem" "$pem.previous"
+    mv "$pem.new" "$pem"
+    if ! reload; then
+        if [ -e "$pem.previous" ]; then mv "$pem.previous" "$pem"; else rm -f "$pem"; fi
+        fail "the edge refused the certificate of $site: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
+    fi
+    rm -f "$pem.previous"
+    rm -rf "${STATE:?}/acme/$site"
+    echo '{}'
+}
+
 # list: {"routes": [{"site", "hosts", "upstream", "certificate": {"subject", "issuer", "not_after"}}]}
 list_routes() {
     printf '{"routes":['
@@ -192,12 +222,16 @@ case "$command" in
         lock
         reload || fail "the edge refused its configuration: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
         echo '{}' ;;
-    set|remove)
+    set|remove|install)
         if [ "$#" -ne 2 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then
             fail "usage: hakobune-edge $command SITE"
         fi
         lock
-        if [ "$command" = set ]; then set_route "$2"; else remove_route "$2"; fi ;;
+        case "$command" in
+            set) set_route "$2" ;;
+            remove) remove_route "$2" ;;
+            install) install_certificate "$2" ;;
+        esac ;;
     list) list_routes ;;
-    *) fail "usage: hakobune-edge render|reload|set SITE|remove SITE|list" ;;
+    *) fail "usage: hakobune-edge render|reload|set SITE|remove SITE|install SITE|list" ;;
 esac

@@ -10,6 +10,7 @@ import secrets
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from tests.e2e.helpers import (
     ok,
     site_name,
 )
+from tests.helpers import TestPKI
 
 pytestmark = pytest.mark.e2e
 
@@ -74,7 +76,7 @@ def echo(edge) -> Iterator[str]:
     """The upstream, on the edge's network, and the edge's route to it for echo.example.test."""
     name = ECHO_CONTAINER
     docker("run", "-d", "--name", name, "--network", NETWORK, "--network-alias", "echo-upstream",
-           "--entrypoint", "sh", "-e", f"ECHO={ECHO}", image_refs()["ops"], "-c",
+           "--entrypoint", "sh", "-e", f"ECHO={ECHO}", "-e", "PHP_CLI_SERVER_WORKERS=4", image_refs()["ops"], "-c",
            'printf "%s" "$ECHO" >/tmp/echo.php; exec php -S 0.0.0.0:8080 /tmp/echo.php')
     try:
         done = set_route("echo", "HOSTS=echo.example.test\nUPSTREAM=echo-upstream:8080\n")
@@ -327,6 +329,14 @@ def test_a_site_gets_a_certificate_from_an_acme_ca_renews_it_and_keeps_serving_i
             page = http.get(f"https://127.0.0.1:{edge['tls']}/", extensions={"sni_hostname": fqdn},
                             headers={"Host": f"{fqdn}:{edge['tls']}"})
         assert page.status_code == 200 and page.http_version == "HTTP/2"
+        # A certificate a CA signed: HSTS from the edge, two years, no preload.
+        assert page.headers["strict-transport-security"] == "max-age=63072000"
+        # A site that says its own HSTS keeps it (one header, the site's).
+        ok(hb("config", "set", "-C", name, "NGINX_HSTS_MAX_AGE=300", cwd=sites_dir))
+        with httpx.Client(http2=True, verify=ssl.create_default_context(cafile=str(acme_ca.roots))) as http:
+            page = http.get(f"https://127.0.0.1:{edge['tls']}/", extensions={"sni_hostname": fqdn},
+                            headers={"Host": f"{fqdn}:{edge['tls']}"})
+        assert page.headers.get_list("strict-transport-security") == ["max-age=300"]
         code, cert = cert_status(folder)
         assert code == 0 and cert["problems"] == []
         assert str(cert["issuer"]).startswith("CN=Pebble Intermediate CA")
@@ -351,6 +361,12 @@ def test_a_site_gets_a_certificate_from_an_acme_ca_renews_it_and_keeps_serving_i
             (problem,) = cert["problems"]  # type: ignore[misc]
             assert problem.startswith("renewal failing (1 tries): Could not create client")
             assert served(edge["tls"], fqdn, acme_ca.roots) == second
+            # The site's own status and the list say so too: healthy services, a certificate to look at.
+            site_status = json.loads(ok(hb("status", "--json", "-C", name, cwd=sites_dir)))
+            assert site_status["certificate"].startswith("acme: CN=Pebble Intermediate CA")
+            assert site_status["warnings"] == [problem]
+            listed = {s["site"]: s for s in json.loads(ok(hb("list", "--json", cwd=sites_dir)))}[name]
+            assert listed["state"] == f"warning: {problem}" and listed["healthy"] == listed["services"]
             # Not due (30 days before expiry), and backing off after the failure: no new attempt.
             assert hb("cert", "renew", "-C", name, cwd=sites_dir).returncode == 0
             assert cert_status(folder)[1]["acme"]["failures"] == 1  # type: ignore[index]
@@ -378,8 +394,8 @@ def test_a_site_gets_a_certificate_from_an_acme_ca_renews_it_and_keeps_serving_i
     assert name not in docker("exec", ACME_CONTAINER, "ls", "/var/lib/hakobune/edge/acme")
 
 
-def test_a_name_the_ca_cannot_reach_leaves_the_site_up_self_signed_with_a_warning_and_a_visible_problem(
-        edge, acme_ca, sites_dir):
+def test_a_name_the_ca_cannot_reach_is_served_self_signed_with_a_visible_problem_until_one_installs_a_cert(
+        edge, acme_ca, sites_dir, tmp_path):
     name = site_name("blocked")
     fqdn = f"{name}.example.test"
     acme_ca.dns_api("add-a", {"host": fqdn, "addresses": ["127.0.0.1"]})  # the CA asks itself: refused
@@ -394,11 +410,109 @@ def test_a_name_the_ca_cannot_reach_leaves_the_site_up_self_signed_with_a_warnin
         assert code == 1
         assert any(p.startswith("renewal failing (1 tries)") for p in cert["problems"])  # type: ignore[union-attr]
         assert cert["issuer"] == f"CN={fqdn}"  # self-signed, and served
-        assert https(edge["tls"], fqdn).status_code == 200
+        page = https(edge["tls"], fqdn)
+        assert page.status_code == 200
+        assert "strict-transport-security" not in page.headers  # no HSTS for a certificate nobody trusts
+
+        # A certificate of one's own instead: refused in one line when wrong, with nothing changed; served at
+        # once when right, and the CA's renewals stop.
+        pki = TestPKI(tmp_path)
+        good = pki.leaf("good", fqdn)
+        other = pki.leaf("other", "elsewhere.example.test")
+        expired = pki.leaf("expired", fqdn, days=(-90, -1))
+        backwards = pki.write("backwards.pem", pki.root, pki.inter)
+        chain = str(pki.folder / "chain.pem")
+        before = cert_status(sites_dir / name)[1]["serial"]
+        for args, message in (
+            (["--cert", str(good), "--key", str(other.with_suffix(".key"))], "is not the certificate's"),
+            (["--cert", str(other), "--key", str(other.with_suffix(".key"))], f"does not cover {fqdn}"),
+            (["--cert", str(expired), "--key", str(expired.with_suffix(".key"))], "the certificate expired on"),
+            (["--cert", str(good), "--key", str(good.with_suffix(".key")), "--chain", str(backwards)],
+             "the chain is out of order"),
+        ):
+            refused = hb("cert", "install", "-C", name, *args, cwd=sites_dir)
+            assert refused.returncode == 2, refused
+            (line,) = refused.stderr.strip().splitlines()
+            assert line.startswith("error: ") and message in line, line
+        assert cert_status(sites_dir / name)[1]["serial"] == before
+        installed = hb("cert", "install", "-C", name, "--cert", str(good), "--key", str(good.with_suffix(".key")),
+                       "--chain", chain, cwd=sites_dir)
+        assert installed.returncode == 0, installed.stderr
+        served(edge["tls"], fqdn, pki.folder / "root.pem")  # the whole chain, trusted from the user's root
+        code, cert = cert_status(sites_dir / name)
+        assert (code, cert["issuer"], cert["acme"], cert["problems"]) == (0, "CN=Test Intermediate", None, [])
+        with httpx.Client(http2=True, verify=ssl.create_default_context(cafile=str(pki.folder / "root.pem"))) as h:
+            page = h.get(f"https://127.0.0.1:{edge['tls']}/", extensions={"sni_hostname": fqdn},
+                         headers={"Host": fqdn})
+        assert page.headers["strict-transport-security"] == "max-age=63072000"
     finally:
         removed = hb("remove", "-y", name, cwd=sites_dir)
     assert removed.returncode == 0, removed.stderr
     assert leftovers(name) == NOTHING
+
+
+LOAD_LIMIT = 50_000  # requests, all clients together: the load is bounded in requests as in time
+
+
+def test_a_site_coming_getting_a_certificate_and_going_fails_no_request_of_another_site(
+        edge, echo, acme_ca, sites_dir):
+    """Load on one site (keep-alive HTTP/2 clients, and clients making a new connection for each request) while
+    another is provisioned behind the edge, issued a certificate, renewed and removed: every reload of the edge
+    in between must leave the first site's requests alone."""
+    stop = threading.Event()
+    lock = threading.Lock()
+    done: list[int] = [0]
+    failed: list[str] = []
+    goaway: list[int] = [0]
+
+    def get(client: httpx.Client, keep_alive: bool) -> str | None:
+        """One request; what went wrong, or None. An HTTP/2 connection that a retiring HAProxy worker ends with
+        GOAWAY (NO_ERROR) is asked again on a new one, as browsers do: the server said so, nothing failed."""
+        for attempt in (1, 2):
+            try:
+                response = client.get(f"https://127.0.0.1:{edge['tls']}/", extensions={"sni_hostname": echo},
+                                      headers={"Host": echo, **({} if keep_alive else {"Connection": "close"})})
+                return None if response.status_code == 200 else f"status {response.status_code}"
+            except httpx.RemoteProtocolError as exc:
+                if attempt == 1 and "ConnectionTerminated error_code:0," in str(exc):
+                    with lock:
+                        goaway[0] += 1
+                    continue
+                return f"{type(exc).__name__}: {exc}"
+            except httpx.HTTPError as exc:
+                return f"{type(exc).__name__}: {exc}"
+        return "unreachable"
+
+    def load(keep_alive: bool) -> None:
+        client = httpx.Client(http2=keep_alive, verify=False, timeout=15)  # noqa: S501 - the echo route's cert
+        try:
+            while not stop.is_set() and done[0] < LOAD_LIMIT:
+                problem = get(client, keep_alive)
+                with lock:
+                    done[0] += 1
+                    if problem:
+                        failed.append(problem)
+        finally:
+            client.close()
+
+    clients = [threading.Thread(target=load, args=(keep_alive,)) for keep_alive in (True, True, False, False)]
+    for client in clients:
+        client.start()
+    name = site_name("coming")
+    try:
+        made = hb("provision", "--lamp", "--fqdn", f"{name}.example.test", *acme_ca.options(), name, cwd=sites_dir)
+        assert made.returncode == 0 and "warning" not in made.stderr, made.stderr
+        assert hb("cert", "renew", "--force", "-C", name, cwd=sites_dir).returncode == 0
+        removed = hb("remove", "-y", name, cwd=sites_dir)
+        assert removed.returncode == 0, removed.stderr
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(timeout=60)
+    assert leftovers(name) == NOTHING
+    assert failed == [], f"{len(failed)} of {done[0]} requests failed: {failed[:5]} ({goaway[0]} GOAWAY)"
+    assert done[0] >= 200, done[0]  # the load really ran through it all
+    print(f"\nedge reloads under load: {done[0]} requests, 0 failed, {goaway[0]} asked again after GOAWAY")
 
 
 def test_acme_options_are_refused_before_reaching_the_engine(tmp_path: Path):

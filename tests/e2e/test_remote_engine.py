@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import ssl
 import subprocess
 import time
 from pathlib import Path
@@ -29,6 +31,7 @@ from tests.e2e.helpers import (
 pytestmark = pytest.mark.e2e
 
 ENGINE_IMAGE = "hakobune-test/remote-engine"
+ACME_CA_IMAGE = "hakobune-test/acme-ca"
 # What a second engine in a container needs: every capability this machine grants (not SYS_RESOURCE here, so
 # no --privileged), no seccomp or AppArmor filter, the cgroup tree and device access for its containers.
 NESTED_ENGINE = ["--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE", "--security-opt", "seccomp=unconfined",
@@ -43,10 +46,11 @@ def remote(images, tmp_path_factory):
     subprocess.run(["docker", "build", "-q", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", ENGINE_IMAGE,
                     str(REPO / "tests" / "e2e" / "remote_engine")], check=True, capture_output=True, timeout=900)
     name = site_name("hb-test-remote")
-    ssh_port, http_port, tls_port = free_port(), free_port(), free_port()
+    ssh_port, http_port, tls_port, edge_tls = free_port(), free_port(), free_port(), free_port()
     docker("run", "-d", "--name", name, *NESTED_ENGINE, "-e", f"AUTHORIZED_KEY={public_key}",
            "-p", f"127.0.0.1:{ssh_port}:22", "-p", f"127.0.0.1:{http_port}:{http_port}",
-           "-p", f"127.0.0.1:{tls_port}:{tls_port}", "-v", f"{name}:/var/lib/docker", ENGINE_IMAGE)
+           "-p", f"127.0.0.1:{tls_port}:{tls_port}", "-p", f"127.0.0.1:{edge_tls}:{edge_tls}",
+           "-v", f"{name}:/var/lib/docker", ENGINE_IMAGE)
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "DOCKER_HOST": f"ssh://root@127.0.0.1:{ssh_port}",
            "DOCKER_CONFIG": str(work / "docker-config"), "DOCKER_CONTEXT": ""}
     try:
@@ -55,12 +59,14 @@ def remote(images, tmp_path_factory):
             assert time.monotonic() < deadline, docker("logs", name)
             time.sleep(1)
         # The images, as a registry would bring them: saved here, loaded there.
-        refs = [image_refs()[n] for n in ("nginx", "php", "mariadb", "valkey", "ops")]
+        subprocess.run(["docker", "build", "-q", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", ACME_CA_IMAGE,
+                        str(REPO / "tests" / "e2e" / "acme_ca")], check=True, capture_output=True, timeout=900)
+        refs = [*(image_refs()[n] for n in ("nginx", "php", "mariadb", "valkey", "ops", "edge")), ACME_CA_IMAGE]
         save = subprocess.Popen(["docker", "save", *refs], stdout=subprocess.PIPE)
         subprocess.run(["docker", "exec", "-i", name, "docker", "load", "-q"], stdin=save.stdout, check=True,
                        capture_output=True, timeout=600)
         assert save.wait() == 0
-        yield {"container": name, "env": env, "http_port": http_port, "tls_port": tls_port}
+        yield {"container": name, "env": env, "http_port": http_port, "tls_port": tls_port, "edge_tls": edge_tls}
     finally:
         docker("rm", "-f", "-v", name)
         docker("volume", "rm", "-f", name)
@@ -128,6 +134,58 @@ def test_a_site_on_a_remote_engine_over_ssh(remote, tmp_path):
     assert not folder.exists()
     for kind in ("ps -a", "volume ls", "network ls"):
         assert remote_docker(remote, *kind.split(), "-q", "--filter", f"label=io.hakobune.site={name}") == ""
+
+
+def test_a_site_behind_the_edge_of_a_remote_engine_gets_its_certificate_there(remote, tmp_path):
+    """The edge, the ACME challenge and every key live on the remote engine; the client holds none."""
+    env = remote["env"]
+    port = remote["edge_tls"]
+    assert hb("edge", "up", "--http-port", str(free_port()), "--tls-port", str(port), cwd=tmp_path,
+              env=env).returncode == 0
+    try:
+        # A test CA on the remote edge's network, its DNS pointing the test names at the remote proxy.
+        proxy = json.loads(remote_docker(remote, "inspect", "hakobune-edge-proxy-1"))[0]["NetworkSettings"][
+            "Networks"]["hakobune-edge_edge"]["IPAddress"]
+        remote_docker(remote, "run", "-d", "--name", "acme-dns", "--network", "hakobune-edge_edge",
+                      "-e", f"ADDRESS={proxy}", ACME_CA_IMAGE, "dns")
+        remote_docker(remote, "run", "-d", "--name", "acme-ca", "--network", "hakobune-edge_edge",
+                      "-e", "DNS_SERVER=acme-dns:8053", "-e", "HTTP_PORT=8080", "-e", "PEBBLE_VA_NOSLEEP=1",
+                      ACME_CA_IMAGE, "ca")
+        roots = ""
+        for _ in range(60):
+            got = subprocess.run(["docker", "exec", remote["container"], "docker", "exec", "acme-ca", "curl",
+                                  "-fsSk", "https://127.0.0.1:15000/roots/0"], capture_output=True, text=True)
+            if got.returncode == 0:
+                roots = got.stdout
+                break
+            time.sleep(0.5)
+        (tmp_path / "roots.pem").write_text(roots)
+        (tmp_path / "https-root.pem").write_text(remote_docker(remote, "exec", "acme-ca", "cat", "/run/acme/root.pem"))
+
+        name = site_name("remote-edge")
+        fqdn = f"{name}.example.test"
+        made = hb("provision", "--lamp", "--fqdn", fqdn, "--tls", "acme", "--email", "ops@example.test",
+                  "--acme-directory", "https://acme-ca:14000/dir", "--acme-ca-cert", str(tmp_path / "https-root.pem"),
+                  name, cwd=tmp_path, env=env)
+        assert made.returncode == 0 and "warning" not in made.stderr, made.stderr
+        context = ssl.create_default_context(cafile=str(tmp_path / "roots.pem"))
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
+                context.wrap_socket(raw, server_hostname=fqdn) as tls:
+            assert tls.getpeercert()["subjectAltName"] == (("DNS", fqdn),)
+        # The keys are there, and nowhere in the site's folder here.
+        assert remote_docker(remote, "exec", "hakobune-edge-acme-1", "sh", "-c",
+                             f"ls /var/lib/hakobune/edge/acme/{name}/lego/certificates/").split() == \
+            [f"{fqdn}.crt", f"{fqdn}.issuer.crt", f"{fqdn}.json", f"{fqdn}.key"]
+        for file in (tmp_path / name).rglob("*"):
+            assert not file.is_file() or b"PRIVATE KEY" not in file.read_bytes(), file
+        code = hb("cert", "status", "-C", name, cwd=tmp_path, env=env).returncode
+        assert code == 0
+        assert hb("remove", "-y", name, cwd=tmp_path, env=env).returncode == 0
+    finally:
+        subprocess.run(["docker", "exec", remote["container"], "docker", "rm", "-f", "acme-dns", "acme-ca"],
+                       capture_output=True, check=False)
+        hb("edge", "down", "--purge", cwd=tmp_path, env=env)
+    assert remote_docker(remote, "ps", "-a", "-q", "--filter", "label=io.hakobune.edge") == ""
 
 
 def test_an_unreachable_remote_engine_is_one_line(tmp_path):

@@ -4,11 +4,13 @@ problems a user must hear of read from the edge's answer."""
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 
 import pytest
 
 from hakobune.errors import InvalidInput
-from hakobune.ops.certs import PRESETS, AcmeAccount, CertState, acme_account
+from hakobune.ops.certs import PRESETS, AcmeAccount, CertState, acme_account, summary
+from hakobune.ops.lifecycle import ListedSite
 
 NOW = 1_800_000_000
 DAY = 86400
@@ -92,3 +94,22 @@ def test_a_certificate_with_time_left_and_renewals_working_has_no_problem():
 def test_what_a_user_must_hear_of(days, acme, problems):
     assert state(days, acme).problems(NOW) == problems
     assert state(days, acme).to_dict(NOW)["problems"] == problems
+
+
+def test_status_and_list_say_where_the_certificate_comes_from_and_warn_of_its_problems():
+    assert summary(None, False, NOW) == ("self-signed, on the site's own ports", [])
+    assert summary(None, True, NOW)[1] == ["the edge is not running, or has no route to this site"]
+    assert summary(state(60, GOOD), True, NOW) == ("acme: CN=R11, 60 days left", [])
+    line, warnings = summary(state(10, {**GOOD, "failures": 2, "error": "timeout"}), True, NOW)
+    assert warnings == ["the certificate expires in 10.0 days", "renewal failing (2 tries): timeout"]
+    listed = ListedSite("blog", "https://blog.example.com", "/srv/blog", 4, 4, 4, line, tuple(warnings))
+    assert listed.state == "warning: the certificate expires in 10.0 days; renewal failing (2 tries): timeout"
+    assert listed.to_dict()["warnings"] == warnings
+    assert replace(listed, warnings=()).state == "healthy"
+
+
+def test_a_certificate_says_whether_it_is_the_edges_own_a_cas_or_the_owners():
+    self_signed = CertState.from_answer({"site": "a", "hosts": "a.test", "certificate": {
+        "issuer": "CN=a.test", "subject": "CN=a.test", "not_after": NOW}, "acme": None})
+    own = replace(self_signed, issuer="CN=Test Intermediate")
+    assert (self_signed.source, own.source, state(60, GOOD).source) == ("self-signed", "own", "acme")

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from hakobune.cli.context import SITE_DIRECTORY, State, state
 from hakobune.errors import HakobuneError
+from hakobune.ops import own_cert
 from hakobune.ops.certs import PRESETS, Certs, CertState, acme_account, now
 from hakobune.ops.sitedir import SiteDir
 from hakobune.site import Site
@@ -40,6 +41,25 @@ def issue(
     with st.output.working(f"Asking the CA for a certificate for {site.fqdn}"):
         cert = Certs(st.engine).issue(site, account)
     _print_one(st, cert, "issued")
+
+
+@app.command()
+def install(
+    ctx: typer.Context,
+    directory: str | None = SITE_DIRECTORY,
+    cert: str = typer.Option(..., "--cert", metavar="FILE", help="The certificate (PEM); its chain may follow it."),
+    key: str = typer.Option(..., "--key", metavar="FILE", help="Its private key (PEM, without a passphrase)."),
+    chain: str | None = typer.Option(None, "--chain", metavar="FILE",
+                                     help="The intermediate certificates (PEM), each followed by its issuer."),
+) -> None:
+    """Serve a certificate of your own for the site, at once; checked first (key, names, dates, chain order).
+    An ACME CA no longer renews the site's certificate after this."""
+    site = _site(directory)
+    own = own_cert.load(cert, key, chain, (site.fqdn,))
+    st = state(ctx)
+    with st.output.working(f"Installing the certificate of {site.fqdn}"):
+        installed = Certs(st.engine).install(site, own)
+    _print_one(st, installed, "installed")
 
 
 @app.command()

@@ -16,6 +16,7 @@ from typing import Any
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.edge import Edge
+from hakobune.ops.own_cert import OwnCertificate
 from hakobune.site import Site
 
 # Named CAs for --acme-directory.
@@ -83,6 +84,7 @@ class CertState:
     site: str
     hosts: tuple[str, ...]
     issuer: str
+    subject: str
     names: tuple[str, ...]
     serial: str
     not_after: int | None  # seconds since the epoch; None: no certificate yet
@@ -92,10 +94,18 @@ class CertState:
     def from_answer(cls, entry: dict[str, Any]) -> CertState:
         cert = entry.get("certificate") or {}
         return cls(site=str(entry["site"]), hosts=tuple(str(entry.get("hosts", "")).split()),
-                   issuer=str(cert.get("issuer", "")), names=tuple(str(cert.get("names", "")).split()),
+                   issuer=str(cert.get("issuer", "")), subject=str(cert.get("subject", "")),
+                   names=tuple(str(cert.get("names", "")).split()),
                    serial=str(cert.get("serial", "")),
                    not_after=int(cert["not_after"]) if cert.get("not_after") is not None else None,
                    acme=entry.get("acme"))
+
+    @property
+    def source(self) -> str:
+        """Where it comes from: an ACME CA, the edge itself (self-signed until then), or the site's owner."""
+        if self.acme:
+            return "acme"
+        return "self-signed" if self.issuer == self.subject else "own"
 
     def days_left(self, now: float) -> float | None:
         return None if self.not_after is None else (self.not_after - now) / 86400
@@ -120,7 +130,7 @@ class CertState:
     def to_dict(self, now: float) -> dict[str, Any]:
         days = self.days_left(now)
         return {"site": self.site, "hosts": list(self.hosts), "issuer": self.issuer, "names": list(self.names),
-                "serial": self.serial, "not_after": self.not_after,
+                "serial": self.serial, "not_after": self.not_after, "source": self.source,
                 "days_left": None if days is None else round(days, 2),
                 "acme": self.acme, "problems": self.problems(now)}
 
@@ -135,6 +145,13 @@ class Certs:
         if account is not None:
             self.edge.acme("configure", site.name, input=account.request())
         self.edge.acme("issue", site.name, timeout=ISSUE_TIMEOUT)
+        return self.state(site.name)
+
+    def install(self, site: Site, own: OwnCertificate) -> CertState:
+        """Serve OWN for SITE from now on (checked already: ops/own_cert.py); its CA, if it had one, stops
+        renewing it."""
+        _behind_edge(site)
+        self.edge.install_certificate(site, own.bundle())
         return self.state(site.name)
 
     def renew(self, site: Site, force: bool) -> CertState:
@@ -153,6 +170,27 @@ class Certs:
             if cert.site == site:
                 return cert
         raise HakobuneError(f"site {site} is not behind the edge", "hakobune edge status lists the sites it serves")
+
+
+def certificates(engine: Engine) -> dict[str, CertState]:
+    """The certificate of every site behind the engine's edge, by site; none when the edge is not running (a
+    site's status says so)."""
+    edge = Edge(engine)
+    if edge.settings() is None or not any(c.running for c in edge.status().containers):
+        return {}
+    return {cert.site: cert for cert in Certs(engine).status()}
+
+
+def summary(cert: CertState | None, edge: bool, moment: float) -> tuple[str, list[str]]:
+    """One line about a site's certificate for `status` and `list` (EDGE: the site is behind the edge), and the
+    problems to show as warnings."""
+    if not edge:
+        return "self-signed, on the site's own ports", []
+    if cert is None:
+        return "unknown", ["the edge is not running, or has no route to this site"]
+    days = cert.days_left(moment)
+    left = "" if days is None else f", {days:.0f} days left"
+    return f"{cert.source}: {cert.issuer or 'none'}{left}", cert.problems(moment)
 
 
 def _behind_edge(site: Site) -> None:

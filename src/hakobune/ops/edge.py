@@ -113,6 +113,13 @@ class Edge:
         self.engine.network_connect(site.edge_network, PROXY)
         self._tool(settings, "set", site.name, input=f"HOSTS={site.fqdn}\nUPSTREAM={site.edge_upstream}\n")
 
+    def install_certificate(self, site: Site, bundle: str) -> None:
+        """Serve BUNDLE (PEM: certificate, chain, key) for SITE."""
+        settings = self.settings()
+        if settings is None:
+            raise HakobuneError("there is no edge on this engine", "start it with: hakobune edge up")
+        self._tool(settings, "install", site.name, input=bundle)
+
     def detach(self, site: Site) -> None:
         """Drop SITE's route and leave its edge network (what is already gone is skipped)."""
         settings = self.settings()

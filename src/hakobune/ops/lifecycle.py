@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from hakobune.engine import Engine
 from hakobune.errors import InvalidInput
+from hakobune.ops.certs import CertState, certificates, summary
 from hakobune.ops.stack import Stack
 from hakobune.site import ONE_SHOT_SERVICES, SERVICES, SITE_LABEL, URL_LABEL
 
@@ -70,16 +72,18 @@ class ListedSite:
     running: int
     healthy: int
     services: int
+    certificate: str = ""  # behind the edge: where it comes from, issuer, days left
+    warnings: tuple[str, ...] = ()  # its problems
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "state": self.state, "warnings": list(self.warnings)}
 
     @property
     def state(self) -> str:
         if self.running == 0:
             return "stopped"
         if self.healthy == self.services:
-            return "healthy"
+            return f"warning: {'; '.join(self.warnings)}" if self.warnings else "healthy"
         return f"{self.running}/{self.services} running, {self.healthy} healthy"
 
 
@@ -92,6 +96,8 @@ def list_sites(engine: Engine) -> list[ListedSite]:
         labels = container["Config"]["Labels"] or {}
         if labels.get("com.docker.compose.service") in SERVICES:
             found.setdefault(labels[SITE_LABEL], []).append(container)
+    certs = certificates(engine)  # sites behind the edge are those it routes
+    moment = time.time()
     listed = []
     for name, containers in sorted(found.items()):
         labels = [c["Config"]["Labels"] for c in containers]
@@ -103,5 +109,13 @@ def list_sites(engine: Engine) -> list[ListedSite]:
             running=sum(1 for st in states if st.get("Running")),
             healthy=sum(1 for st in states if (st.get("Health") or {}).get("Status") == "healthy"),
             services=len(containers),
+            **_certificate(certs.get(name), moment),
         ))
     return listed
+
+
+def _certificate(cert: CertState | None, moment: float) -> dict[str, Any]:
+    if cert is None:
+        return {}
+    line, warnings = summary(cert, True, moment)
+    return {"certificate": line, "warnings": tuple(warnings)}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 
+from hakobune.ops.certs import certificates, summary
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Stack
 
@@ -23,6 +25,8 @@ class SiteStatus:
     url: str
     admin_url: str
     services: list[ServiceStatus]
+    certificate: str  # one line: where it comes from, issuer, days left
+    warnings: list[str]  # what needs a look though every service is healthy (a certificate's problems)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -39,7 +43,10 @@ def status(stack: Stack) -> SiteStatus:
             continue
         services.append(ServiceStatus(name, container.state, container.health or "-", ", ".join(container.ports),
                                       container.image))
-    return SiteStatus(site=site.name, url=site.url, admin_url=f"{site.url}/wp-admin/", services=services)
+    cert = certificates(stack.engine).get(site.name) if site.edge else None
+    line, warnings = summary(cert, site.edge, time.time())
+    return SiteStatus(site=site.name, url=site.url, admin_url=f"{site.url}/wp-admin/", services=services,
+                      certificate=line, warnings=warnings)
 
 
 def info(sitedir: SiteDir, show_secrets: bool) -> dict[str, object]:
