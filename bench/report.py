@@ -11,7 +11,7 @@ from stats import summary
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 NAMES = {"A": "A: Hakobune, cache off", "B": "B: Hakobune, cache on", "C": "C: static file (B's ceiling)",
-         "D": "D: stock containers", "E": "E: LAMP in one container"}
+         "D": "D: stock containers", "E": "E: LAMP in one container", "F": "F: B through the shared edge"}
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -58,7 +58,7 @@ def _runs(results: dict[str, Any], page: str) -> str:
 
 def _memory(results: dict[str, Any]) -> str:
     memory = results["memory_mb"]
-    stacks = [("Hakobune (A, B, C)", "hakobune", ("A", "B", "C")), ("D: stock containers", "D", ("D",)),
+    stacks = [("Hakobune (A, B, C, F)", "hakobune", ("A", "B", "C", "F")), ("D: stock containers", "D", ("D",)),
               ("E: LAMP in one container", "E", ("E",))]
     rows = []
     for label, idle, loaded in stacks:

@@ -5,11 +5,13 @@ Contenders, all serving the same WordPress content (generated posts, pages and c
   C  a static file of B's response size, from the same web container (B's ceiling)
   D  a stock container stack: Debian's nginx, php-fpm and MariaDB, packaged defaults, one container each
   E  a tightly coupled LAMP server: Apache prefork, mod_php and MariaDB in one container, packaged defaults
+  F  B through the engine's shared edge (HAProxy: TLS there, plain HTTP on to B's web container)
 
 Each is loaded from a container on its own network (the same path for every contender), over HTTPS: HTTP/2
-with h2load and HTTP/1.1 with wrk, at fixed concurrency levels for a fixed time. The contenders are measured in
-turn at each point, over several rounds (bench/stats.py says why). Results: bench/results/*.json, the tables and
-chart in docs/performance.md. Nothing here is a test; nothing asserts a time."""
+with h2load and HTTP/1.1 with wrk, at fixed concurrency levels for a fixed time, with as many threads as the
+machine has cores (at most one per connection): one thread stopped near 3,000 req/s, below what B serves. The
+contenders are measured in turn at each point, over several rounds (bench/stats.py says why). Results:
+bench/results/*.json, the tables and chart in docs/performance.md. Nothing here is a test; nothing asserts a time."""
 
 from __future__ import annotations
 
@@ -81,6 +83,7 @@ class Target:
     network: str
     base: str  # e.g. https://web:8443
     containers: list[str] = field(default_factory=list)
+    add_host: str = ""  # NAME:ADDRESS for the load container: the edge is asked by the site's name (SNI)
 
 
 @dataclass
@@ -104,6 +107,7 @@ class Bench:
         self.work, self.duration, self.concurrency, self.posts = work, duration, concurrency, posts
         self.rounds = rounds
         self.tls_port = free_port()
+        self.threads = os.cpu_count() or 1
         self.authority = f"{FQDN}:{self.tls_port}"
         self.site = work / "hbbench"
         self.runs: list[Run] = []
@@ -119,10 +123,12 @@ class Bench:
             sh("docker", "build", "-q", "--target", target, "-t", tag, str(BENCH / "contenders"))
 
     def our_site(self) -> Target:
-        log(f"Provisioning this stack (https://{self.authority}/)")
-        subprocess.run([str(Path(sys.executable).parent / "hakobune"), "provision", "--fqdn", FQDN,
-                        "--http-port", str(free_port()), "--tls-port", str(self.tls_port), "--wp-title",
-                        "Hakobune bench", self.site.name], cwd=self.work, check=True, capture_output=True)
+        log(f"Starting the shared edge, and provisioning this stack behind it (https://{self.authority}/)")
+        cli = str(Path(sys.executable).parent / "hakobune")
+        subprocess.run([cli, "edge", "up", "--bind", "127.0.0.1", "--http-port", str(free_port()), "--tls-port",
+                        str(self.tls_port)], cwd=self.work, check=True, capture_output=True)
+        subprocess.run([cli, "provision", "--fqdn", FQDN, "--wp-title", "Hakobune bench", self.site.name],
+                       cwd=self.work, check=True, capture_output=True)
         log(f"Generating the content: {self.posts} posts, 10 pages, 100 comments")
         out = compose(self.site, "run", "--rm", "-T", "--no-deps", "-e", f"BENCH_HOST={self.authority}",
                       "-e", f"BENCH_POSTS={self.posts}", "ops", "php", input=(BENCH / "content.php").read_bytes())
@@ -131,6 +137,14 @@ class Bench:
         self.expect = {"front": content["site_title"], "post": content["title"]}
         return Target("hakobune", "hb-hbbench_site", "https://web:8443",
                       [f"hb-hbbench-{s}-1" for s in ("web", "php", "db", "valkey")])
+
+    def through_edge(self, ours: Target) -> Target:
+        """F: the same site, asked at the edge (on the edge's network) by its name."""
+        proxy = "hakobune-edge-proxy-1"
+        address = sh("docker", "inspect", "--format",
+                     '{{(index .NetworkSettings.Networks "hakobune-edge_edge").IPAddress}}', proxy).strip()
+        return Target("edge", "hakobune-edge_edge", f"https://{FQDN}:8443", [*ours.containers, proxy],
+                      add_host=f"{FQDN}:{address}")
 
     def export(self) -> tuple[bytes, Path]:
         """The site's database dump and files, from a Hakobune backup: what D and E are loaded with."""
@@ -205,8 +219,9 @@ class Bench:
     # --- measuring --------------------------------------------------------------------------------------------
 
     def load(self, target: Target, command: str) -> str:
-        return sh("docker", "run", "--rm", "--network", target.network, IMAGES["load"], "sh", "-c", command,
-                  timeout=self.duration * 6 + 120)
+        hosts = ["--add-host", target.add_host] if target.add_host else []
+        return sh("docker", "run", "--rm", "--network", target.network, *hosts, IMAGES["load"], "sh", "-c",
+                  command, timeout=self.duration * 6 + 120)
 
     def fetch(self, target: Target, path: str) -> tuple[dict[str, str], str]:
         """One request as the load will send it: (headers, body)."""
@@ -236,7 +251,7 @@ class Bench:
     def _h2load(self, target: Target, path: str, concurrency: int, requests: int, h1: bool) -> tuple[float, ...]:
         cpu = cpu_ms(target.containers)
         out = self.load(target, (
-            f"h2load {'--h1' if h1 else ''} -t 1 -c {concurrency} -m 1 -n {requests} "
+            f"h2load {'--h1' if h1 else ''} -t {min(self.threads, concurrency)} -c {concurrency} -m 1 -n {requests} "
             f"-H ':authority: {self.authority}' --log-file /tmp/log '{target.base}{path}' > /tmp/out; "
             "cat /tmp/out; echo '=== log'; cut -f 3 /tmp/log"))
         head, _, timings = out.partition("=== log")
@@ -254,7 +269,8 @@ class Bench:
     def wrk(self, target: Target, path: str, concurrency: int) -> tuple[float, ...]:
         # A request is given 60 s, like h2load's, before it counts as failed (wrk's default is 2 s).
         cpu = cpu_ms(target.containers)
-        out = self.load(target, f"wrk -t 1 -c {concurrency} -d {self.duration}s --timeout 60s --latency "
+        threads = min(self.threads, concurrency)
+        out = self.load(target, f"wrk -t {threads} -c {concurrency} -d {self.duration}s --timeout 60s --latency "
                                 f"-H 'Host: {self.authority}' '{target.base}{path}'")
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
         total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
@@ -338,8 +354,11 @@ class Bench:
             headers, _ = self.fetch(ours, path)
             if headers.get("x-hakobune-cache") != "HIT":
                 raise RuntimeError(f"B: {path} is not served from the page cache: {headers}")
-        log("B, C: this stack with its page cache on, and static files of B's answers' sizes from it")
-        self.measure([("B", ours, self.pages), ("C", ours, self.static_copies(ours))])
+        edge = self.through_edge(ours)
+        self.check(edge)
+        log("B, C, F: this stack with its page cache on, static files of B's answers' sizes from it, and B "
+            "through the shared edge")
+        self.measure([("B", ours, self.pages), ("C", ours, self.static_copies(ours)), ("F", edge, self.pages)])
         return self.report()
 
     def report(self) -> dict[str, object]:
@@ -350,8 +369,9 @@ class Bench:
             "settings": {"duration_s": self.duration, "concurrency": self.concurrency, "posts": self.posts,
                          "rounds": self.rounds,
                          "pages": self.pages, "static_sizes": self.sizes,
-                         "load": "h2load -t 1 -m 1 (HTTP/2; E: --h1), wrk -t 1 (HTTP/1.1), from a container on "
-                                 "each contender's network, HTTPS"},
+                         "load": f"h2load -t {self.threads} -m 1 (HTTP/2; E: --h1), wrk -t {self.threads} (HTTP/1.1), "
+                                 "threads at most one per connection, from a container on each contender's "
+                                 "network, HTTPS"},
             "runs": runs,
             "summary": summary(runs),
             "memory_mb": self.memory,
@@ -361,6 +381,8 @@ class Bench:
     def clean(self) -> None:
         log("Removing the contenders")
         subprocess.run([str(Path(sys.executable).parent / "hakobune"), "remove", "-y", self.site.name],
+                       cwd=self.work, capture_output=True, check=False)
+        subprocess.run([str(Path(sys.executable).parent / "hakobune"), "edge", "down", "--purge"],
                        cwd=self.work, capture_output=True, check=False)
         # An interrupted run's site has no folder left to remove it by: its compose project's label finds it.
         for kind in ("container", "volume", "network"):

@@ -14,7 +14,8 @@ from typing import Any
 Point = tuple[str, str, int]
 
 RATIO_TARGETS = (("B >= 0.9 x C", ("B", "C"), 0.9), ("B >= 100 x E", ("B", "E"), 100),
-                 ("A >= 1.5 x E", ("A", "E"), 1.5), ("A >= 1.2 x D", ("A", "D"), 1.2))
+                 ("A >= 1.5 x E", ("A", "E"), 1.5), ("A >= 1.2 x D", ("A", "D"), 1.2),
+                 ("F >= 0.9 x B", ("F", "B"), 0.9))  # the shared edge costs at most 10 % of B
 
 
 def _point(run: dict[str, Any]) -> Point:
