@@ -4,12 +4,16 @@ settings kept on the engine as a label and read back equal."""
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 
 import pytest
 
-from hakobune.errors import InvalidInput
+from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.layout import RUN_DIR, UIDS
+from hakobune.ops.edge import Edge
 from hakobune.render.edge import EDGE_LABEL, SETTINGS_LABEL, EdgeSettings, edge_document, validate_options
+from tests.unit.fake_engine import FakeEngine
 
 IMAGE = "hakobune/edge:0.5.0"
 
@@ -73,3 +77,36 @@ def test_bad_options_are_refused(options, message):
 def test_one_port_for_both_is_refused():
     with pytest.raises(InvalidInput, match="--http-port and --tls-port are both 8443"):
         EdgeSettings(IMAGE, http_port=8443, tls_port=8443)
+
+
+def _engine_with_edge(settings: EdgeSettings | None) -> FakeEngine:
+    engine = FakeEngine(running=("proxy", "acme"))
+    engine.mock.is_local.return_value = True
+    engine.mock.labelled.side_effect = lambda kind, *_: ["acme-1"] if settings and kind == "container" else []
+    labels = {SETTINGS_LABEL: settings.to_json()} if settings else {}
+    engine.mock.docker.side_effect = lambda *args, **kwargs: subprocess.CompletedProcess(
+        list(args), 0, json.dumps([{"Config": {"Labels": labels}}]), "")
+    return engine
+
+
+def test_a_port_taken_on_this_machine_is_said_before_the_edge_starts():
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        engine = _engine_with_edge(None)
+        with pytest.raises(HakobuneError, match=f"port {port} is already in use on this machine") as refused:
+            Edge(engine.mock).up(EdgeSettings(IMAGE, http_port=port, tls_port=_free()))
+        assert "hakobune edge up --http-port N --tls-port N" in str(refused.value.hint)
+        assert [line for line in engine.log if line.startswith("up")] == []
+        # The running edge's own ports are not in the way of bringing it up again.
+        running = EdgeSettings(IMAGE, http_port=port, tls_port=_free())
+        engine = _engine_with_edge(running)
+        Edge(engine.mock).up(running)
+        assert any(line.startswith("up") for line in engine.log)
+
+
+def _free() -> int:
+    with socket.socket() as sock:
+        sock.bind(("0.0.0.0", 0))
+        return int(sock.getsockname()[1])

@@ -18,6 +18,7 @@ from typing import Any
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError
 from hakobune.ops import contract
+from hakobune.ops.ports import check_ports_free
 from hakobune.ops.stack import START_TIMEOUT, STOP_TIMEOUT, Container, containers_of
 from hakobune.render.edge import EDGE_LABEL, PROJECT, SETTINGS_LABEL, EdgeSettings, edge_yaml
 from hakobune.site import SITE_ID_LABEL, SITE_LABEL, Site
@@ -83,6 +84,13 @@ class Edge:
         """Start the edge with SETTINGS (or bring it to them) and wait until it is healthy."""
         if not self.engine.image_exists(settings.image):
             raise HakobuneError(f"image not built: {settings.image}", "run 'hakobune images build edge'")
+        if self.engine.is_local():
+            status = self.status()
+            running = status.settings if any(c.running for c in status.containers) else None
+            own = {running.http_port, running.tls_port} if running else set()
+            check_ports_free(*(p for p in (settings.http_port, settings.tls_port) if p not in own),
+                             hint="free it, or give the edge other ports: hakobune edge up --http-port N "
+                                  "--tls-port N")
         self._compose(settings, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
                       "--remove-orphans", timeout=START_TIMEOUT + 120)
         # A new edge container (a first start, a newer image) joins every site's edge network again.

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import shutil
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,6 +12,7 @@ from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.certs import AcmeAccount, Certs
 from hakobune.ops.edge import Edge
 from hakobune.ops.limits import with_host_memory
+from hakobune.ops.ports import check_ports_free
 from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Report, Stack, ask_ops_image
@@ -36,20 +35,6 @@ class Provisioned:
     admin_user: str
     admin_password: str | None  # only when Hakobune generated it
     certificate_error: str | None = None  # the CA did not issue one yet: the edge keeps trying
-
-
-def check_ports_free(*ports: int) -> None:
-    """On a local engine the published ports are this machine's: say which one is taken before starting."""
-    for port in ports:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("0.0.0.0", port))  # noqa: S104 - Docker publishes on every interface
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise HakobuneError(
-                        f"port {port} is already in use on this machine",
-                        "choose free ports with --http-port/--tls-port",
-                    ) from None
 
 
 def preflight(engine: Engine, site: Site, target: Path) -> None:
