@@ -91,7 +91,7 @@ def _engine_with_edge(settings: EdgeSettings | None) -> FakeEngine:
 
 def test_a_port_taken_on_this_machine_is_said_before_the_edge_starts():
     with socket.socket() as taken:
-        taken.bind(("0.0.0.0", 0))
+        taken.bind(("127.0.0.1", 0))  # a wildcard bind of the same port fails as well
         taken.listen()
         port = taken.getsockname()[1]
         engine = _engine_with_edge(None)
@@ -108,5 +108,5 @@ def test_a_port_taken_on_this_machine_is_said_before_the_edge_starts():
 
 def _free() -> int:
     with socket.socket() as sock:
-        sock.bind(("0.0.0.0", 0))
+        sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
