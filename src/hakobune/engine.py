@@ -336,6 +336,10 @@ class Engine:
     def network_disconnect(self, network: str, container: str) -> None:
         self.docker("network", "disconnect", "--force", network, container, check=False)
 
+    def network_remove(self, network: str) -> None:
+        """Remove NETWORK (gone already: nothing to do)."""
+        self.docker("network", "rm", network, check=False)
+
     # -- compose ------------------------------------------------------------------------------------
 
     def compose_command(self) -> list[str]:

@@ -538,6 +538,44 @@ def test_acme_options_are_refused_before_reaching_the_engine(tmp_path: Path):
         assert not (tmp_path / "refused").exists()
 
 
+def test_a_site_with_ports_of_its_own_moves_behind_the_edge_and_back_keeping_its_content(edge, sites_dir):
+    name = site_name("moving")
+    fqdn = f"{name}.example.test"
+    tls_port = free_port()
+    made = hb("provision", "--fqdn", fqdn, "--http-port", str(free_port()), "--tls-port", str(tls_port),
+              "--admin-pass-file", "-", name, cwd=sites_dir, input=f"{ADMIN_PASSWORD}\n")
+    assert made.returncode == 0, made.stderr
+    folder = sites_dir / name
+    try:
+        ok(hb("wp-option", "set", "blogname", "Kept through every move", cwd=folder))
+        moved = hb("edge", "attach", "-C", name, cwd=sites_dir)
+        assert moved.returncode == 0, moved.stderr
+        url = f"https://{fqdn}:{edge['tls']}"
+        assert f"Site {name} is behind the edge: {url}/" in moved.stdout
+        assert json.loads(docker("inspect", f"hb-{name}-web-1"))[0]["HostConfig"]["PortBindings"] in ({}, None)
+        page = https(edge["tls"], fqdn)
+        assert page.status_code == 200 and "Kept through every move" in page.text
+        assert f'href="{url}/' in page.text and f":{tls_port}" not in page.text  # its URLs followed
+        assert hb("wp-option", "get", "home", cwd=folder).stdout.strip() == url
+        assert hb("edge", "attach", "-C", name, cwd=sites_dir).stderr.startswith(
+            f"error: site {name} is behind the edge already")
+
+        back = hb("edge", "detach", "-C", name, "--http-port", str(free_port()), "--tls-port", str(tls_port),
+                  cwd=sites_dir)
+        assert back.returncode == 0, back.stderr
+        own = f"https://{fqdn}:{tls_port}"
+        assert hb("wp-option", "get", "home", cwd=folder).stdout.strip() == own
+        with httpx.Client(http2=True, verify=False, timeout=30) as http:  # noqa: S501 - self-signed, its own
+            page = http.get(f"https://127.0.0.1:{tls_port}/", headers={"Host": f"{fqdn}:{tls_port}"})
+        assert page.status_code == 200 and "Kept through every move" in page.text
+        assert name not in docker("exec", CONTAINER, "hakobune-edge", "list")
+        assert docker("network", "ls", "-q", "--filter", f"name=hb-{name}-edge") == ""
+    finally:
+        removed = hb("remove", "-y", name, cwd=sites_dir)
+    assert removed.returncode == 0, removed.stderr
+    assert leftovers(name) == NOTHING
+
+
 def test_down_is_refused_while_a_site_is_behind_it_then_leaves_nothing(edge, echo, acme_ca, tmp_path):
     refused = hb("edge", "down", cwd=tmp_path)
     assert refused.returncode == 1

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hakobune.errors import HakobuneError
-from hakobune.ops import config, import_site, provision
+from hakobune.ops import config, edge_move, import_site, provision
 from hakobune.ops.certs import AcmeAccount
 from hakobune.ops.restore import restore
 from hakobune.ops.rollback import FAILPOINT_ENV
@@ -197,6 +197,7 @@ def edge_engine(failing: str | None = None) -> FakeEngine:
     engine.mock.network_connect.side_effect = lambda network, _c: engine._record(f"network connect {network}")
     engine.mock.network_disconnect.side_effect = \
         lambda network, _c: engine._record(f"network disconnect {network}")
+    engine.mock.network_remove.side_effect = lambda network: engine._record(f"network rm {network}")
     return engine
 
 
@@ -220,3 +221,51 @@ def test_a_ca_that_says_no_leaves_the_site_up_and_says_why(tmp_path):
     assert done.certificate_error and "hakobune-acme issue shop broke" in done.certificate_error
     assert changes(engine.log) == [*EDGE_PROVISION, "exec acme hakobune-acme issue shop"]
     assert (tmp_path / "shop" / "hakobune.yaml").exists()
+
+
+# -- moving a site behind the edge and back (edge attach|detach) ----------------------------------------------
+
+REFRESH = ["exec php hakobune-opcache-reset", "exec valkey valkey-cli flushall", "exec web hakobune-cache refresh"]
+ATTACH = ["network create hb-shop-edge", "up", "network connect hb-shop-edge", "exec proxy hakobune-edge set shop",
+          "task search-replace", *REFRESH]
+
+
+@pytest.mark.parametrize("failing", ["network create", "up", "exec proxy hakobune-edge set", "task search-replace",
+                                     "exec web hakobune-cache refresh"])
+def test_a_move_behind_the_edge_that_fails_is_undone_newest_step_first(tmp_path, failing):
+    engine = edge_engine(failing)
+    stack = Stack.open(engine.mock, _site_folder(tmp_path))
+    before = (tmp_path / "shop" / "hakobune.yaml").read_text()
+    with pytest.raises(HakobuneError):
+        edge_move.attach(stack, lambda line: None)
+    done = ATTACH[:next(i for i, line in enumerate(ATTACH) if line.startswith(failing)) + 1]
+    undo = []
+    if "task search-replace" in done:  # the URLs back (also after a rewrite that failed part of the way)
+        undo.append("task search-replace")
+        undo += REFRESH
+    if "exec proxy hakobune-edge set shop" in done:
+        undo += ["exec proxy hakobune-edge remove shop", "network disconnect hb-shop-edge"]
+    if failing != "network create":
+        undo += ["up", "network rm hb-shop-edge"]  # the site as it was, then its network to the edge goes
+    assert changes(engine.log) == [*done, *undo]
+    assert (tmp_path / "shop" / "hakobune.yaml").read_text() == before
+
+
+def test_a_move_back_to_own_ports_that_fails_routes_the_site_through_the_edge_again(tmp_path):
+    engine = edge_engine("up")
+    stack = Stack.open(engine.mock, _site_folder(tmp_path, replace(EDGE_SITE, edge_subnet="172.30.0.0/24")))
+    with pytest.raises(HakobuneError):
+        edge_move.detach(stack, 8080, 8443, lambda line: None)
+    assert changes(engine.log) == ["exec proxy hakobune-edge remove shop", "network disconnect hb-shop-edge", "up",
+                                   "network connect hb-shop-edge", "exec proxy hakobune-edge set shop", "up"]
+    assert stack.sitedir.load().edge is True
+
+
+def test_a_site_is_moved_only_the_way_it_is_not(tmp_path):
+    engine = edge_engine()
+    on_edge = Stack.open(engine.mock, _site_folder(tmp_path, replace(EDGE_SITE, edge_subnet="172.30.0.0/24")))
+    with pytest.raises(HakobuneError, match="site shop is behind the edge already"):
+        edge_move.attach(on_edge, lambda line: None)
+    with pytest.raises(HakobuneError, match="--http-port and --tls-port are both 8443"):
+        edge_move.detach(on_edge, 8443, 8443, lambda line: None)
+    assert engine.log == []

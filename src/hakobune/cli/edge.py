@@ -7,9 +7,10 @@ import json
 import typer
 from rich.table import Table
 
-from hakobune.cli.context import state
+from hakobune.cli.context import SITE_DIRECTORY, state
 from hakobune.engine import INTERRUPTED
 from hakobune.errors import HakobuneError
+from hakobune.ops import edge_move
 from hakobune.ops.edge import Edge
 from hakobune.render.edge import RENEW_DAYS, RENEW_EVERY, EdgeSettings, validate_options
 from hakobune.versions import image_refs
@@ -72,6 +73,34 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
     for r in result.routes:
         routes.add_row(r.site, " ".join(r.hosts), r.issuer, r.not_after)
     st.output.out.print(routes if result.routes else "No site is behind the edge.")
+
+
+@app.command()
+def attach(ctx: typer.Context, directory: str | None = SITE_DIRECTORY) -> None:
+    """Move a site with ports of its own behind the edge (started when there is none), keeping everything; its
+    URLs follow when its public port changes. The site is out of reach for the seconds the move takes."""
+    st = state(ctx)
+    stack = st.stack(directory)
+    with st.output.working(f"Moving {stack.site.name} behind the edge"):
+        moved = edge_move.attach(stack, st.output.step)
+    st.output.out.print(f"Site {moved.name} is behind the edge: {moved.url}/", markup=False)
+
+
+@app.command()
+def detach(
+    ctx: typer.Context,
+    directory: str | None = SITE_DIRECTORY,
+    http_port: int = typer.Option(..., "--http-port", help="The site's own HTTP port from now on."),
+    tls_port: int = typer.Option(..., "--tls-port", help="The site's own HTTPS port from now on."),
+) -> None:
+    """Give a site behind the edge ports of its own again and take it off the edge, keeping everything; its URLs
+    follow when its public port changes. Its certificate at the edge is dropped: on its own ports the site
+    serves its self-signed one."""
+    st = state(ctx)
+    stack = st.stack(directory)
+    with st.output.working(f"Moving {stack.site.name} to ports of its own"):
+        moved = edge_move.detach(stack, http_port, tls_port, st.output.step)
+    st.output.out.print(f"Site {moved.name} has ports of its own: {moved.url}/", markup=False)
 
 
 @app.command()
