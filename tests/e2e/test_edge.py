@@ -570,7 +570,18 @@ def test_a_site_with_ports_of_its_own_moves_behind_the_edge_and_back_keeping_its
         assert page.status_code == 200 and "Kept through every move" in page.text
         assert name not in docker("exec", CONTAINER, "hakobune-edge", "list")
         assert docker("network", "ls", "-q", "--filter", f"name=hb-{name}-edge") == ""
+
+        # A staging copy without port options is behind the edge, its URLs its own.
+        copy, copy_fqdn = f"{name}-copy", f"{name}-copy.example.test"
+        cloned = hb("clone", str(folder), copy, "--fqdn", copy_fqdn, cwd=sites_dir)
+        assert cloned.returncode == 0, cloned.stderr
+        page = https(edge["tls"], copy_fqdn)
+        assert page.status_code == 200 and "Kept through every move" in page.text
+        assert f'href="https://{copy_fqdn}:{edge["tls"]}/' in page.text and fqdn + "/" not in page.text
+        ok(hb("remove", "-y", copy, cwd=sites_dir))
+        assert leftovers(copy) == NOTHING
     finally:
+        hb("remove", "-y", f"{name}-copy", cwd=sites_dir)
         removed = hb("remove", "-y", name, cwd=sites_dir)
     assert removed.returncode == 0, removed.stderr
     assert leftovers(name) == NOTHING

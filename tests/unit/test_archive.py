@@ -164,11 +164,14 @@ def test_a_restored_copy_gets_the_new_name_host_ports_and_its_own_database(tmp_p
     assert site.images["httpd"].startswith("hakobune/httpd:") and site.images["httpd"] != "hakobune/httpd:0.0.1"
 
 
-def test_a_copy_of_a_site_behind_the_edge_gets_ports_of_its_own(tmp_path):
+def test_a_copy_with_ports_has_them_and_a_copy_without_is_behind_the_edge_on_a_network_of_its_own(tmp_path):
     manifest = archive.verify(make_archive(tmp_path / "a.tar"))
     behind = replace(manifest, settings={**manifest.settings, "edge": True, "edge_subnet": "172.30.0.0/24"})
     site = new_site(behind, "staging", "staging.example.com", 8080, 8443)
     assert (site.edge, site.edge_subnet, site.tls_port) == (False, "", 8443)
+    copy = new_site(manifest, "staging", "staging.example.com", None, None)
+    assert (copy.edge, copy.edge_subnet) == (True, "")  # provision makes its network and records the range
+    assert new_site(behind, "staging", "staging.example.com", None, None).edge_subnet == ""
 
 
 def test_a_restored_copy_with_bad_names_is_refused(tmp_path):

@@ -15,8 +15,8 @@ def clone(
     src: Path = typer.Argument(..., help="The site folder to copy."),
     dst: str = typer.Argument(..., help="Name of the copy: its folder is created in the current directory."),
     fqdn: str = typer.Option(..., "--fqdn", help="The copy's host name; its URLs are rewritten to it."),
-    http_port: int = HTTP_PORT,
-    tls_port: int = TLS_PORT,
+    http_port: int | None = HTTP_PORT,
+    tls_port: int | None = TLS_PORT,
 ) -> None:
     """Make a staging copy of a site: files, database and settings, with new secrets, its URLs rewritten and
     search engines discouraged. The original keeps running, unchanged."""

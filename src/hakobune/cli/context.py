@@ -26,9 +26,10 @@ class State:
 
 # `-C TARGET`, as every command that works on one site takes it.
 SITE_DIRECTORY = typer.Option(None, "-C", "--directory", help="The site folder (default: the current directory).")
-# The ports of a site made from another (restore --new, clone).
-HTTP_PORT = typer.Option(80, "--http-port", help="The new site's published HTTP port.")
-TLS_PORT = typer.Option(443, "--tls-port", help="The new site's published HTTPS port.")
+# The ports of a site made from another (restore --new, clone): none, and it is behind the engine's shared edge.
+HTTP_PORT = typer.Option(None, "--http-port", help="The new site's own HTTP port (without port options the new "
+                                                   "site is behind the engine's shared edge, on 80 and 443).")
+TLS_PORT = typer.Option(None, "--tls-port", help="The new site's own HTTPS port.")
 
 
 def state(ctx: typer.Context) -> State:

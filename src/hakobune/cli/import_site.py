@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from hakobune.cli.context import state
+from hakobune.cli.context import HTTP_PORT, TLS_PORT, state
 from hakobune.errors import InvalidInput
 from hakobune.ops.import_site import Ssh, import_site
 from hakobune.ops.sitedir import SiteDir
@@ -29,14 +29,15 @@ def import_(
     lamp: bool = typer.Option(False, "--lamp", help="A PHP application that is not WordPress: files and "
                                                     "database as they are."),
     httpd: bool = typer.Option(False, "--httpd", help="Apache httpd as the web server instead of nginx."),
-    http_port: int = typer.Option(80, "--http-port", help="Published HTTP port."),
-    tls_port: int = typer.Option(443, "--tls-port", help="Published HTTPS port."),
+    http_port: int | None = HTTP_PORT,
+    tls_port: int | None = TLS_PORT,
 ) -> None:
     """Move an existing WordPress or PHP site into a new Hakobune site, losing nothing: files (uploads,
     plugins, themes), database (users and their passwords), table prefix and salts. The old site is only read."""
     st = state(ctx)
     web = "httpd" if httpd else "nginx"
-    site = Site(name=target, fqdn=fqdn, http_port=http_port, tls_port=tls_port, web=web,
+    site = Site(name=target, fqdn=fqdn, http_port=http_port or 80, tls_port=tls_port or 443, web=web,
+                edge=http_port is None and tls_port is None,
                 profile="lamp" if lamp else "wp", db_name="app" if lamp else "wordpress",
                 db_user="app" if lamp else "wordpress", images=images_for(web))
     ssh = Ssh.parse(from_ssh, ssh_port) if from_ssh is not None else None

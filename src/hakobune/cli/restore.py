@@ -30,8 +30,8 @@ def restore(
     new: str | None = typer.Option(None, "--new", help="Restore into a new site of this name instead, created "
                                                        "in the current directory (needs --fqdn)."),
     fqdn: str | None = typer.Option(None, "--fqdn", help="The new site's host name; its URLs are rewritten."),
-    http_port: int = HTTP_PORT,
-    tls_port: int = TLS_PORT,
+    http_port: int | None = HTTP_PORT,
+    tls_port: int | None = TLS_PORT,
     on_host: bool = typer.Option(False, "--on-host", help="SOURCE is an archive kept on the engine."),
     interrupted: str | None = typer.Option(None, "--interrupted", metavar="undo|finish",
                                            help="End a restore of the site that was cut short (no SOURCE): undo "

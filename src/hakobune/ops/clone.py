@@ -12,14 +12,16 @@ from hakobune.ops.stack import Report, Stack
 from hakobune.site import validate_fqdn, validate_name, validate_port
 
 
-def clone(source: Stack, name: str, fqdn: str, http_port: int, tls_port: int, parent: Path,
+def clone(source: Stack, name: str, fqdn: str, http_port: int | None, tls_port: int | None, parent: Path,
           report: Report) -> Restored:
     """A staging copy: the source backed up, restored as a new site with new secrets and its URLs rewritten,
-    and hidden from search engines. The source keeps running and is not changed."""
+    and hidden from search engines; behind the edge when no port is given. The source keeps running and is not
+    changed."""
     validate_name(name)
     validate_fqdn(fqdn)
-    validate_port("--http-port", http_port)
-    validate_port("--tls-port", tls_port)
+    for option, port in (("--http-port", http_port), ("--tls-port", tls_port)):
+        if port is not None:
+            validate_port(option, port)
     if (parent / name).exists():
         raise InvalidInput(f"TARGET '{name}' already exists in {parent}", "choose another name")
 

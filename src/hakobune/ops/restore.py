@@ -214,17 +214,18 @@ def _host_name(path: Path) -> str:
     return name
 
 
-def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, tls_port: int) -> Site:
+def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int | None, tls_port: int | None) -> Site:
     """The archive's site under a new name and host name, on this Hakobune's images, with the stack's own
-    database (an external server is the original site's, not the copy's) and ports of its own (the original's
-    place behind an edge is the original's)."""
+    database (an external server is the original site's, not the copy's); with the ports given, or behind the
+    engine's edge when none is (the original's network to the edge is the original's)."""
     settings = dict(manifest.settings)
     for key in ("name", "fqdn", "http_port", "tls_port", "images", "secret_settings", "db_host", "db_port",
                 "db_tls", "object_cache", "fpm_socket", "site_id", "limits", "host_memory", "edge", "edge_subnet"):
         settings.pop(key, None)
     try:
         base = Site.from_dict({**settings, "name": validate_name(name), "fqdn": validate_fqdn(fqdn),
-                               "http_port": http_port, "tls_port": tls_port})
+                               "http_port": http_port or 80, "tls_port": tls_port or 443,
+                               "edge": http_port is None and tls_port is None})
     except InvalidInput as exc:
         raise InvalidInput(f"the archive's settings do not make a valid site: {exc.message}") from None
     if base.title == manifest.settings.get("fqdn"):
@@ -234,8 +235,8 @@ def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int, t
                    object_cache=None, fpm_socket=None)
 
 
-def restore_new(engine: Engine, path: Path, name: str, fqdn: str, http_port: int, tls_port: int, parent: Path,
-                report: Report, then: Callable[[Stack], None] | None = None) -> Restored:
+def restore_new(engine: Engine, path: Path, name: str, fqdn: str, http_port: int | None, tls_port: int | None,
+                parent: Path, report: Report, then: Callable[[Stack], None] | None = None) -> Restored:
     """Into a new site TARGET: provisioned from the archive's settings with new secrets, then filled from it.
     THEN runs last, still inside the provision: a failure anywhere removes everything the new site had."""
     manifest = archive.verify(path)
