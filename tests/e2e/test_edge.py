@@ -451,6 +451,20 @@ def test_a_name_the_ca_cannot_reach_is_served_self_signed_with_a_visible_problem
     assert leftovers(name) == NOTHING
 
 
+def test_http3_is_served_on_the_published_udp_port(edge, echo, acme_ca):
+    """A real HTTP/3 client (Debian's curl, with nghttp3, in the test CA's image) from this machine, over the
+    UDP port the edge publishes: QUIC, the route's answer, and Alt-Svc naming the port."""
+    port = edge["tls"]
+    got = subprocess.run(
+        ["docker", "run", "--rm", "--network", "host", "--entrypoint", "curl", ACME_CA_IMAGE, "--http3-only", "-sk",
+         "--max-time", "20", "--resolve", f"{echo}:{port}:127.0.0.1", "-D", "-", "-o", "/dev/null",
+         "-w", "%{http_version} %{http_code}", f"https://{echo}:{port}/"],
+        capture_output=True, text=True, check=False, timeout=120)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.strip().endswith("3 200"), got.stdout
+    assert f'alt-svc: h3=":{port}"; ma=86400' in got.stdout.lower()
+
+
 LOAD_LIMIT = 50_000  # requests, all clients together: the load is bounded in requests as in time
 
 
@@ -577,7 +591,7 @@ def test_a_site_with_ports_of_its_own_moves_behind_the_edge_and_back_keeping_its
         assert cloned.returncode == 0, cloned.stderr
         page = https(edge["tls"], copy_fqdn)
         assert page.status_code == 200 and "Kept through every move" in page.text
-        assert f'href="https://{copy_fqdn}:{edge["tls"]}/' in page.text and fqdn + "/" not in page.text
+        assert f'href="https://{copy_fqdn}:{edge["tls"]}/' in page.text and f"//{fqdn}" not in page.text
         ok(hb("remove", "-y", copy, cwd=sites_dir))
         assert leftovers(copy) == NOTHING
     finally:
