@@ -227,11 +227,11 @@ def test_a_ca_that_says_no_leaves_the_site_up_and_says_why(tmp_path):
 
 REFRESH = ["exec php hakobune-opcache-reset", "exec valkey valkey-cli flushall", "exec web hakobune-cache refresh"]
 ATTACH = ["network create hb-shop-edge", "up", "network connect hb-shop-edge", "exec proxy hakobune-edge set shop",
-          "task search-replace", *REFRESH]
+          "task site-url", "task search-replace", *REFRESH]
 
 
-@pytest.mark.parametrize("failing", ["network create", "up", "exec proxy hakobune-edge set", "task search-replace",
-                                     "exec web hakobune-cache refresh"])
+@pytest.mark.parametrize("failing", ["network create", "up", "exec proxy hakobune-edge set", "task site-url",
+                                     "task search-replace", "exec web hakobune-cache refresh"])
 def test_a_move_behind_the_edge_that_fails_is_undone_newest_step_first(tmp_path, failing):
     engine = edge_engine(failing)
     stack = Stack.open(engine.mock, _site_folder(tmp_path))
@@ -240,9 +240,8 @@ def test_a_move_behind_the_edge_that_fails_is_undone_newest_step_first(tmp_path,
         edge_move.attach(stack, lambda line: None)
     done = ATTACH[:next(i for i, line in enumerate(ATTACH) if line.startswith(failing)) + 1]
     undo = []
-    if "task search-replace" in done:  # the URLs back (also after a rewrite that failed part of the way)
-        undo.append("task search-replace")
-        undo += REFRESH
+    if "task site-url" in done:  # the URLs back (also after a rewrite that failed part of the way)
+        undo += ["task site-url", "task search-replace", *REFRESH]
     if "exec proxy hakobune-edge set shop" in done:
         undo += ["exec proxy hakobune-edge remove shop", "network disconnect hb-shop-edge"]
     if failing != "network create":

@@ -52,6 +52,11 @@ def seed_request(site: Site, secrets: SiteSecrets) -> dict[str, object]:
     return {"url": site.url, "db": db_request(site), "lang": site.wplang, "salts": list(secrets.salts)}
 
 
+def site_url_request(site: Site) -> dict[str, object]:
+    """SITE's public URL into its wp-config.php (a move behind the edge or back)."""
+    return {"url": site.url, "db": db_request(site)}
+
+
 def restore_request(site: Site, secrets: SiteSecrets, action: str, archive: str = "") -> dict[str, object]:
     """A restore step into SITE, which keeps its own secrets and salts."""
     return {"action": action, "archive": archive, "profile": site.profile, "url": site.url, "db": db_request(site),
