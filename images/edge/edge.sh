@@ -226,6 +226,13 @@ case "$command" in
         if [ "$#" -ne 2 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then
             fail "usage: hakobune-edge $command SITE"
         fi
+        if [ "$command" = install ]; then
+            # A renewal of this site that is running ends first, and none starts until the site's CA settings
+            # are gone (the same order of locks as hakobune-acme: no deadlock).
+            mkdir -p "$STATE/acme"
+            exec 8>"$STATE/acme/.lock"
+            flock -w 600 8 || fail "a certificate request did not end within 10 minutes"
+        fi
         lock
         case "$command" in
             set) set_route "$2" ;;

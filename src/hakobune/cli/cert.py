@@ -86,8 +86,12 @@ def status(
     """Each certificate the edge serves: issuer, names, expiry, days left, the last renewal and its error.
     Exits 1 when one has a problem (it expires within 14 days, a renewal fails, the CA has not issued it yet)."""
     st = state(ctx)
-    only = _site(directory).name if directory else None
-    certs = [c for c in Certs(st.engine).status() if only is None or c.site == only]
+    only = _site(directory) if directory else None
+    if only is not None and not only.edge:
+        raise HakobuneError(f"site {only.name} has ports of its own: its certificate is self-signed, made by its "
+                            "web server", "certificates from a CA and your own are for sites behind the edge, "
+                            "for now (hakobune edge attach)")
+    certs = [c for c in Certs(st.engine).status() if only is None or c.site == only.name]
     moment = now()
     if as_json:
         st.output.out.print_json(json.dumps({"certificates": [c.to_dict(moment) for c in certs]}))
