@@ -33,6 +33,19 @@ hb_json_failure() {
         "$(printf '%s' "$1" | tr -d '\000-\037\177' | sed 's/\\/\\\\/g; s/"/\\"/g')"
 }
 
+# hb_fail MESSAGE: a tool run with `docker exec` (hakobune-edge, hakobune-acme) stops: the line is logged and
+# answered as ops/contract.py reads it, exit 1.
+hb_fail() {
+    hb_log "$1"
+    hb_json_failure "$1"
+    exit 1
+}
+
+# hb_value FILE KEY: KEY's value in a file of KEY=VALUE lines (empty when the file or the key is missing).
+hb_value() {
+    sed -n "s/^$2=//p" "$1" 2>/dev/null | head -n 1
+}
+
 _hb_nl='
 '
 

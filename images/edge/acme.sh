@@ -32,16 +32,6 @@ DIRECTORY='^https://[A-Za-z0-9._:-]+(/[A-Za-z0-9._~/-]*)?$'
 ACME_RENEW_DAYS=${ACME_RENEW_DAYS:-30}
 ACME_RENEW_EVERY=${ACME_RENEW_EVERY:-3600}
 
-fail() {
-    hb_log "$1"
-    hb_json_failure "$1"
-    exit 1
-}
-
-value() {
-    sed -n "s/^$2=//p" "$1" 2>/dev/null | head -n 1
-}
-
 json_text() {
     printf '%s' "$1" | tr -d '\000-\037\177' | sed 's/\\/\\\\/g; s/"/\\"/g'
 }
@@ -52,25 +42,25 @@ now() {
 
 configure() {
     site=$1
-    [ -e "$ROUTES/$site.route" ] || fail "no site $site is behind the edge"
+    [ -e "$ROUTES/$site.route" ] || hb_fail "no site $site is behind the edge"
     email=""; directory=""; ca=""
     while IFS= read -r line; do
         case "$line" in
             EMAIL=*) email=${line#EMAIL=} ;;
             DIRECTORY=*) directory=${line#DIRECTORY=} ;;
             CA_CERT_B64=*) ca=${line#CA_CERT_B64=} ;;
-            *) fail "unknown ACME setting: $(printf '%s' "$line" | cut -c1-40)" ;;
+            *) hb_fail "unknown ACME setting: $(printf '%s' "$line" | cut -c1-40)" ;;
         esac
     done
-    printf '%s\n' "$email" | grep -Eq "$EMAIL" || fail "EMAIL must be an e-mail address"
-    printf '%s\n' "$directory" | grep -Eq "$DIRECTORY" || fail "DIRECTORY must be an https:// URL"
+    printf '%s\n' "$email" | grep -Eq "$EMAIL" || hb_fail "EMAIL must be an e-mail address"
+    printf '%s\n' "$directory" | grep -Eq "$DIRECTORY" || hb_fail "DIRECTORY must be an https:// URL"
     dir=$ACME/$site
     mkdir -p "$dir"
     if [ -n "$ca" ]; then
         if ! { printf '%s\n' "$ca" | base64 -d >"$dir/ca.pem.new" 2>/dev/null \
             && openssl x509 -in "$dir/ca.pem.new" -noout 2>/dev/null; }; then
             rm -f "$dir/ca.pem.new"
-            fail "CA_CERT_B64 is not a PEM certificate"
+            hb_fail "CA_CERT_B64 is not a PEM certificate"
         fi
         mv "$dir/ca.pem.new" "$dir/ca.pem"
     else
@@ -105,17 +95,17 @@ one_line() {
 obtain() {
     site=$1
     dir=$ACME/$site
-    [ -s "$dir/acme.conf" ] || fail "site $site has no ACME settings (hakobune cert issue --email ...)"
-    hosts=$(value "$ROUTES/$site.route" HOSTS)
-    [ -n "$hosts" ] || fail "no site $site is behind the edge"
+    [ -s "$dir/acme.conf" ] || hb_fail "site $site has no ACME settings (hakobune cert issue --email ...)"
+    hosts=$(hb_value "$ROUTES/$site.route" HOSTS)
+    [ -n "$hosts" ] || hb_fail "no site $site is behind the edge"
     set --
     for host in $hosts; do set -- "$@" -d "$host"; done
     primary=${hosts%% *}
     exec 8>"$ACME/.lock"
-    flock -w 600 8 || fail "another certificate request did not end within 10 minutes"
+    flock -w 600 8 || hb_fail "another certificate request did not end within 10 minutes"
     record "$site" "LAST_ATTEMPT=$(now)"
     if ! out=$(LEGO_CA_CERTIFICATES=$([ -s "$dir/ca.pem" ] && echo "$dir/ca.pem") \
-        lego --accept-tos --email "$(value "$dir/acme.conf" EMAIL)" --server "$(value "$dir/acme.conf" DIRECTORY)" \
+        lego --accept-tos --email "$(hb_value "$dir/acme.conf" EMAIL)" --server "$(hb_value "$dir/acme.conf" DIRECTORY)" \
             --path "$dir/lego" --key-type ec256 --http --http.port ":$CHALLENGE_PORT" --http-timeout 30 \
             --cert.timeout 60 "$@" run 2>&1); then
         failed "$site" "$(one_line "$out")"
@@ -135,27 +125,27 @@ obtain() {
     fi
     rm -f "$pem.previous"
     record "$site" "LAST_SUCCESS=$(now)" "FAILURES=0" "NEXT_TRY=0" "ERROR="
-    hb_log "certificate for $hosts obtained from $(value "$dir/acme.conf" DIRECTORY)"
+    hb_log "certificate for $hosts obtained from $(hb_value "$dir/acme.conf" DIRECTORY)"
 }
 
 # failed SITE MESSAGE: written down, the next try put off (5 minutes, doubling, at most 12 hours), reported.
 failed() {
-    failures=$(( $(value "$ACME/$1/state" FAILURES || true) + 1 ))
+    failures=$(( $(hb_value "$ACME/$1/state" FAILURES || true) + 1 ))
     wait=$(( 300 << (failures > 8 ? 8 : failures - 1) ))
     [ "$wait" -le 43200 ] || wait=43200
     record "$1" "FAILURES=$failures" "NEXT_TRY=$(( $(now) + wait ))" "ERROR=$(printf '%s' "$2" | tr -d '\000-\037')"
-    fail "certificate for $1 not obtained: $2"
+    hb_fail "certificate for $1 not obtained: $2"
 }
 
 # due SITE: SITE's certificate is not from its CA yet, or has less than ACME_RENEW_DAYS left, or does not cover
 # the route's names; and no back-off after a failure is running.
 due() {
-    next=$(value "$ACME/$1/state" NEXT_TRY)
+    next=$(hb_value "$ACME/$1/state" NEXT_TRY)
     [ "${next:-0}" -le "$(now)" ] || return 1
-    [ -n "$(value "$ACME/$1/state" LAST_SUCCESS)" ] || return 0
+    [ -n "$(hb_value "$ACME/$1/state" LAST_SUCCESS)" ] || return 0
     pem=$CERTS/$1.pem
     openssl x509 -in "$pem" -noout -checkend $((ACME_RENEW_DAYS * 86400)) >/dev/null 2>&1 || return 0
-    for host in $(value "$ROUTES/$1.route" HOSTS); do
+    for host in $(hb_value "$ROUTES/$1.route" HOSTS); do
         openssl x509 -in "$pem" -noout -checkhost "$host" 2>/dev/null | grep -q 'does match' || return 0
     done
     return 1
@@ -195,7 +185,7 @@ status() {
         [ -e "$route" ] || continue
         site=$(basename "$route" .route)
         pem=$CERTS/$site.pem
-        printf '%s{"site":"%s","hosts":"%s","certificate":' "$sep" "$site" "$(value "$route" HOSTS)"
+        printf '%s{"site":"%s","hosts":"%s","certificate":' "$sep" "$site" "$(hb_value "$route" HOSTS)"
         if [ -s "$pem" ]; then
             end=$(openssl x509 -in "$pem" -noout -enddate | sed 's/^notAfter=//')
             printf '{"issuer":"%s","subject":"%s","names":"%s","serial":"%s","not_after":%s}' \
@@ -211,10 +201,10 @@ status() {
         if [ -s "$conf" ]; then
             st=$ACME/$site/state
             printf ',"acme":{"email":"%s","directory":"%s","last_attempt":%s,"last_success":%s,"failures":%s,"next_try":%s,"error":"%s"}' \
-                "$(json_text "$(value "$conf" EMAIL)")" "$(json_text "$(value "$conf" DIRECTORY)")" \
-                "$(value "$st" LAST_ATTEMPT | grep . || echo null)" "$(value "$st" LAST_SUCCESS | grep . || echo null)" \
-                "$(value "$st" FAILURES | grep . || echo 0)" "$(value "$st" NEXT_TRY | grep . || echo 0)" \
-                "$(json_text "$(value "$st" ERROR)")"
+                "$(json_text "$(hb_value "$conf" EMAIL)")" "$(json_text "$(hb_value "$conf" DIRECTORY)")" \
+                "$(hb_value "$st" LAST_ATTEMPT | grep . || echo null)" "$(hb_value "$st" LAST_SUCCESS | grep . || echo null)" \
+                "$(hb_value "$st" FAILURES | grep . || echo 0)" "$(hb_value "$st" NEXT_TRY | grep . || echo 0)" \
+                "$(json_text "$(hb_value "$st" ERROR)")"
         else
             printf ',"acme":null'
         fi
@@ -249,7 +239,7 @@ health() {
 command=${1:-}
 case "$command" in
     configure|issue|forget)
-        if [ "$#" -ne 2 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then fail "usage: hakobune-acme $command SITE"; fi
+        if [ "$#" -ne 2 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then hb_fail "usage: hakobune-acme $command SITE"; fi
         case "$command" in
             configure) configure "$2" ;;
             issue) obtain "$2"; echo '{}' ;;
@@ -259,16 +249,16 @@ case "$command" in
         force=0
         [ "${3:-}" = --force ] && force=1
         if [ "${2:-}" = --all ]; then
-            renew_all || fail "a renewal failed: hakobune cert status tells which and why"
+            renew_all || hb_fail "a renewal failed: hakobune cert status tells which and why"
         elif [ "$#" -ge 2 ] && printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then
-            [ -s "$ACME/$2/acme.conf" ] || fail "site $2 has no ACME settings (hakobune cert issue --email ...)"
+            [ -s "$ACME/$2/acme.conf" ] || hb_fail "site $2 has no ACME settings (hakobune cert issue --email ...)"
             renew "$2" "$force"
         else
-            fail "usage: hakobune-acme renew SITE|--all [--force]"
+            hb_fail "usage: hakobune-acme renew SITE|--all [--force]"
         fi
         echo '{}' ;;
     status) status ;;
     daemon) daemon ;;
     health) health ;;
-    *) fail "usage: hakobune-acme configure|issue|forget SITE, renew SITE|--all [--force], status, daemon" ;;
+    *) hb_fail "usage: hakobune-acme configure|issue|forget SITE, renew SITE|--all [--force], status, daemon" ;;
 esac

@@ -23,17 +23,6 @@ SITE_NAME='^[a-z0-9][a-z0-9_-]{0,39}$'
 HOST_LIST='^[a-z0-9]([a-z0-9.-]*[a-z0-9])?( [a-z0-9]([a-z0-9.-]*[a-z0-9])?)*$'
 UPSTREAM='^[a-z0-9][a-z0-9_.-]*:[0-9]{1,5}$'
 
-fail() {
-    hb_log "$1"
-    hb_json_failure "$1"
-    exit 1
-}
-
-# route_value FILE KEY: KEY's value in a route file.
-route_value() {
-    sed -n "s/^$2=//p" "$1" | head -n 1
-}
-
 # certificate SITE HOSTS: a self-signed certificate for HOSTS until the site has another, made again when it
 # does not cover them all (ECDSA P-256, 365 days). HAProxy reads certificate and key from one file.
 certificate() {
@@ -74,7 +63,7 @@ render() {
     for r_file in "$ROUTES"/*.route; do
         [ -e "$r_file" ] || continue
         r_site=$(basename "$r_file" .route)
-        r_hosts=$(route_value "$r_file" HOSTS)
+        r_hosts=$(hb_value "$r_file" HOSTS)
         certificate "$r_site" "$r_hosts"
         printf '%s %s\n' "$CERTS/$r_site.pem" "$r_hosts" >>"$out/certs.list"
         for r_host in $r_hosts; do printf '%s %s\n' "$r_host" "$r_site" >>"$out/hosts.map"; done
@@ -87,7 +76,7 @@ render() {
         # address at once, and serves the site without a gap) and again while it runs (resolvers); a site that
         # is stopped does not resolve (none): the edge still starts and reloads, and the site answers 503.
         printf 'backend site-%s\n    server web %s resolvers docker init-addr libc,none check inter 5s\n\n' \
-            "$r_site" "$(route_value "$r_file" UPSTREAM)" >>"$out/routes.cfg"
+            "$r_site" "$(hb_value "$r_file" UPSTREAM)" >>"$out/routes.cfg"
     done
 }
 
@@ -127,16 +116,16 @@ set_route() {
         case "$line" in
             HOSTS=*) hosts=${line#HOSTS=} ;;
             UPSTREAM=*) upstream=${line#UPSTREAM=} ;;
-            *) fail "unknown route line: $(printf '%s' "$line" | cut -c1-40)" ;;
+            *) hb_fail "unknown route line: $(printf '%s' "$line" | cut -c1-40)" ;;
         esac
     done
-    printf '%s\n' "$hosts" | grep -Eq "$HOST_LIST" || fail "route $site: HOSTS must be host names separated by spaces"
-    printf '%s\n' "$upstream" | grep -Eq "$UPSTREAM" || fail "route $site: UPSTREAM must be NAME:PORT"
+    printf '%s\n' "$hosts" | grep -Eq "$HOST_LIST" || hb_fail "route $site: HOSTS must be host names separated by spaces"
+    printf '%s\n' "$upstream" | grep -Eq "$UPSTREAM" || hb_fail "route $site: UPSTREAM must be NAME:PORT"
     for route in "$ROUTES"/*.route; do
         [ -e "$route" ] && [ "$route" != "$ROUTES/$site.route" ] || continue
-        for taken in $(route_value "$route" HOSTS); do
+        for taken in $(hb_value "$route" HOSTS); do
             for host in $hosts; do
-                [ "$host" != "$taken" ] || fail "$host is served by site $(basename "$route" .route) already"
+                [ "$host" != "$taken" ] || hb_fail "$host is served by site $(basename "$route" .route) already"
             done
         done
     done
@@ -147,7 +136,7 @@ set_route() {
     if ! reload; then
         if [ -e "$ROUTES/.$site.before" ]; then mv "$ROUTES/.$site.before" "$ROUTES/$site.route"
         else rm -f "$ROUTES/$site.route"; fi
-        fail "the edge refused the route of $site: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
+        hb_fail "the edge refused the route of $site: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
     fi
     rm -f "$ROUTES/.$site.before"
     echo '{}'
@@ -159,7 +148,7 @@ remove_route() {
         mv "$ROUTES/$site.route" "$ROUTES/.$site.removed"
         if ! reload; then
             mv "$ROUTES/.$site.removed" "$ROUTES/$site.route"
-            fail "the edge could not drop the route of $site: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
+            hb_fail "the edge could not drop the route of $site: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
         fi
         rm -f "$ROUTES/.$site.removed" "$CERTS/$site.pem"
         rm -rf "${STATE:?}/acme/$site"
@@ -170,18 +159,18 @@ remove_route() {
 # install SITE: a certificate the client checked (ops/own_cert.py), checked again for form here, then served.
 install_certificate() {
     site=$1
-    [ -e "$ROUTES/$site.route" ] || fail "no site $site is behind the edge"
+    [ -e "$ROUTES/$site.route" ] || hb_fail "no site $site is behind the edge"
     pem=$CERTS/$site.pem
     (umask 077; head -c 262144 >"$pem.new")
     if ! openssl x509 -in "$pem.new" -noout 2>/dev/null || ! openssl pkey -in "$pem.new" -noout 2>/dev/null; then
         rm -f "$pem.new"
-        fail "the bundle for $site is not a PEM certificate and key"
+        hb_fail "the bundle for $site is not a PEM certificate and key"
     fi
     [ -e "$pem" ] && cp -p "$pem" "$pem.previous"
     mv "$pem.new" "$pem"
     if ! reload; then
         if [ -e "$pem.previous" ]; then mv "$pem.previous" "$pem"; else rm -f "$pem"; fi
-        fail "the edge refused the certificate of $site: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
+        hb_fail "the edge refused the certificate of $site: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
     fi
     rm -f "$pem.previous"
     rm -rf "${STATE:?}/acme/$site"
@@ -202,7 +191,7 @@ list_routes() {
             not_after=$(openssl x509 -in "$pem" -noout -enddate | sed 's/^notAfter=//')
         fi
         printf '%s{"site":"%s","hosts":"%s","upstream":"%s","certificate":{"issuer":"%s","not_after":"%s"}}' \
-            "$sep" "$site" "$(route_value "$route" HOSTS)" "$(route_value "$route" UPSTREAM)" \
+            "$sep" "$site" "$(hb_value "$route" HOSTS)" "$(hb_value "$route" UPSTREAM)" \
             "$(printf '%s' "$issuer" | sed 's/\\/\\\\/g; s/"/\\"/g')" "$not_after"
         sep=","
     done
@@ -212,7 +201,7 @@ list_routes() {
 # Changes come from clients (docker exec) and from renewals in the acme container: one at a time.
 lock() {
     exec 9>"$STATE/.edge.lock"
-    flock -w 120 9 || fail "another change of the edge did not end within 2 minutes"
+    flock -w 120 9 || hb_fail "another change of the edge did not end within 2 minutes"
 }
 
 command=${1:-}
@@ -220,18 +209,18 @@ case "$command" in
     render) render "$HB_RUN_DIR" ;;
     reload)
         lock
-        reload || fail "the edge refused its configuration: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
+        reload || hb_fail "the edge refused its configuration: $(printf '%s' "$problem" | tr '\n' ' ' | cut -c1-300)"
         echo '{}' ;;
     set|remove|install)
         if [ "$#" -ne 2 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then
-            fail "usage: hakobune-edge $command SITE"
+            hb_fail "usage: hakobune-edge $command SITE"
         fi
         if [ "$command" = install ]; then
             # A renewal of this site that is running ends first, and none starts until the site's CA settings
             # are gone (the same order of locks as hakobune-acme: no deadlock).
             mkdir -p "$STATE/acme"
             exec 8>"$STATE/acme/.lock"
-            flock -w 600 8 || fail "a certificate request did not end within 10 minutes"
+            flock -w 600 8 || hb_fail "a certificate request did not end within 10 minutes"
         fi
         lock
         case "$command" in
@@ -240,5 +229,5 @@ case "$command" in
             install) install_certificate "$2" ;;
         esac ;;
     list) list_routes ;;
-    *) fail "usage: hakobune-edge render|reload|set SITE|remove SITE|install SITE|list" ;;
+    *) hb_fail "usage: hakobune-edge render|reload|set SITE|remove SITE|install SITE|list" ;;
 esac
