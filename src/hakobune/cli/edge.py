@@ -56,7 +56,7 @@ def up(
 
 @app.command()
 def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """The edge's container and the sites it routes to, with their certificates."""
+    """The edge's two containers (proxy, acme) and the sites it routes to, with their certificates."""
     st = state(ctx)
     result = Edge(st.engine).status()
     if as_json:
