@@ -98,12 +98,15 @@ obtain() {
     [ -s "$dir/acme.conf" ] || hb_fail "site $site has no ACME settings (hakobune cert issue --email ...)"
     hosts=$(hb_value "$ROUTES/$site.route" HOSTS)
     [ -n "$hosts" ] || hb_fail "no site $site is behind the edge"
+    # Names about to be added (hakobune domain): in the certificate too. Such a request failing leaves the
+    # certificate served and its renewals as they were: it is not written down as a renewal's failure.
+    pending=$(hb_value "$ROUTES/$site.route" PENDING)
     set --
-    for host in $hosts; do set -- "$@" -d "$host"; done
+    for host in $hosts $pending; do set -- "$@" -d "$host"; done
     primary=${hosts%% *}
     exec 8>"$ACME/.lock"
     flock -w 600 8 || hb_fail "another certificate request did not end within 10 minutes"
-    record "$site" "LAST_ATTEMPT=$(now)"
+    [ -n "$pending" ] || record "$site" "LAST_ATTEMPT=$(now)"
     if ! out=$(LEGO_CA_CERTIFICATES=$([ -s "$dir/ca.pem" ] && echo "$dir/ca.pem") \
         lego --accept-tos --email "$(hb_value "$dir/acme.conf" EMAIL)" --server "$(hb_value "$dir/acme.conf" DIRECTORY)" \
             --path "$dir/lego" --key-type ec256 --http --http.port ":$CHALLENGE_PORT" --http-timeout 30 \
@@ -129,7 +132,9 @@ obtain() {
 }
 
 # failed SITE MESSAGE: written down, the next try put off (5 minutes, doubling, at most 12 hours), reported.
+# A request for names about to be added is only reported.
 failed() {
+    [ -z "$pending" ] || hb_fail "certificate for $1 not obtained: $2"
     failures=$(( $(hb_value "$ACME/$1/state" FAILURES || true) + 1 ))
     wait=$(( 300 << (failures > 8 ? 8 : failures - 1) ))
     [ "$wait" -le 43200 ] || wait=43200

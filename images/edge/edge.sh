@@ -3,8 +3,14 @@
 # names and its web container's address) and a certificate beside it; this renders them into HAProxy's
 # configuration and reloads HAProxy without dropping a connection. Hakobune runs it with `docker exec`.
 #
-#   hakobune-edge render              routes -> /run/hakobune/{hosts.map,hsts.map,certs.list,routes.cfg}
-#   hakobune-edge set SITE            the route of SITE from standard input (HOSTS=..., UPSTREAM=...); reload
+#   hakobune-edge render              routes -> /run/hakobune/{hosts.map,...,certs.list,routes.cfg}
+#   hakobune-edge set SITE            the route of SITE from standard input; reload. Its lines:
+#                                       HOSTS=NAME...        the site's names, primary first (its certificate's)
+#                                       REDIRECT301=NAME...  those of HOSTS sent to the primary name with a 301
+#                                       REDIRECT308=NAME...  ... with a 308
+#                                       PENDING=NAME...      names not served yet, whose ACME challenges the
+#                                                            edge passes on (a certificate that covers them first)
+#                                       UPSTREAM=NAME:PORT   the web container
 #   hakobune-edge remove SITE         drop the route and certificate of SITE; reload
 #   hakobune-edge install SITE        SITE's own certificate from standard input (PEM: certificate, chain, key),
 #                                     served instead of the one it has (an ACME CA no longer renews it); reload
@@ -57,8 +63,7 @@ render() {
     # strict-sni never hands to a visitor.
     certificate _edge edge.hakobune.invalid
     printf '%s [alpn h2,http/1.1] edge.hakobune.invalid\n' "$CERTS/_edge.pem" >"$out/certs.list"
-    : >"$out/hosts.map"
-    : >"$out/hsts.map"
+    for r_map in $MAPS; do : >"$out/$r_map"; done
     : >"$out/routes.cfg"
     for r_file in "$ROUTES"/*.route; do
         [ -e "$r_file" ] || continue
@@ -67,6 +72,12 @@ render() {
         certificate "$r_site" "$r_hosts"
         printf '%s %s\n' "$CERTS/$r_site.pem" "$r_hosts" >>"$out/certs.list"
         for r_host in $r_hosts; do printf '%s %s\n' "$r_host" "$r_site" >>"$out/hosts.map"; done
+        for r_host in $(hb_value "$r_file" PENDING); do printf '%s %s\n' "$r_host" "$r_site" >>"$out/challenge.map"; done
+        for r_code in 301 308; do
+            for r_host in $(hb_value "$r_file" "REDIRECT$r_code"); do
+                printf '%s %s\n' "$r_host" "${r_hosts%% *}" >>"$out/redirect$r_code.map"
+            done
+        done
         # HSTS for a certificate a CA signed (not the self-signed one, which browsers do not trust anyway).
         if [ "$(openssl x509 -in "$CERTS/$r_site.pem" -noout -issuer | sed 's/^issuer=//')" != \
              "$(openssl x509 -in "$CERTS/$r_site.pem" -noout -subject | sed 's/^subject=//')" ]; then
@@ -80,7 +91,8 @@ render() {
     done
 }
 
-RENDERED="hosts.map hsts.map certs.list routes.cfg"
+MAPS="hosts.map hsts.map challenge.map redirect301.map redirect308.map"
+RENDERED="$MAPS certs.list routes.cfg"
 
 # reload: render the routes beside the running configuration, check them with HAProxy, put them in place and
 # ask the master for a new worker. When HAProxy refuses them, the running files are put back, PROBLEM says
@@ -91,13 +103,13 @@ reload() {
     rm -rf "$next" "$before"
     render "$next"
     # The check reads the new files where the running configuration names the current ones.
-    sed "s#$HB_RUN_DIR/\(hosts.map\|hsts.map\|certs.list\)#$next/\\1#g" "$HB_RUN_DIR/haproxy.cfg" >"$next/haproxy.cfg"
+    sed "s#$HB_RUN_DIR/\([a-z0-9]*[.]\(map\|list\)\)#$next/\\1#g" "$HB_RUN_DIR/haproxy.cfg" >"$next/haproxy.cfg"
     if ! problem=$(haproxy -c -q -f "$next/haproxy.cfg" -f "$next/routes.cfg" 2>&1); then
         return 1
     fi
     mkdir -p "$before"
     for file in $RENDERED; do
-        cp "$HB_RUN_DIR/$file" "$before/$file"
+        [ -e "$HB_RUN_DIR/$file" ] && cp "$HB_RUN_DIR/$file" "$before/$file"
         mv "$next/$file" "$HB_RUN_DIR/$file"
     done
     answer=$(echo reload | socat -t 60 - "UNIX-CONNECT:$HB_RUN_DIR/master.sock")
@@ -105,33 +117,59 @@ reload() {
         Success=1*) return 0 ;;
     esac
     problem=$(printf '%s\n' "$answer" | grep ALERT | head -n 3)
-    for file in $RENDERED; do mv "$before/$file" "$HB_RUN_DIR/$file"; done
+    for file in $RENDERED; do [ -e "$before/$file" ] && mv "$before/$file" "$HB_RUN_DIR/$file"; done
+    return 1
+}
+
+# names TEXT: TEXT is host names separated by single spaces.
+names() {
+    printf '%s\n' "$1" | grep -Eq "$HOST_LIST"
+}
+
+# contains LIST NAME: NAME is one of the words of LIST.
+contains() {
+    case " $1 " in *" $2 "*) return 0 ;; esac
     return 1
 }
 
 set_route() {
     site=$1
-    hosts=""; upstream=""
+    HOSTS=""; REDIRECT301=""; REDIRECT308=""; PENDING=""; upstream=""
     while IFS= read -r line; do
         case "$line" in
-            HOSTS=*) hosts=${line#HOSTS=} ;;
+            HOSTS=*) HOSTS=${line#HOSTS=} ;;
+            REDIRECT301=*) REDIRECT301=${line#REDIRECT301=} ;;
+            REDIRECT308=*) REDIRECT308=${line#REDIRECT308=} ;;
+            PENDING=*) PENDING=${line#PENDING=} ;;
             UPSTREAM=*) upstream=${line#UPSTREAM=} ;;
             *) hb_fail "unknown route line: $(printf '%s' "$line" | cut -c1-40)" ;;
         esac
     done
-    printf '%s\n' "$hosts" | grep -Eq "$HOST_LIST" || hb_fail "route $site: HOSTS must be host names separated by spaces"
+    names "$HOSTS" || hb_fail "route $site: HOSTS must be host names separated by spaces"
+    for list in "$REDIRECT301" "$REDIRECT308" "$PENDING"; do
+        [ -z "$list" ] || names "$list" \
+            || hb_fail "route $site: REDIRECT301, REDIRECT308 and PENDING must be host names separated by spaces"
+    done
     printf '%s\n' "$upstream" | grep -Eq "$UPSTREAM" || hb_fail "route $site: UPSTREAM must be NAME:PORT"
+    others=${HOSTS#"${HOSTS%% *}"}
+    for host in $REDIRECT301 $REDIRECT308; do
+        contains "$others" "$host" || hb_fail "route $site: $host is redirected but is not one of its other names"
+    done
+    for host in $PENDING; do
+        if contains "$HOSTS" "$host"; then hb_fail "route $site: $host is served and pending at once"; fi
+    done
     for route in "$ROUTES"/*.route; do
         [ -e "$route" ] && [ "$route" != "$ROUTES/$site.route" ] || continue
-        for taken in $(hb_value "$route" HOSTS); do
-            for host in $hosts; do
+        for taken in $(hb_value "$route" HOSTS) $(hb_value "$route" PENDING); do
+            for host in $HOSTS $PENDING; do
                 [ "$host" != "$taken" ] || hb_fail "$host is served by site $(basename "$route" .route) already"
             done
         done
     done
     mkdir -p "$ROUTES"
     [ -e "$ROUTES/$site.route" ] && cp "$ROUTES/$site.route" "$ROUTES/.$site.before"
-    printf 'HOSTS=%s\nUPSTREAM=%s\n' "$hosts" "$upstream" >"$ROUTES/$site.route.new"
+    printf 'HOSTS=%s\nREDIRECT301=%s\nREDIRECT308=%s\nPENDING=%s\nUPSTREAM=%s\n' "$HOSTS" "$REDIRECT301" \
+        "$REDIRECT308" "$PENDING" "$upstream" >"$ROUTES/$site.route.new"
     mv "$ROUTES/$site.route.new" "$ROUTES/$site.route"
     if ! reload; then
         if [ -e "$ROUTES/.$site.before" ]; then mv "$ROUTES/.$site.before" "$ROUTES/$site.route"
@@ -177,7 +215,8 @@ install_certificate() {
     echo '{}'
 }
 
-# list: {"routes": [{"site", "hosts", "upstream", "certificate": {"subject", "issuer", "not_after"}}]}
+# list: {"routes": [{"site", "hosts", "redirect301", "redirect308", "pending", "upstream",
+#                    "certificate": {"issuer", "not_after"}}]}
 list_routes() {
     printf '{"routes":['
     sep=""
@@ -190,8 +229,9 @@ list_routes() {
             issuer=$(openssl x509 -in "$pem" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')
             not_after=$(openssl x509 -in "$pem" -noout -enddate | sed 's/^notAfter=//')
         fi
-        printf '%s{"site":"%s","hosts":"%s","upstream":"%s","certificate":{"issuer":"%s","not_after":"%s"}}' \
-            "$sep" "$site" "$(hb_value "$route" HOSTS)" "$(hb_value "$route" UPSTREAM)" \
+        printf '%s{"site":"%s","hosts":"%s","redirect301":"%s","redirect308":"%s","pending":"%s","upstream":"%s","certificate":{"issuer":"%s","not_after":"%s"}}' \
+            "$sep" "$site" "$(hb_value "$route" HOSTS)" "$(hb_value "$route" REDIRECT301)" \
+            "$(hb_value "$route" REDIRECT308)" "$(hb_value "$route" PENDING)" "$(hb_value "$route" UPSTREAM)" \
             "$(printf '%s' "$issuer" | sed 's/\\/\\\\/g; s/"/\\"/g')" "$not_after"
         sep=","
     done

@@ -6,6 +6,7 @@ set -eu
 . /usr/local/lib/hakobune/hakobune-lib.sh
 
 hb_match SITE_FQDN localhost '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' "must be a host name"
+hb_match SITE_ALIASES "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
 hb_uint HTTPD_PUBLIC_TLS_PORT 443 1 65535
 hb_uint HTTPD_THREADS_PER_CHILD 25 1 64
 hb_uint HTTPD_MAX_REQUEST_WORKERS 150 1
@@ -46,7 +47,7 @@ hb_option xmlrpc "$HTTPD_XMLRPC"
 hb_option remoteip "$(hb_given "$HTTPD_TRUSTED_PROXIES")" HTTPD_TRUSTED_PROXIES HTTPD_FROM_PROXY
 hb_self_signed_certificate "$SITE_FQDN"
 hb_render /etc/hakobune/httpd.conf.template "$HB_RUN_DIR/httpd.conf" \
-    SITE_FQDN HTTPD_SERVER_LIMIT HTTPD_THREADS_PER_CHILD HTTPD_MAX_REQUEST_WORKERS HTTPD_KEEPALIVE_TIMEOUT \
+    SITE_FQDN SITE_ALIASES HTTPD_SERVER_LIMIT HTTPD_THREADS_PER_CHILD HTTPD_MAX_REQUEST_WORKERS HTTPD_KEEPALIVE_TIMEOUT \
     HTTPD_LIMIT_REQUEST_BODY HTTPD_FASTCGI_READ_TIMEOUT PHP_FPM_ADDRESS HB_TLS_CIPHERS HB_TLS_CURVES
 hb_render /etc/hakobune/site.conf.template "$HB_RUN_DIR/site.conf" PHP_FPM_ADDRESS
 

@@ -5,6 +5,7 @@ set -eu
 . /usr/local/lib/hakobune/hakobune-lib.sh
 
 hb_match SITE_FQDN localhost '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' "must be a host name"
+hb_match SITE_ALIASES "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
 hb_uint NGINX_PUBLIC_TLS_PORT 443 1 65535
 hb_match NGINX_WORKER_PROCESSES auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number"
 hb_uint NGINX_WORKER_CONNECTIONS 1024 16
@@ -62,7 +63,7 @@ for proxy in $NGINX_TRUSTED_PROXIES; do printf '%s 1;\n' "$proxy"; done >"$HB_RU
 hb_self_signed_certificate "$SITE_FQDN"
 
 hb_render /etc/hakobune/nginx.conf.template "$HB_RUN_DIR/nginx.conf" \
-    SITE_FQDN NGINX_WORKER_PROCESSES NGINX_WORKER_CONNECTIONS NGINX_KEEPALIVE_TIMEOUT \
+    SITE_FQDN SITE_ALIASES NGINX_WORKER_PROCESSES NGINX_WORKER_CONNECTIONS NGINX_KEEPALIVE_TIMEOUT \
     NGINX_CLIENT_MAX_BODY_SIZE NGINX_GZIP NGINX_BROTLI NGINX_TLS_PORT_SUFFIX NGINX_PUBLIC_TLS_PORT \
     PHP_FPM_ADDRESS HB_TLS_CIPHERS HB_TLS_CURVES HB_COMPRESS_TYPES NGINX_CACHE_MAX_SIZE
 hb_render /etc/hakobune/site.conf.template "$HB_RUN_DIR/site.conf" NGINX_FASTCGI_READ_TIMEOUT NGINX_STATIC_EXPIRES

@@ -116,14 +116,14 @@ def validate_name(name: str) -> str:
     return name
 
 
-def validate_fqdn(fqdn: str) -> str:
+def validate_fqdn(fqdn: str, option: str = "--fqdn") -> str:
     host = fqdn.strip().rstrip(".").lower()
     try:
         ipaddress.ip_address(host)
     except ValueError:
         pass
     else:
-        raise InvalidInput(f"--fqdn '{fqdn}' is an IP address", "give the site's host name, e.g. example.com")
+        raise InvalidInput(f"{option} '{fqdn}' is an IP address", "give the site's host name, e.g. example.com")
     labels = host.split(".")
     if (
         not host
@@ -131,8 +131,32 @@ def validate_fqdn(fqdn: str) -> str:
         or not all(_LABEL.match(label) for label in labels)
         or labels[-1].isdigit()
     ):
-        raise InvalidInput(f"--fqdn '{fqdn}' is not a valid host name", "e.g. www.example.com or localhost")
+        raise InvalidInput(f"{option} '{fqdn}' is not a valid host name", "e.g. www.example.com or localhost")
     return host
+
+
+ALIAS_MODES = ("serve", "301", "308")  # an alias is served as the site, or redirected with this status
+MAX_NAMES = 100  # names in one certificate: Let's Encrypt's limit
+
+
+def _aliases(aliases: object, fqdn: str, edge: bool) -> dict[str, str]:
+    """ALIASES as the model keeps them ({name: mode}, in the order given), each checked."""
+    if not isinstance(aliases, dict):
+        raise InvalidInput("aliases must be a mapping of host names to serve, 301 or 308")
+    checked: dict[str, str] = {}
+    for name, mode in aliases.items():
+        host = validate_fqdn(str(name), "alias")
+        if str(mode) not in ALIAS_MODES:
+            raise InvalidInput(f"alias {host}: '{mode}' is not one of {', '.join(ALIAS_MODES)}")
+        if host == fqdn or host in checked:
+            raise InvalidInput(f"{host} is a name of the site already")
+        checked[host] = str(mode)
+    if checked and not edge:
+        raise InvalidInput("aliases are served by the shared edge; this site has ports of its own",
+                           "move it behind the edge first: hakobune edge attach")
+    if len(checked) + 1 > MAX_NAMES:
+        raise InvalidInput(f"a site has at most {MAX_NAMES} names (one certificate covers them all)")
+    return checked
 
 
 def validate_port(option: str, port: int) -> int:
@@ -265,6 +289,9 @@ class Site:
     # the web server believes forwarded headers from. http_port and tls_port are then the edge's.
     edge: bool = False
     edge_subnet: str = ""
+    # The site's other names, at the edge, with the certificate of its primary name (fqdn): each either served as
+    # the site ("serve") or sent to the primary name by the edge with a 301 or 308.
+    aliases: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -281,6 +308,7 @@ class Site:
                 ipaddress.ip_network(self.edge_subnet)
             except ValueError:
                 raise InvalidInput(f"edge_subnet '{self.edge_subnet}' is not an address range") from None
+        object.__setattr__(self, "aliases", _aliases(self.aliases, self.fqdn, self.edge))
         if self.http_port == self.tls_port:
             raise InvalidInput(f"--http-port and --tls-port are both {self.tls_port}", "give two different ports")
         if self.profile not in PROFILES:
@@ -375,6 +403,20 @@ class Site:
     def url(self) -> str:
         port = "" if self.tls_port == 443 else f":{self.tls_port}"
         return f"https://{self.fqdn}{port}"
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Every name of the site, its primary name first: the names its certificate covers."""
+        return (self.fqdn, *self.aliases)
+
+    @property
+    def served_aliases(self) -> tuple[str, ...]:
+        """The aliases the web server answers to as the site (the others the edge redirects)."""
+        return tuple(name for name, mode in self.aliases.items() if mode == "serve")
+
+    def redirected(self, code: str) -> tuple[str, ...]:
+        """The aliases the edge sends to the primary name with CODE."""
+        return tuple(name for name, mode in self.aliases.items() if mode == code)
 
     @property
     def edge_network(self) -> str:

@@ -15,7 +15,7 @@ import yaml
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.site import Site
 
-FORMAT = 3
+FORMAT = 4
 HEADER = "# Hakobune site settings. Change them with hakobune commands, not by hand.\n"
 
 
@@ -67,4 +67,9 @@ def _from_2(settings: dict[str, Any]) -> dict[str, Any]:
     return {**settings, "edge": False, "edge_subnet": ""}
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1, 2: _from_2}
+def _from_3(settings: dict[str, Any]) -> dict[str, Any]:
+    """Format 3 (Hakobune 0.5, the first edge) had one name per site."""
+    return {**settings, "aliases": {}}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1, 2: _from_2, 3: _from_3}

@@ -451,6 +451,127 @@ def test_a_name_the_ca_cannot_reach_is_served_self_signed_with_a_visible_problem
     assert leftovers(name) == NOTHING
 
 
+def trusted_get(port: int, host: str, roots: Path, path: str = "/") -> httpx.Response:
+    """PATH of HOST from the edge, over TLS checked against ROOTS for HOST; redirects not followed."""
+    with httpx.Client(http2=True, verify=ssl.create_default_context(cafile=str(roots)), timeout=30) as http:
+        return http.get(f"https://127.0.0.1:{port}{path}", extensions={"sni_hostname": host},
+                        headers={"Host": f"{host}:{port}"})
+
+
+def domain_list(folder: Path) -> dict[str, tuple[str, object, object]]:
+    listed = json.loads(ok(hb("domain", "list", "--json", "-C", str(folder), cwd=folder.parent)))
+    return {d["name"]: (d["role"], d["redirect"], d["certificate_covers"]) for d in listed["domains"]}
+
+
+def test_a_sites_names_change_each_certified_by_its_ca_before_it_is_served(edge, acme_ca, sites_dir):
+    """Aliases served and redirected with the site's certificate from the CA, a name the CA cannot reach refused
+    with nothing changed, a new primary name with WordPress's URLs following, an alias dropped."""
+    name = site_name("names")
+    fqdn, www, old, blocked, new = (f"{prefix}{name}.example.test" for prefix in ("", "www.", "old.", "nope.",
+                                                                                 "new."))
+    port, roots = edge["tls"], acme_ca.roots
+    folder = sites_dir / name
+    made = hb("provision", "--fqdn", fqdn, *acme_ca.options(), "--admin-pass-file", "-", name, cwd=sites_dir,
+              input=f"{ADMIN_PASSWORD}\n")
+    assert made.returncode == 0 and "warning" not in made.stderr, made.stderr
+    asset = "/wp-includes/js/jquery/jquery.min.js"  # served by nginx itself: no WordPress redirect in the way
+    try:
+        # An alias served as the site: the CA's certificate covers it before the edge serves it.
+        added = hb("domain", "add", www, "-C", name, cwd=sites_dir)
+        assert added.returncode == 0, added.stderr
+        assert f"Asking the CA for a certificate that covers {www} too" in added.stderr + added.stdout
+        assert trusted_get(port, www, roots, asset).status_code == 200
+        serial = served(port, fqdn, roots)
+        assert served(port, www, roots) == serial
+        # WordPress sends its pages to the primary name itself.
+        page = trusted_get(port, www, roots, "/?p=1")
+        assert page.status_code == 301 and page.headers["location"].startswith(f"https://{fqdn}:{port}/")
+        # An alias redirected by the edge, path and query kept, with a certificate for its name too.
+        ok(hb("domain", "add", old, "--redirect", "308", "-C", name, cwd=sites_dir))
+        moved = trusted_get(port, old, roots, "/some/page?x=1")
+        assert moved.status_code == 308 and moved.headers["location"] == f"https://{fqdn}:{port}/some/page?x=1"
+        assert domain_list(folder) == {fqdn: ("primary", None, True), www: ("alias", None, True),
+                                       old: ("redirect", 308, True)}
+        # A redirect turned back into a served name and back: only the mode changes.
+        ok(hb("domain", "add", old, "--redirect", "301", "-C", name, cwd=sites_dir))
+        assert trusted_get(port, old, roots, "/").status_code == 301
+
+        # A name the CA cannot reach: refused in one line; the site, its route, its certificate and its renewal
+        # state as they were.
+        settings = (folder / "hakobune.yaml").read_text()
+        serial = served(port, fqdn, roots)
+        acme_ca.dns_api("add-a", {"host": blocked, "addresses": ["127.0.0.1"]})
+        refused = hb("domain", "add", blocked, "-C", name, cwd=sites_dir)
+        assert refused.returncode == 1
+        line = refused.stderr.strip().splitlines()[-1]
+        assert line.startswith(f"error: certificate for {name} not obtained: ") and blocked in line, line
+        assert (folder / "hakobune.yaml").read_text() == settings
+        assert served(port, fqdn, roots) == serial
+        code, cert = cert_status(folder)
+        assert code == 0 and cert["problems"] == [] and cert["acme"]["failures"] == 0  # type: ignore[index]
+        route = json.loads(docker("exec", CONTAINER, "hakobune-edge", "list"))
+        (mine,) = [r for r in route["routes"] if r["site"] == name]
+        assert (mine["hosts"], mine["pending"]) == (f"{fqdn} {www} {old}", "")
+        with pytest.raises(ssl.SSLError):  # never served: no certificate for it
+            served(port, blocked, roots)
+
+        # A new primary name: certified first, WordPress's URLs rewritten to it, the old one redirected to it.
+        switched = hb("domain", "primary", new, "-C", name, cwd=sites_dir)
+        assert switched.returncode == 0, switched.stderr
+        assert hb("wp-option", "get", "home", cwd=folder).stdout.strip() == f"https://{new}:{port}"
+        page = trusted_get(port, new, roots, "/")
+        assert page.status_code == 200 and f'href="https://{new}:{port}/' in page.text
+        assert f"//{fqdn}" not in page.text
+        gone = trusted_get(port, fqdn, roots, "/?p=1")
+        assert gone.status_code == 301 and gone.headers["location"] == f"https://{new}:{port}/?p=1"
+        assert domain_list(folder) == {new: ("primary", None, True), fqdn: ("redirect", 301, True),
+                                       www: ("alias", None, True), old: ("redirect", 301, True)}
+        assert json.loads(ok(hb("status", "--json", "-C", name, cwd=sites_dir)))["warnings"] == []
+
+        # An alias dropped: the edge no longer hands out a certificate for it.
+        ok(hb("domain", "remove", www, "-C", name, cwd=sites_dir))
+        with pytest.raises(ssl.SSLError):
+            served(port, www, roots)
+        assert www not in domain_list(folder)
+    finally:
+        removed = hb("remove", "-y", name, cwd=sites_dir)
+    assert removed.returncode == 0, removed.stderr
+    assert leftovers(name) == NOTHING
+
+
+def test_an_httpd_site_serves_its_aliases_and_no_site_takes_anothers_name(edge, echo, sites_dir):
+    """A self-signed site on httpd: an alias is served (ServerAlias) with a certificate the edge makes for both
+    names; another site's name, an IP address and a site with ports of its own are refused with nothing
+    changed."""
+    name = site_name("alias")
+    fqdn, www = f"{name}.example.test", f"www.{name}.example.test"
+    made = hb("provision", "--lamp", "--httpd", "--fqdn", fqdn, name, cwd=sites_dir)
+    assert made.returncode == 0, made.stderr
+    folder = sites_dir / name
+    try:
+        with pytest.raises(httpx.ConnectError, match="UNRECOGNIZED_NAME"):  # not a name of any site yet
+            https(edge["tls"], www)
+        ok(hb("domain", "add", www, "-C", name, cwd=sites_dir))
+        page = https(edge["tls"], www)
+        assert page.status_code == 200, page.text
+        assert domain_list(folder)[www] == ("alias", None, True)
+        settings = (folder / "hakobune.yaml").read_text()
+        for args, code, message in (
+            ([echo], 2, f"error: {echo} is served by site echo already"),
+            (["10.1.2.3"], 2, "error: NAME '10.1.2.3' is an IP address"),
+            ([www, "--redirect", "302"], 2, "error: --redirect '302' is not one of 301, 308"),
+        ):
+            refused = hb("domain", "add", *args, "-C", name, cwd=sites_dir)
+            assert (refused.returncode, refused.stderr.splitlines()[0].startswith(message)) == (code, True), refused
+        assert (folder / "hakobune.yaml").read_text() == settings
+        detach = hb("edge", "detach", "-C", name, "--http-port", "1", "--tls-port", "2", cwd=sites_dir)
+        assert detach.returncode == 2 and f"site {name} has other names than {fqdn}" in detach.stderr
+    finally:
+        removed = hb("remove", "-y", name, cwd=sites_dir)
+    assert removed.returncode == 0, removed.stderr
+    assert leftovers(name) == NOTHING
+
+
 def test_http3_is_served_on_the_published_udp_port(edge, echo, acme_ca):
     """A real HTTP/3 client (Debian's curl, with nghttp3, in the test CA's image) from this machine, over the
     UDP port the edge publishes: QUIC, the route's answer, and Alt-Svc naming the port."""
@@ -471,7 +592,8 @@ LOAD_LIMIT = 50_000  # requests, all clients together: the load is bounded in re
 def test_a_site_coming_getting_a_certificate_and_going_fails_no_request_of_another_site(
         edge, echo, acme_ca, sites_dir):
     """Load on one site (keep-alive HTTP/2 clients, and clients making a new connection for each request) while
-    another is provisioned behind the edge, issued a certificate, renewed and removed: every reload of the edge
+    another is provisioned behind the edge, issued a certificate, renewed, given an alias (a certificate for it
+    first) and removed: every reload of the edge
     in between must leave the first site's requests alone."""
     stop = threading.Event()
     lock = threading.Lock()
@@ -517,6 +639,8 @@ def test_a_site_coming_getting_a_certificate_and_going_fails_no_request_of_anoth
         made = hb("provision", "--lamp", "--fqdn", f"{name}.example.test", *acme_ca.options(), name, cwd=sites_dir)
         assert made.returncode == 0 and "warning" not in made.stderr, made.stderr
         assert hb("cert", "renew", "--force", "-C", name, cwd=sites_dir).returncode == 0
+        aliased = hb("domain", "add", f"www.{name}.example.test", "-C", name, cwd=sites_dir)
+        assert aliased.returncode == 0, aliased.stderr
         removed = hb("remove", "-y", name, cwd=sites_dir)
         assert removed.returncode == 0, removed.stderr
     finally:

@@ -6,6 +6,7 @@ from dataclasses import replace
 import yaml
 
 from hakobune import site_format
+from hakobune.ops.edge import route_request
 from hakobune.ops.stack import service_for
 from hakobune.render.compose import RUNTIMES, compose_document, compose_yaml
 from hakobune.render.requests import (
@@ -339,3 +340,15 @@ def test_a_site_behind_the_edge_publishes_nothing_and_believes_only_the_edges_ne
 def test_a_standalone_site_has_no_edge_network():
     doc = compose_document(SITE)
     assert "edge" not in doc["networks"] and doc["services"]["web"]["networks"] == ["site"]
+
+
+def test_the_web_server_answers_to_the_aliases_served_and_leaves_redirects_to_the_edge():
+    site = replace(SITE, edge=True, edge_subnet="172.30.7.0/24",
+                   aliases={"www.example.com": "serve", "old.example.com": "301", "b.example.com": "serve"})
+    assert compose_document(site)["services"]["web"]["environment"]["SITE_ALIASES"] == \
+        "www.example.com b.example.com"
+    assert "SITE_ALIASES" not in compose_document(replace(site, aliases={"x.example.com": "308"})) \
+        ["services"]["web"]["environment"]
+    assert route_request(site, ("new.example.com",)) == (
+        f"HOSTS={site.fqdn} www.example.com old.example.com b.example.com\nREDIRECT301=old.example.com\n"
+        f"REDIRECT308=\nPENDING=new.example.com\nUPSTREAM=hb-{site.name}-web:8080\n")

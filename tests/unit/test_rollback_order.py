@@ -5,6 +5,7 @@ a real engine."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import replace
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hakobune.errors import HakobuneError
-from hakobune.ops import config, edge_move, import_site, provision
+from hakobune.ops import config, domains, edge_move, import_site, provision
 from hakobune.ops.certs import AcmeAccount
 from hakobune.ops.restore import restore
 from hakobune.ops.rollback import FAILPOINT_ENV
@@ -268,3 +269,106 @@ def test_a_site_is_moved_only_the_way_it_is_not(tmp_path):
     with pytest.raises(HakobuneError, match="--http-port and --tls-port are both 8443"):
         edge_move.detach(on_edge, 8443, 8443, lambda line: None)
     assert engine.log == []
+
+
+# -- a site's names (domain add|remove|primary): the certificate first, undone newest step first ---------------
+
+ROUTED = replace(EDGE_SITE, edge_subnet="172.30.0.0/24")
+
+
+def names_engine(source: str, failing: str | None = None) -> FakeEngine:
+    """An edge whose certificate for shop covers its names, from SOURCE (acme, own); an ACME request makes it
+    cover www.shop.example.com and shop.example.org too."""
+    engine = edge_engine(failing)
+    issued = "shop.example.com www.shop.example.com shop.example.org"
+
+    def answer() -> dict[str, object]:
+        names = issued if "exec acme hakobune-acme issue shop" in engine.log else "shop.example.com"
+        cert = {"issuer": "CN=CA", "subject": "CN=shop.example.com", "names": names, "not_after": 4102444800}
+        acme = {"email": "ops@example.com", "directory": "https://ca.test/dir"} if source == "acme" else None
+        return {"certificates": [{"site": "shop", "hosts": "shop.example.com", "certificate": cert, "acme": acme}],
+                "routes": [{"site": "blog", "hosts": "blog.example.com", "upstream": "hb-blog-web:8080",
+                            "certificate": {"issuer": "", "not_after": ""}}]}
+    real = engine._compose
+
+    def compose(folder: object, *args: str, **io: object) -> subprocess.CompletedProcess[str]:
+        engine.answers[""] = answer()
+        return real(folder, *args, **io)
+    engine.mock.compose.side_effect = compose
+    return engine
+
+
+ADD = ["exec proxy hakobune-edge set shop", "exec acme hakobune-acme issue shop", "up",
+       "exec proxy hakobune-edge set shop"]
+
+
+@pytest.mark.parametrize("failing", range(len(ADD)))
+def test_an_alias_is_certified_before_it_is_served_and_a_failure_puts_the_route_back(tmp_path, failing):
+    engine = names_engine("acme", ADD[failing] if failing != 3 else None)
+    if failing == 3:  # the second route change
+        engine.failing = None
+    stack = Stack.open(engine.mock, _site_folder(tmp_path, ROUTED))
+    before = (tmp_path / "shop" / "hakobune.yaml").read_text()
+    if failing == 3:
+        done = domains.add(stack, "www.shop.example.com", None, lambda line: None)
+        assert done.aliases == {"www.shop.example.com": "serve"}
+        assert changes(engine.log) == ["network connect hb-shop-edge", *ADD[:2], "up",
+                                       "network connect hb-shop-edge", ADD[3]]
+        assert stack.sitedir.load().aliases == {"www.shop.example.com": "serve"}
+        return
+    with pytest.raises(HakobuneError):
+        domains.add(stack, "www.shop.example.com", None, lambda line: None)
+    done = ADD[:failing + 1]
+    # The route as it was, the files put back, the services up as they were.
+    assert [line for line in changes(engine.log) if not line.startswith("network connect")] == \
+        [*done, "exec proxy hakobune-edge set shop", "up"]
+    assert (tmp_path / "shop" / "hakobune.yaml").read_text() == before
+
+
+def test_a_new_primary_name_gets_the_certificate_then_the_urls_then_the_route(tmp_path):
+    engine = names_engine("acme", "task search-replace")
+    stack = Stack.open(engine.mock, _site_folder(tmp_path, ROUTED))
+    before = (tmp_path / "shop" / "hakobune.yaml").read_text()
+    with pytest.raises(HakobuneError):
+        domains.primary(stack, "shop.example.org", lambda line: None)
+    assert [line for line in changes(engine.log) if not line.startswith("network connect")] == [
+        "exec proxy hakobune-edge set shop", "exec acme hakobune-acme issue shop", "up",
+        "task site-url", "task search-replace",  # the new URLs, failing part of the way
+        "task site-url", "task search-replace", *REFRESH,  # the old ones back
+        "exec proxy hakobune-edge set shop", "up"]
+    assert (tmp_path / "shop" / "hakobune.yaml").read_text() == before
+
+
+def test_a_new_primary_name_keeps_the_old_one_as_a_redirect(tmp_path):
+    engine = names_engine("acme")
+    stack = Stack.open(engine.mock, _site_folder(tmp_path, ROUTED))
+    done = domains.primary(stack, "shop.example.org", lambda line: None)
+    assert (done.fqdn, done.aliases) == ("shop.example.org", {"shop.example.com": "301"})
+    assert stack.sitedir.load() == done
+
+
+@pytest.mark.parametrize(("site", "call", "message"), [
+    (SITE, lambda s: domains.add(s, "www.shop.example.com", None, print), "site shop has ports of its own"),
+    (ROUTED, lambda s: domains.add(s, "blog.example.com", None, print), "blog.example.com is served by site blog"),
+    (ROUTED, lambda s: domains.add(s, "www.shop.example.com", "302", print), "--redirect '302' is not one of"),
+    (ROUTED, lambda s: domains.add(s, "shop.example.com", None, print), "is the primary name of site shop"),
+    (ROUTED, lambda s: domains.add(s, "10.0.0.1", None, print), "NAME '10.0.0.1' is an IP address"),
+    (ROUTED, lambda s: domains.remove(s, "shop.example.com", print), "is the primary name of site shop"),
+    (ROUTED, lambda s: domains.remove(s, "www.shop.example.com", print), "is not a name of site shop"),
+    (ROUTED, lambda s: domains.primary(s, "shop.example.com", print), "is the primary name of site shop already"),
+])
+def test_a_name_change_that_cannot_work_is_refused_before_anything_changes(tmp_path, site, call, message):
+    engine = names_engine("acme")
+    stack = Stack.open(engine.mock, _site_folder(tmp_path, site))
+    with pytest.raises(HakobuneError, match=re.escape(message)):
+        call(stack)
+    assert changes(engine.log) == []
+
+
+def test_a_name_the_sites_own_certificate_does_not_cover_is_refused(tmp_path):
+    engine = names_engine("own")
+    stack = Stack.open(engine.mock, _site_folder(tmp_path, ROUTED))
+    refused = re.escape("the site's own certificate does not cover www.shop.example.com")
+    with pytest.raises(HakobuneError, match=refused):
+        domains.add(stack, "www.shop.example.com", "301", lambda line: None)
+    assert changes(engine.log) == []

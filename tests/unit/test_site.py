@@ -219,3 +219,24 @@ def test_every_service_runs_one_of_the_sites_images():
         for service in LIMITED_SERVICES:
             assert site.image_name(service) in site.images, (web, service)
     assert Site(name="a", fqdn="localhost", web="httpd").image_name("web") == "httpd"
+
+
+def test_aliases_are_names_served_or_redirected_at_the_edge():
+    site = Site(name="s", fqdn="example.com", edge=True, aliases={"WWW.Example.com.": "serve", "example.org": 308})
+    assert site.aliases == {"www.example.com": "serve", "example.org": "308"}
+    assert site.hosts == ("example.com", "www.example.com", "example.org")
+    assert site.served_aliases == ("www.example.com",) and site.redirected("308") == ("example.org",)
+    assert Site.from_dict(site.to_dict()) == site
+
+
+@pytest.mark.parametrize(("aliases", "edge", "message"), [
+    ({"www.example.com": "serve"}, False, "aliases are served by the shared edge; this site has ports of its own"),
+    ({"example.com": "serve"}, True, "example.com is a name of the site already"),
+    ({"www.example.com": "302"}, True, "alias www.example.com: '302' is not one of serve, 301, 308"),
+    ({"bad_name": "serve"}, True, "alias 'bad_name' is not a valid host name"),
+    (["www.example.com"], True, "aliases must be a mapping"),
+    ({f"n{i}.example.com": "serve" for i in range(100)}, True, "a site has at most 100 names"),
+])
+def test_bad_aliases_are_refused(aliases, edge, message):
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        Site(name="s", fqdn="example.com", edge=edge, aliases=aliases)

@@ -131,3 +131,7 @@ def test_format_2_sites_had_ports_of_their_own():
 def test_an_edge_subnet_must_be_an_address_range():
     with pytest.raises(InvalidInput, match="edge_subnet 'nope' is not an address range"):
         Site(name="s", fqdn="localhost", edge=True, edge_subnet="nope")
+
+
+def test_format_3_sites_had_one_name():
+    assert MIGRATIONS[3]({"name": "s", "edge": True})["aliases"] == {}

@@ -17,6 +17,7 @@ from hakobune.cli import (
     clone,
     config,
     deploy,
+    domain,
     edge,
     images,
     import_site,
@@ -67,6 +68,7 @@ app.command()(clone.clone)
 app.command("import")(import_site.import_)
 app.add_typer(edge.app, name="edge")
 app.add_typer(cert.app, name="cert")
+app.add_typer(domain.app, name="domain")
 
 
 def _version(value: bool) -> None:

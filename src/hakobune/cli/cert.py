@@ -55,7 +55,7 @@ def install(
     """Serve a certificate of your own for the site, at once; checked first (key, names, dates, chain order).
     An ACME CA no longer renews the site's certificate after this."""
     site = _site(directory)
-    own = own_cert.load(cert, key, chain, (site.fqdn,))
+    own = own_cert.load(cert, key, chain, site.hosts)
     st = state(ctx)
     with st.output.working(f"Installing the certificate of {site.fqdn}"):
         installed = Certs(st.engine).install(site, own)

@@ -54,6 +54,13 @@ class EdgeStatus:
         }
 
 
+def route_request(site: Site, pending: tuple[str, ...] = ()) -> str:
+    """SITE's route as hakobune-edge set reads it (images/edge/edge.sh)."""
+    return (f"HOSTS={' '.join(site.hosts)}\nREDIRECT301={' '.join(site.redirected('301'))}\n"
+            f"REDIRECT308={' '.join(site.redirected('308'))}\nPENDING={' '.join(pending)}\n"
+            f"UPSTREAM={site.edge_upstream}\n")
+
+
 class Edge:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -113,13 +120,14 @@ class Edge:
                   EDGE_SITE_LABEL: site.name, f"{EDGE_SITE_LABEL}.network": "1"}
         return self.engine.network_create(site.edge_network, labels, internal=True)
 
-    def attach(self, site: Site) -> None:
-        """Route SITE's names to its web container, over its edge network."""
+    def attach(self, site: Site, pending: tuple[str, ...] = ()) -> None:
+        """Route SITE's names to its web container, over its edge network (PENDING: names not served yet whose
+        ACME challenges the edge passes on)."""
         settings = self.settings()
         if settings is None:
             raise HakobuneError("there is no edge on this engine", "start it with: hakobune edge up")
         self.engine.network_connect(site.edge_network, PROXY)
-        self._tool(settings, "set", site.name, input=f"HOSTS={site.fqdn}\nUPSTREAM={site.edge_upstream}\n")
+        self._tool(settings, "set", site.name, input=route_request(site, pending))
 
     def install_certificate(self, site: Site, bundle: str) -> None:
         """Serve BUNDLE (PEM: certificate, chain, key) for SITE."""

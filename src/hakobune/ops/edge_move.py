@@ -7,14 +7,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hakobune.errors import InvalidInput
-from hakobune.ops.cache import refresh
 from hakobune.ops.edge import Edge
 from hakobune.ops.ports import check_ports_free
-from hakobune.ops.restore import url_variants
 from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
+from hakobune.ops.site_url import rewrite_urls
 from hakobune.ops.stack import Report, Stack
 from hakobune.render.edge import EdgeSettings
-from hakobune.render.requests import site_url_request
 from hakobune.site import Site, validate_port
 from hakobune.versions import image_refs
 
@@ -46,7 +44,7 @@ def attach(stack: Stack, report: Report) -> Site:
             rollback.on_failure("take the site off the edge", lambda: edge.detach(moved))
             report(f"Routing {moved.fqdn} through the edge")
             edge.attach(moved)
-            _rewrite(stack, site, moved, rollback, report)
+            rewrite_urls(stack, site, moved, rollback, report)
             failpoint("attach-done")
     except BaseException:
         problems = outer.run()
@@ -66,6 +64,9 @@ def detach(stack: Stack, http_port: int, tls_port: int, report: Report) -> Site:
         raise InvalidInput(f"--http-port and --tls-port are both {tls_port}", "give two different ports")
     if not site.edge:
         raise InvalidInput(f"site {site.name} has ports of its own already ({site.http_port}, {site.tls_port})")
+    if site.aliases:
+        raise InvalidInput(f"site {site.name} has other names than {site.fqdn}, which only the edge serves",
+                           "remove them first: hakobune domain remove NAME")
     stack.require_running()
     if stack.engine.is_local():
         check_ports_free(http_port, tls_port)
@@ -79,23 +80,6 @@ def detach(stack: Stack, http_port: int, tls_port: int, report: Report) -> Site:
         report(f"Recreating the web server on ports {http_port} and {tls_port}")
         stack.up()
         failpoint("detach-recreated")
-        _rewrite(stack, site, moved, rollback, report)
+        rewrite_urls(stack, site, moved, rollback, report)
     stack.engine.network_remove(site.edge_network)  # nothing is on it any more
     return moved
-
-
-def _rewrite(stack: Stack, old: Site, new: Site, rollback: Rollback, report: Report) -> None:
-    """WordPress's URL from OLD's to NEW's: in wp-config.php (WP_HOME, WP_SITEURL), then in the database (both
-    schemes of the old URL); and back when a later step fails."""
-    if not new.wordpress or old.url == new.url:
-        return
-    report(f"Rewriting URLs: {old.url} -> {new.url}")
-    rollback.on_failure("rewrite the URLs back", lambda: _move_urls(stack, old, [[new.url, old.url]]))
-    _move_urls(stack, new, [[variant, new.url] for variant in url_variants(old.url)])
-
-
-def _move_urls(stack: Stack, to: Site, pairs: list[list[str]]) -> None:
-    """wp-config.php says TO's URL, then PAIRS are replaced in the database."""
-    stack.task("site-url", site_url_request(to))
-    stack.task("search-replace", {"url": to.url, "pairs": pairs})
-    refresh(stack)

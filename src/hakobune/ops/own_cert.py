@@ -49,7 +49,7 @@ def load(cert_file: str, key_file: str, chain_file: str | None, hosts: tuple[str
         raise InvalidInput(f"the key in {key_file} is not the certificate's", "give the key the certificate was "
                                                                               "made for")
     names = _names(leaf)
-    uncovered = [host for host in hosts if not any(_covers(name, host) for name in names)]
+    uncovered = [host for host in hosts if not any(covers(name, host) for name in names)]
     if uncovered:
         raise InvalidInput(f"the certificate does not cover {', '.join(uncovered)} (it names: "
                            f"{', '.join(names) or 'nothing'})", "get one whose names include every domain of the site")
@@ -112,7 +112,7 @@ def _names(cert: x509.Certificate) -> list[str]:
     return [name.lower() for name in san.get_values_for_type(x509.DNSName)]
 
 
-def _covers(name: str, host: str) -> bool:
+def covers(name: str, host: str) -> bool:
     """NAME (from the certificate) covers HOST: the same, or a wildcard for exactly one label."""
     if name.startswith("*."):
         first, _, rest = host.partition(".")

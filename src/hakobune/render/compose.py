@@ -112,6 +112,8 @@ def _web_env(site: Site) -> dict[str, str]:
     prefix = WEB_PREFIX[site.web]
     env = {"SITE_FQDN": site.fqdn, f"{prefix}PUBLIC_TLS_PORT": str(site.tls_port),
            "PHP_FPM_ADDRESS": f"unix:{FPM_SOCKET}" if site.fpm_socket else "php:9000"}
+    if site.served_aliases:  # the names the edge sends as the site's (the web server refuses others)
+        env["SITE_ALIASES"] = " ".join(site.served_aliases)
     if site.web == "nginx":
         env["NGINX_CACHE"] = "on" if site.page_cache else "off"
     env.update(site.settings_for("web"))
