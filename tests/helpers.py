@@ -68,9 +68,24 @@ class TestPKI:
         self.inter_key, self.inter = self._cert("Test Intermediate", self.root_key, self.root, ca=True)
         self.write("root.pem", self.root)
         self.write("chain.pem", self.inter)
+        self.issued: list = []  # the leaves the intermediate (or root) signed
+
+    def ocsp_responder_files(self) -> None:
+        """What OpenSSL's OCSP responder needs to answer for the intermediate's leaves: its key (chain.key) and
+        the index of what it issued (index.txt: every leaf valid)."""
+        from cryptography.hazmat.primitives import serialization
+
+        (self.folder / "chain.key").write_bytes(self.inter_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        def serial(cert) -> str:  # as OpenSSL writes it: whole bytes in upper-case hexadecimal
+            digits = f"{cert.serial_number:X}"
+            return digits.zfill(len(digits) + len(digits) % 2)
+        (self.folder / "index.txt").write_text("".join(
+            f"V\t{cert.not_valid_after_utc:%y%m%d%H%M%S}Z\t\t{serial(cert)}\tunknown\t"
+            f"/CN={cert.subject.rfc4514_string().removeprefix('CN=')}\n" for cert in self.issued))
 
     def _cert(self, cn: str, issuer_key, issuer, *, ca: bool = False, names: tuple[str, ...] = (),
-              days: tuple[int, int] = (-1, 90), key=None):
+              days: tuple[int, int] = (-1, 90), key=None, ocsp: str | None = None):
         import datetime
 
         from cryptography import x509
@@ -90,14 +105,20 @@ class TestPKI:
         if names:
             builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
                                             critical=False)
+        if ocsp:
+            builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+                x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp))]), critical=False)
         return key, builder.sign(issuer_key or key, hashes.SHA256())
 
-    def leaf(self, name: str, *names: str, days: tuple[int, int] = (-1, 90), signer: str = "inter") -> Path:
-        """leaf-NAME.pem and leaf-NAME.key for NAMES, signed by the intermediate (or the root)."""
+    def leaf(self, name: str, *names: str, days: tuple[int, int] = (-1, 90), signer: str = "inter",
+             ocsp: str | None = None) -> Path:
+        """leaf-NAME.pem and leaf-NAME.key for NAMES, signed by the intermediate (or the root); OCSP: the address
+        of the responder the certificate names."""
         from cryptography.hazmat.primitives import serialization
 
         issuer_key, issuer = (self.inter_key, self.inter) if signer == "inter" else (self.root_key, self.root)
-        key, cert = self._cert(names[0] if names else name, issuer_key, issuer, names=names, days=days)
+        key, cert = self._cert(names[0] if names else name, issuer_key, issuer, names=names, days=days, ocsp=ocsp)
+        self.issued.append(cert)
         (self.folder / f"leaf-{name}.key").write_bytes(key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         return self.write(f"leaf-{name}.pem", cert)

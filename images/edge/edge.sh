@@ -70,7 +70,14 @@ render() {
         r_site=$(basename "$r_file" .route)
         r_hosts=$(hb_value "$r_file" HOSTS)
         certificate "$r_site" "$r_hosts"
-        printf '%s %s\n' "$CERTS/$r_site.pem" "$r_hosts" >>"$out/certs.list"
+        # OCSP stapling where the CA offers it (an OCSP address in the certificate, its issuer in the chain):
+        # HAProxy asks the CA's responder itself, before the answer it staples runs out.
+        r_options=""
+        if [ -n "$(openssl x509 -in "$CERTS/$r_site.pem" -noout -ocsp_uri 2>/dev/null)" ] \
+            && [ "$(grep -c 'BEGIN CERTIFICATE' "$CERTS/$r_site.pem")" -gt 1 ]; then
+            r_options="[ocsp-update on] "
+        fi
+        printf '%s %s%s\n' "$CERTS/$r_site.pem" "$r_options" "$r_hosts" >>"$out/certs.list"
         for r_host in $r_hosts; do printf '%s %s\n' "$r_host" "$r_site" >>"$out/hosts.map"; done
         for r_host in $(hb_value "$r_file" PENDING); do printf '%s %s\n' "$r_host" "$r_site" >>"$out/challenge.map"; done
         for r_code in 301 308; do

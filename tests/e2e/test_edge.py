@@ -451,6 +451,47 @@ def test_a_name_the_ca_cannot_reach_is_served_self_signed_with_a_visible_problem
     assert leftovers(name) == NOTHING
 
 
+def stapled(port: int, host: str) -> str:
+    """What OpenSSL's client hears of the OCSP answer the edge staples for HOST."""
+    got = subprocess.run(["docker", "run", "--rm", "--network", "host", "--entrypoint", "openssl", ACME_CA_IMAGE,
+                          "s_client", "-connect", f"127.0.0.1:{port}", "-servername", host, "-status"],
+                         input="", capture_output=True, text=True, check=False, timeout=60)
+    return got.stdout
+
+
+def test_a_certificate_whose_ca_offers_ocsp_is_served_with_the_answer_stapled(edge, acme_ca, sites_dir, tmp_path):
+    """A certificate of one's own that names an OCSP responder (OpenSSL's, on the edge's network): the edge asks
+    it and staples the answer; the self-signed one before named none, and none was stapled."""
+    name = site_name("ocsp")
+    fqdn = f"{name}.example.test"
+    responder = f"hbtest-ocsp-{secrets.token_hex(3)}"
+    pki = TestPKI(tmp_path)
+    leaf = pki.leaf("ocsp", fqdn, ocsp=f"http://{responder}:8888")  # as CAs write it: no path
+    pki.ocsp_responder_files()
+    made = hb("provision", "--lamp", "--fqdn", fqdn, name, cwd=sites_dir)
+    assert made.returncode == 0, made.stderr
+    try:
+        docker("run", "-d", "--name", responder, "--network", NETWORK, "-v", f"{tmp_path}:/pki:ro",
+               "--entrypoint", "openssl", ACME_CA_IMAGE, "ocsp", "-index", "/pki/index.txt", "-port", "8888",
+               "-rsigner", "/pki/chain.pem", "-rkey", "/pki/chain.key", "-CA", "/pki/chain.pem", "-ndays", "1",
+               "-ignore_err")  # HAProxy staples answers that say until when they hold (nextUpdate)
+        assert "OCSP response: no response sent" in stapled(edge["tls"], fqdn)
+        ok(hb("cert", "install", "-C", name, "--cert", str(leaf), "--key", str(leaf.with_suffix(".key")),
+              "--chain", str(pki.folder / "chain.pem"), cwd=sites_dir))
+        deadline = time.monotonic() + 90
+        answer = stapled(edge["tls"], fqdn)
+        while "OCSP Response Status: successful" not in answer and time.monotonic() < deadline:
+            time.sleep(2)
+            answer = stapled(edge["tls"], fqdn)
+        assert "OCSP Response Status: successful" in answer, answer
+        assert "Cert Status: good" in answer
+    finally:
+        quietly("rm", "-f", responder)
+        removed = hb("remove", "-y", name, cwd=sites_dir)
+    assert removed.returncode == 0, removed.stderr
+    assert leftovers(name) == NOTHING
+
+
 def trusted_get(port: int, host: str, roots: Path, path: str = "/") -> httpx.Response:
     """PATH of HOST from the edge, over TLS checked against ROOTS for HOST; redirects not followed."""
     with httpx.Client(http2=True, verify=ssl.create_default_context(cafile=str(roots)), timeout=30) as http:
