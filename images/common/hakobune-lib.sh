@@ -41,6 +41,26 @@ hb_fail() {
     exit 1
 }
 
+# hb_json_text TEXT: TEXT inside a JSON string's quotes (control characters dropped).
+hb_json_text() {
+    printf '%s' "$1" | tr -d '\000-\037\177' | sed 's/\\/\\\\/g; s/"/\\"/g'
+}
+
+# hb_certificate_json PEM: the first certificate in PEM as ops/certs.py reads it ({"issuer", "subject", "names",
+# "serial", "not_after"}); null when there is none.
+hb_certificate_json() {
+    if ! openssl x509 -in "$1" -noout 2>/dev/null; then
+        printf 'null'
+        return 0
+    fi
+    printf '{"issuer":"%s","subject":"%s","names":"%s","serial":"%s","not_after":%s}' \
+        "$(hb_json_text "$(openssl x509 -in "$1" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')")" \
+        "$(hb_json_text "$(openssl x509 -in "$1" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')")" \
+        "$(openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null | sed -n 's/ *DNS://gp' | tr -d ' ' | tr ',' ' ')" \
+        "$(openssl x509 -in "$1" -noout -serial | sed 's/^serial=//')" \
+        "$(date -d "$(openssl x509 -in "$1" -noout -enddate | sed 's/^notAfter=//')" +%s)"
+}
+
 # hb_value FILE KEY: KEY's value in a file of KEY=VALUE lines (empty when the file or the key is missing).
 hb_value() {
     sed -n "s/^$2=//p" "$1" 2>/dev/null | head -n 1
@@ -183,9 +203,15 @@ hb_prepare_run_dir() {
 
 # hb_self_signed_certificate FQDN: the web servers' certificate until the site gets a real one. Made on first
 # start and kept in the tls volume; made again when it is for another host name or has less than 30 days
-# left (Mozilla: at most 366 days). ECDSA P-256.
+# left (Mozilla: at most 366 days). ECDSA P-256. A certificate a CA signed (hakobune-tls install) is the
+# owner's: kept as it is (`hakobune cert status` warns before it expires).
 hb_self_signed_certificate() {
     _hb_tls=/var/lib/hakobune/tls
+    if [ -s "$_hb_tls/key.pem" ] && [ -s "$_hb_tls/cert.pem" ] \
+        && [ "$(openssl x509 -in "$_hb_tls/cert.pem" -noout -issuer 2>/dev/null | sed 's/^issuer=//')" != \
+             "$(openssl x509 -in "$_hb_tls/cert.pem" -noout -subject 2>/dev/null | sed 's/^subject=//')" ]; then
+        return 0
+    fi
     if [ ! -s "$_hb_tls/cert.pem" ] || [ ! -s "$_hb_tls/key.pem" ] \
         || ! openssl x509 -in "$_hb_tls/cert.pem" -noout -checkend 2592000 >/dev/null 2>&1 \
         || ! openssl x509 -in "$_hb_tls/cert.pem" -noout -checkhost "$1" 2>/dev/null | grep -q 'does match'; then

@@ -32,10 +32,6 @@ DIRECTORY='^https://[A-Za-z0-9._:-]+(/[A-Za-z0-9._~/-]*)?$'
 ACME_RENEW_DAYS=${ACME_RENEW_DAYS:-30}
 ACME_RENEW_EVERY=${ACME_RENEW_EVERY:-3600}
 
-json_text() {
-    printf '%s' "$1" | tr -d '\000-\037\177' | sed 's/\\/\\\\/g; s/"/\\"/g'
-}
-
 now() {
     date +%s
 }
@@ -191,25 +187,15 @@ status() {
         site=$(basename "$route" .route)
         pem=$CERTS/$site.pem
         printf '%s{"site":"%s","hosts":"%s","certificate":' "$sep" "$site" "$(hb_value "$route" HOSTS)"
-        if [ -s "$pem" ]; then
-            end=$(openssl x509 -in "$pem" -noout -enddate | sed 's/^notAfter=//')
-            printf '{"issuer":"%s","subject":"%s","names":"%s","serial":"%s","not_after":%s}' \
-                "$(json_text "$(openssl x509 -in "$pem" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')")" \
-                "$(json_text "$(openssl x509 -in "$pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')")" \
-                "$(openssl x509 -in "$pem" -noout -ext subjectAltName 2>/dev/null | sed -n 's/ *DNS://gp' | tr -d ' ' | tr ',' ' ')" \
-                "$(openssl x509 -in "$pem" -noout -serial | sed 's/^serial=//')" \
-                "$(date -d "$end" +%s)"
-        else
-            printf 'null'
-        fi
+        hb_certificate_json "$pem"
         conf=$ACME/$site/acme.conf
         if [ -s "$conf" ]; then
             st=$ACME/$site/state
             printf ',"acme":{"email":"%s","directory":"%s","last_attempt":%s,"last_success":%s,"failures":%s,"next_try":%s,"error":"%s"}' \
-                "$(json_text "$(hb_value "$conf" EMAIL)")" "$(json_text "$(hb_value "$conf" DIRECTORY)")" \
+                "$(hb_json_text "$(hb_value "$conf" EMAIL)")" "$(hb_json_text "$(hb_value "$conf" DIRECTORY)")" \
                 "$(hb_value "$st" LAST_ATTEMPT | grep . || echo null)" "$(hb_value "$st" LAST_SUCCESS | grep . || echo null)" \
                 "$(hb_value "$st" FAILURES | grep . || echo 0)" "$(hb_value "$st" NEXT_TRY | grep . || echo 0)" \
-                "$(json_text "$(hb_value "$st" ERROR)")"
+                "$(hb_json_text "$(hb_value "$st" ERROR)")"
         else
             printf ',"acme":null'
         fi

@@ -97,7 +97,9 @@ def test_what_a_user_must_hear_of(days, acme, problems):
 
 
 def test_status_and_list_say_where_the_certificate_comes_from_and_warn_of_its_problems():
-    assert summary(None, False, NOW) == ("self-signed, on the site's own ports", [])
+    assert summary(None, False, NOW) == ("unknown: the web server is not running", [])
+    own = replace(state(60, None), issuer="CN=Test Intermediate")  # a web server's own, on the site's ports
+    assert summary(own, False, NOW) == ("own: CN=Test Intermediate, 60 days left", [])
     assert summary(None, True, NOW)[1] == ["the edge is not running, or has no route to this site"]
     assert summary(state(60, GOOD), True, NOW) == ("acme: CN=R11, 60 days left", [])
     line, warnings = summary(state(10, {**GOOD, "failures": 2, "error": "timeout"}), True, NOW)

@@ -11,7 +11,7 @@ from rich.table import Table
 from hakobune.cli.context import SITE_DIRECTORY, State, state
 from hakobune.errors import HakobuneError
 from hakobune.ops import own_cert
-from hakobune.ops.certs import PRESETS, Certs, CertState, acme_account, now
+from hakobune.ops.certs import PRESETS, Certs, CertState, acme_account, install_own, now, web_certificate
 from hakobune.ops.sitedir import SiteDir
 from hakobune.site import Site
 
@@ -52,13 +52,15 @@ def install(
     chain: str | None = typer.Option(None, "--chain", metavar="FILE",
                                      help="The intermediate certificates (PEM), each followed by its issuer."),
 ) -> None:
-    """Serve a certificate of your own for the site, at once; checked first (key, names, dates, chain order).
-    An ACME CA no longer renews the site's certificate after this."""
+    """Serve a certificate of your own for the site, at once (at the edge, or by the site's web server when it
+    has ports of its own); checked first (key, names, dates, chain order). An ACME CA no longer renews the
+    site's certificate after this."""
     site = _site(directory)
     own = own_cert.load(cert, key, chain, site.hosts)
     st = state(ctx)
+    stack = st.stack(directory)
     with st.output.working(f"Installing the certificate of {site.fqdn}"):
-        installed = Certs(st.engine).install(site, own)
+        installed = install_own(stack, own)
     _print_one(st, installed, "installed")
 
 
@@ -83,15 +85,15 @@ def status(
                                          help="Only this site's certificate (default: every site's)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Each certificate the edge serves: issuer, names, expiry, days left, the last renewal and its error.
-    Exits 1 when one has a problem (it expires within 14 days, a renewal fails, the CA has not issued it yet)."""
+    """Each certificate the edge serves (with -C of a site with ports of its own: its web server's): issuer,
+    names, expiry, days left, the last renewal and its error. Exits 1 when one has a problem (it expires within
+    14 days, a renewal fails, the CA has not issued it yet)."""
     st = state(ctx)
     only = _site(directory) if directory else None
-    if only is not None and not only.edge:
-        raise HakobuneError(f"site {only.name} has ports of its own: its certificate is self-signed, made by its "
-                            "web server", "certificates from a CA and your own are for sites behind the edge, "
-                            "for now (hakobune edge attach)")
-    certs = [c for c in Certs(st.engine).status() if only is None or c.site == only.name]
+    if only is not None and not only.edge:  # its web server's own
+        certs = [web_certificate(st.stack(directory))]
+    else:
+        certs = [c for c in Certs(st.engine).status() if only is None or c.site == only.name]
     moment = now()
     if as_json:
         st.output.out.print_json(json.dumps({"certificates": [c.to_dict(moment) for c in certs]}))

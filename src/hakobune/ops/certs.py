@@ -1,4 +1,5 @@
-"""`hakobune cert`: certificates from an ACME CA for the sites behind the edge, and what state they are in.
+"""`hakobune cert`: certificates from an ACME CA for the sites behind the edge, your own for any site, and what
+state they are in.
 
 The work happens on the engine, in the edge's acme service (images/edge/acme.sh, lego): account and certificate
 keys, challenges and the state of renewals never reach the client. This module checks what the user asked for,
@@ -13,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hakobune.engine import Engine
+from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops import contract
 from hakobune.ops.edge import Edge
 from hakobune.ops.own_cert import OwnCertificate
+from hakobune.ops.stack import Stack
 from hakobune.site import Site
 
 # Named CAs for --acme-directory.
@@ -172,6 +175,29 @@ class Certs:
         raise HakobuneError(f"site {site} is not behind the edge", "hakobune edge status lists the sites it serves")
 
 
+def install_own(stack: Stack, own: OwnCertificate) -> CertState:
+    """Serve OWN (checked already: ops/own_cert.py) for the site: at the edge, or by its web server when it has
+    ports of its own."""
+    if stack.site.edge:
+        return Certs(stack.engine).install(stack.site, own)
+    stack.require_running(["web"])
+    try:
+        stack.exec("web", "hakobune-tls", "install", input=own.bundle())
+    except EngineError as exc:
+        failed = contract.failure(exc.stdout, "installing the certificate")
+        if failed is None:
+            raise
+        raise failed from None
+    return web_certificate(stack)
+
+
+def web_certificate(stack: Stack) -> CertState:
+    """The certificate a site with ports of its own serves: its web server's (self-signed, or its owner's)."""
+    answer = contract.answer(stack.exec("web", "hakobune-tls", "status")) or {}
+    return CertState.from_answer({"site": stack.site.name, "hosts": " ".join(stack.site.hosts),
+                                  "certificate": answer.get("certificate"), "acme": None})
+
+
 def certificates(engine: Engine) -> dict[str, CertState]:
     """The certificate of every site behind the engine's edge, by site; none when the edge is not running (a
     site's status says so)."""
@@ -182,11 +208,11 @@ def certificates(engine: Engine) -> dict[str, CertState]:
 
 
 def summary(cert: CertState | None, edge: bool, moment: float) -> tuple[str, list[str]]:
-    """One line about a site's certificate for `status` and `list` (EDGE: the site is behind the edge), and the
-    problems to show as warnings."""
-    if not edge:
-        return "self-signed, on the site's own ports", []
+    """One line about a site's certificate for `status` and `list` (EDGE: the site is behind the edge; else CERT is
+    its web server's), and the problems to show as warnings."""
     if cert is None:
+        if not edge:
+            return "unknown: the web server is not running", []
         return "unknown", ["the edge is not running, or has no route to this site"]
     days = cert.days_left(moment)
     left = "" if days is None else f", {days:.0f} days left"

@@ -142,8 +142,8 @@ class Stack(ABC):
         output carry data; IO: input, stdin, stdout, check, timeout."""
 
     @abstractmethod
-    def exec(self, service: str, *command: str, timeout: float = 180) -> str:
-        """COMMAND's output, run in SERVICE's running container."""
+    def exec(self, service: str, *command: str, timeout: float = 180, input: str | None = None) -> str:
+        """COMMAND's output, run in SERVICE's running container (INPUT on its standard input)."""
 
     @abstractmethod
     def interact(self, service: str, command: Sequence[str], tty: bool) -> int:
@@ -240,8 +240,8 @@ class ComposeStack(Stack):
         self.sitedir.refresh()  # a folder written by an older Hakobune may lack the service
         return self._compose("run", "--rm", "-T", "--no-deps", service, *command, **io)
 
-    def exec(self, service: str, *command: str, timeout: float = 180) -> str:
-        return self._compose("exec", "-T", service, *command, timeout=timeout).stdout
+    def exec(self, service: str, *command: str, timeout: float = 180, input: str | None = None) -> str:
+        return self._compose("exec", "-T", service, *command, timeout=timeout, input=input).stdout
 
     def interact(self, service: str, command: Sequence[str], tty: bool) -> int:
         terminal = [] if tty else ["-T"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
-from hakobune.ops.certs import certificates, summary
+from hakobune.ops.certs import certificates, summary, web_certificate
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Stack
 
@@ -43,7 +43,11 @@ def status(stack: Stack) -> SiteStatus:
             continue
         services.append(ServiceStatus(name, container.state, container.health or "-", ", ".join(container.ports),
                                       container.image))
-    cert = certificates(stack.engine).get(site.name) if site.edge else None
+    if site.edge:
+        cert = certificates(stack.engine).get(site.name)
+    else:
+        web = found.get("web")
+        cert = web_certificate(stack) if web is not None and web.running else None
     line, warnings = summary(cert, site.edge, time.time())
     return SiteStatus(site=site.name, url=site.url, admin_url=f"{site.url}/wp-admin/", services=services,
                       certificate=line, warnings=warnings)
