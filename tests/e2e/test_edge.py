@@ -445,6 +445,12 @@ def test_a_name_the_ca_cannot_reach_is_served_self_signed_with_a_visible_problem
             page = h.get(f"https://127.0.0.1:{edge['tls']}/", extensions={"sni_hostname": fqdn},
                          headers={"Host": fqdn})
         assert page.headers["strict-transport-security"] == "max-age=63072000"
+        # httpd's own HSTS goes through instead of the edge's (one header, the site's).
+        ok(hb("config", "set", "-C", name, "HTTPD_HSTS_MAX_AGE=300", cwd=sites_dir))
+        with httpx.Client(http2=True, verify=ssl.create_default_context(cafile=str(pki.folder / "root.pem"))) as h:
+            page = h.get(f"https://127.0.0.1:{edge['tls']}/", extensions={"sni_hostname": fqdn},
+                         headers={"Host": fqdn})
+        assert page.headers.get_list("strict-transport-security") == ["max-age=300"]
     finally:
         removed = hb("remove", "-y", name, cwd=sites_dir)
     assert removed.returncode == 0, removed.stderr
@@ -555,6 +561,19 @@ def test_a_sites_names_change_each_certified_by_its_ca_before_it_is_served(edge,
         assert (mine["hosts"], mine["pending"]) == (f"{fqdn} {www} {old}", "")
         with pytest.raises(ssl.SSLError):  # never served: no certificate for it
             served(port, blocked, roots)
+
+        # A new primary name that fails at its last step: everything back as it was (the URLs, the web server's
+        # names, the route), the site served under its name.
+        failed = hb("domain", "primary", new, "-C", name, cwd=sites_dir, env={"HAKOBUNE_FAILPOINT": "domain-routed"})
+        assert failed.returncode == 1
+        assert failed.stderr.strip().splitlines()[-1] == "error: stopped at step 'domain-routed' " \
+                                                          "(HAKOBUNE_FAILPOINT is set)"
+        assert (folder / "hakobune.yaml").read_text() == settings
+        assert hb("wp-option", "get", "home", cwd=folder).stdout.strip() == f"https://{fqdn}:{port}"
+        page = trusted_get(port, fqdn, roots, "/")
+        assert page.status_code == 200 and f'href="https://{fqdn}:{port}/' in page.text
+        route = json.loads(docker("exec", CONTAINER, "hakobune-edge", "list"))
+        assert [r["hosts"] for r in route["routes"] if r["site"] == name] == [f"{fqdn} {www} {old}"]
 
         # A new primary name: certified first, WordPress's URLs rewritten to it, the old one redirected to it.
         switched = hb("domain", "primary", new, "-C", name, cwd=sites_dir)
