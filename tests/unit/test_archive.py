@@ -172,6 +172,10 @@ def test_a_copy_with_ports_has_them_and_a_copy_without_is_behind_the_edge_on_a_n
     copy = new_site(manifest, "staging", "staging.example.com", None, None)
     assert (copy.edge, copy.edge_subnet) == (True, "")  # provision makes its network and records the range
     assert new_site(behind, "staging", "staging.example.com", None, None).edge_subnet == ""
+    # The original's other names stay the original's: a copy on the same edge would take them.
+    aliased = replace(behind, settings={**behind.settings, "aliases": {"www.example.com": "serve"}})
+    assert new_site(aliased, "staging", "staging.example.com", None, None).aliases == {}
+    assert new_site(aliased, "staging", "staging.example.com", 8080, 8443).aliases == {}
 
 
 def test_a_restored_copy_with_bad_names_is_refused(tmp_path):
