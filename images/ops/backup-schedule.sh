@@ -48,12 +48,17 @@ run_backup() {
     fi
 }
 
-trap ':' USR1  # interrupts the wait below: run now
+# SIGUSR1 interrupts the wait below: run now. One that comes while a run is on (its pruning, say) is kept for
+# after it, not lost to a wait that has not started yet.
+asked=0
+trap 'asked=1' USR1
 trap 'exit 0' TERM INT
 log "scheduled $HB_SCHEDULE, keeping $HB_KEEP archives"
 while :; do
     sleep "$(seconds_to_next)" &
-    wait $! || true
-    kill $! 2>/dev/null || true
+    sleeper=$!
+    [ "$asked" = 1 ] || wait "$sleeper" || true
+    kill "$sleeper" 2>/dev/null || true
+    asked=0
     run_backup
 done
