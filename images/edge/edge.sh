@@ -93,7 +93,9 @@ render() {
         # The web container is looked up by name as HAProxy starts (libc: a new worker after a reload has the
         # address at once, and serves the site without a gap) and again while it runs (resolvers); a site that
         # is stopped does not resolve (none): the edge still starts and reloads, and the site answers 503.
-        printf 'backend site-%s\n    server web %s resolvers docker init-addr libc,none check inter 5s\n\n' \
+        # A web container that is recreated (its names, its settings changed) is down for a moment: checked every
+        # second while down and up again at the first good answer, so the site is back as soon as it is.
+        printf 'backend site-%s\n    server web %s resolvers docker init-addr libc,none check inter 5s downinter 1s rise 1\n\n' \
             "$r_site" "$(hb_value "$r_file" UPSTREAM)" >>"$out/routes.cfg"
     done
 }
