@@ -114,6 +114,13 @@ def test_edge_is_up_hardened_and_healthy_on_its_own_ports(edge, tmp_path):
     bindings = host["PortBindings"]
     assert bindings["8443/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(edge["tls"])}]
     assert bindings["8443/udp"] == [{"HostIp": "127.0.0.1", "HostPort": str(edge["tls"])}]  # HTTP/3
+    # HAProxy holds itself below the container's memory limit (a flood is refused, not OOM-killed), and keeps
+    # the connections it was given.
+    info = dict(line.split(": ", 1) for line in docker(
+        "exec", CONTAINER, "sh", "-c", "echo 'show info' | socat - UNIX:/run/hakobune/admin.sock").splitlines()
+        if ": " in line)
+    assert int(info["Memmax_MB"]) == host["Memory"] // 1048576 * 7 // 8 > 0
+    assert info["Maxconn"] == info["MaxSslConns"] == "8000"
     # Up again with nothing given: the same edge, its settings kept.
     ok(hb("edge", "up", cwd=tmp_path))
     assert json.loads(ok(hb("edge", "status", "--json", cwd=tmp_path)))["settings"] == status["settings"]

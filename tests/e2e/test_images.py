@@ -56,6 +56,7 @@ def test_php_image_carries_wordpress_core_theme_and_languages(images):
         ("php", "PHP_MEMORY_LIMIT=lots", "invalid PHP_MEMORY_LIMIT='lots': must be a size like 512k, 64M or 1G"),
         ("nginx", "NGINX_GZIP=maybe", "invalid NGINX_GZIP='maybe': must be one of: on off"),
         ("edge", "EDGE_MAXCONN=10", "invalid EDGE_MAXCONN='10': must be at least 100"),
+        ("edge", "EDGE_BUFSIZE=4096", "invalid EDGE_BUFSIZE='4096': must be at least 16384"),
         ("httpd", "HTTPD_MAX_REQUEST_WORKERS=many", "invalid HTTPD_MAX_REQUEST_WORKERS='many': must be a whole number"),
         ("mariadb", "MARIADB_MAX_CONNECTIONS=many",
          "invalid MARIADB_MAX_CONNECTIONS='many': must be 'auto' or a whole number (at least 1)"),

@@ -20,7 +20,8 @@ PROJECT = "hakobune-edge"
 EDGE_LABEL = "io.hakobune.edge"  # on everything the edge has: its container, volume and network
 SETTINGS_LABEL = "io.hakobune.edge.settings"  # on its acme container: EdgeSettings as JSON
 STATE_DIR = "/var/lib/hakobune/edge"
-MEMORY = "256M"
+# Room for HAProxy's 64 KB buffers (two per request in flight); it holds itself to 7/8 of it (entrypoint.sh).
+MEMORY = "512M"
 ACME_MEMORY = "128M"
 PIDS = 512
 RENEW_DAYS = 30
