@@ -29,8 +29,7 @@ hb_invalid() {
 # hb_json_failure MESSAGE: the failure answer of ops/contract.py. Control characters are dropped (no value may
 # hold one; a JSON string may not either), backslashes and quotes escaped.
 hb_json_failure() {
-    printf '{"error":"%s","hint":null,"kind":null}\n' \
-        "$(printf '%s' "$1" | tr -d '\000-\037\177' | sed 's/\\/\\\\/g; s/"/\\"/g')"
+    printf '{"error":"%s","hint":null,"kind":null}\n' "$(hb_json_text "$1")"
 }
 
 # hb_fail MESSAGE: a tool run with `docker exec` (hakobune-edge, hakobune-acme) stops: the line is logged and
@@ -44,6 +43,23 @@ hb_fail() {
 # hb_json_text TEXT: TEXT inside a JSON string's quotes (control characters dropped).
 hb_json_text() {
     printf '%s' "$1" | tr -d '\000-\037\177' | sed 's/\\/\\\\/g; s/"/\\"/g'
+}
+
+# hb_read_bundle FILE: standard input (at most 256 KiB) into FILE, readable by its owner alone; false, and no
+# FILE, unless it holds a PEM certificate and the private key of its first certificate.
+hb_read_bundle() {
+    (umask 077; head -c 262144 >"$1")
+    if openssl x509 -in "$1" -noout 2>/dev/null && hb_key_matches "$1" "$1"; then
+        return 0
+    fi
+    rm -f "$1"
+    return 1
+}
+
+# hb_key_matches CERT KEY: KEY (a PEM file) holds the private key of CERT's first certificate.
+hb_key_matches() {
+    _hb_public=$(openssl x509 -in "$1" -noout -pubkey 2>/dev/null) || return 1
+    [ -n "$_hb_public" ] && [ "$_hb_public" = "$(openssl pkey -in "$2" -pubout 2>/dev/null)" ]
 }
 
 # hb_certificate_json PEM: the first certificate in PEM as ops/certs.py reads it ({"issuer", "subject", "names",

@@ -25,21 +25,13 @@ reload() {
 
 install_certificate() {
     bundle=$TLS/bundle.new
-    (umask 077; head -c 262144 >"$bundle")
-    if ! openssl x509 -in "$bundle" -noout 2>/dev/null || ! openssl pkey -in "$bundle" -noout 2>/dev/null; then
-        rm -f "$bundle"
-        hb_fail "the bundle is not a PEM certificate and key"
-    fi
+    hb_read_bundle "$bundle" || hb_fail "the bundle is not a PEM certificate and its key"
     (
         umask 077
         sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' "$bundle" >"$TLS/cert.pem.new"
         openssl pkey -in "$bundle" -out "$TLS/key.pem.new"
     )
     rm -f "$bundle"
-    if [ "$(openssl x509 -in "$TLS/cert.pem.new" -noout -pubkey)" != "$(openssl pkey -in "$TLS/key.pem.new" -pubout)" ]; then
-        rm -f "$TLS/cert.pem.new" "$TLS/key.pem.new"
-        hb_fail "the key is not the certificate's"
-    fi
     mv "$TLS/key.pem.new" "$TLS/key.pem"
     mv "$TLS/cert.pem.new" "$TLS/cert.pem"
     reload

@@ -111,9 +111,7 @@ obtain() {
     fi
     crt=$dir/lego/certificates/$primary.crt
     key=$dir/lego/certificates/$primary.key
-    if [ "$(openssl x509 -in "$crt" -noout -pubkey 2>/dev/null)" != "$(openssl pkey -in "$key" -pubout 2>/dev/null)" ]; then
-        failed "$site" "the CA's certificate does not match its key"
-    fi
+    hb_key_matches "$crt" "$key" || failed "$site" "the CA's certificate does not match its key"
     pem=$CERTS/$site.pem
     [ -e "$pem" ] && cp -p "$pem" "$pem.previous"
     (umask 077; cat "$crt" "$key" >"$pem.new")

@@ -208,11 +208,7 @@ install_certificate() {
     site=$1
     [ -e "$ROUTES/$site.route" ] || hb_fail "no site $site is behind the edge"
     pem=$CERTS/$site.pem
-    (umask 077; head -c 262144 >"$pem.new")
-    if ! openssl x509 -in "$pem.new" -noout 2>/dev/null || ! openssl pkey -in "$pem.new" -noout 2>/dev/null; then
-        rm -f "$pem.new"
-        hb_fail "the bundle for $site is not a PEM certificate and key"
-    fi
+    hb_read_bundle "$pem.new" || hb_fail "the bundle for $site is not a PEM certificate and its key"
     [ -e "$pem" ] && cp -p "$pem" "$pem.previous"
     mv "$pem.new" "$pem"
     if ! reload; then

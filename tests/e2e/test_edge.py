@@ -168,15 +168,33 @@ def set_route(site: str, route: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, check=False, timeout=120)
 
 
-def test_a_route_that_would_take_another_sites_name_or_is_malformed_is_refused_and_nothing_changes(edge, echo):
+def test_a_route_that_would_take_another_sites_name_or_is_malformed_is_refused_and_nothing_changes(
+        edge, echo, tmp_path):
     for route, message in (("HOSTS=echo.example.test\nUPSTREAM=x:1\n", "echo.example.test is served by site echo"),
                            ("HOSTS=bad_host\nUPSTREAM=x:1\n", "HOSTS must be host names"),
-                           ("HOSTS=a.test\nUPSTREAM=x:1\nserver evil 6.6.6.6:80\n", "unknown route line")):
+                           ("HOSTS=a.test\nUPSTREAM=x:1\nserver evil 6.6.6.6:80\n", "unknown route line"),
+                           # A redirect must stay among the site's own names: never an open redirect.
+                           ("HOSTS=a.test b.test\nREDIRECT301=evil.test\nUPSTREAM=x:1\n",
+                            "evil.test is redirected but is not one of its other names"),
+                           ("HOSTS=a.test b.test\nREDIRECT308=b.test;evil\nUPSTREAM=x:1\n",
+                            "REDIRECT301, REDIRECT308 and PENDING must be host names"),
+                           ("HOSTS=a.test\nPENDING=a.test\nUPSTREAM=x:1\n", "a.test is served and pending at once"),
+                           ("HOSTS=a.test\nPENDING=echo.example.test\nUPSTREAM=x:1\n",
+                            "echo.example.test is served by site echo")):
         refused = set_route("other", route)
         assert refused.returncode == 1
         assert message in json.loads(refused.stdout)["error"]
+    # A certificate planted with another's key, or no key, is refused before HAProxy sees it.
+    pki = TestPKI(tmp_path)
+    cert, stranger = pki.leaf("echo", echo), pki.leaf("stranger", echo)
+    for bundle in (cert.read_bytes(), cert.read_bytes() + stranger.with_suffix(".key").read_bytes()):
+        planted = subprocess.run(["docker", "exec", "-i", CONTAINER, "hakobune-edge", "install", "echo"],
+                                 input=bundle, capture_output=True, check=False, timeout=120)
+        assert planted.returncode == 1
+        assert json.loads(planted.stdout)["error"] == "the bundle for echo is not a PEM certificate and its key"
     routes = json.loads(docker("exec", CONTAINER, "hakobune-edge", "list"))["routes"]
     assert [r["site"] for r in routes] == ["echo"]
+    assert routes[0]["certificate"]["issuer"] == f"CN={echo}"  # the edge's own, as before
     assert https(edge["tls"], echo).status_code == 200
 
 
@@ -809,6 +827,14 @@ def test_down_is_refused_while_a_site_is_behind_it_then_leaves_nothing(edge, ech
     assert refused.returncode == 1
     assert refused.stderr.startswith("error: the edge serves 1 site(s): echo")
     assert json.loads(ok(hb("edge", "status", "--json", cwd=tmp_path)))["running"] is True
+    # A proxy that is down (or keeps restarting) still has its sites: status shows them, down is refused.
+    docker("stop", CONTAINER)
+    status = json.loads(ok(hb("edge", "status", "--json", cwd=tmp_path)))
+    assert [r["site"] for r in status["routes"]] == ["echo"]
+    assert {s["service"]: s["state"] for s in status["services"]}["proxy"] == "exited"
+    refused = hb("edge", "down", "--purge", cwd=tmp_path)
+    assert refused.returncode == 1 and refused.stderr.startswith("error: the edge serves 1 site(s): echo (hint:")
+    ok(hb("edge", "up", cwd=tmp_path))
     assert json.loads(docker("exec", CONTAINER, "hakobune-edge", "remove", "echo")) == {}
     # The test's own containers on the edge's network.
     quietly("rm", "-f", "-v", ECHO_CONTAINER, acme_ca.dns, acme_ca.ca)

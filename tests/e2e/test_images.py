@@ -57,6 +57,13 @@ def test_php_image_carries_wordpress_core_theme_and_languages(images):
         ("nginx", "NGINX_GZIP=maybe", "invalid NGINX_GZIP='maybe': must be one of: on off"),
         ("edge", "EDGE_MAXCONN=10", "invalid EDGE_MAXCONN='10': must be at least 100"),
         ("edge", "EDGE_BUFSIZE=4096", "invalid EDGE_BUFSIZE='4096': must be at least 16384"),
+        # An alias that would end server_name (nginx) or ServerAlias (httpd) and add a directive of its own.
+        ("nginx", "SITE_ALIASES=www.example.com; return 302 https://evil.test",
+         "invalid SITE_ALIASES='www.example.com; return 302 https://evil.test': must be host names separated by "
+         "spaces"),
+        ("httpd", "SITE_ALIASES=www.example.com\" Redirect / https://evil.test",
+         "invalid SITE_ALIASES='www.example.com\" Redirect / https://evil.test': must be host names separated by "
+         "spaces"),
         ("httpd", "HTTPD_MAX_REQUEST_WORKERS=many", "invalid HTTPD_MAX_REQUEST_WORKERS='many': must be a whole number"),
         ("mariadb", "MARIADB_MAX_CONNECTIONS=many",
          "invalid MARIADB_MAX_CONNECTIONS='many': must be 'auto' or a whole number (at least 1)"),

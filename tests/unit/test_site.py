@@ -234,6 +234,9 @@ def test_aliases_are_names_served_or_redirected_at_the_edge():
     ({"example.com": "serve"}, True, "example.com is a name of the site already"),
     ({"www.example.com": "302"}, True, "alias www.example.com: '302' is not one of serve, 301, 308"),
     ({"bad_name": "serve"}, True, "alias 'bad_name' is not a valid host name"),
+    ({"*.example.com": "serve"}, True, "alias '*.example.com' is not a valid host name"),
+    ({"www.example.com:8443": "serve"}, True, "alias 'www.example.com:8443' is not a valid host name"),
+    ({"192.0.2.1": "serve"}, True, "192.0.2.1"),
     (["www.example.com"], True, "aliases must be a mapping"),
     ({f"n{i}.example.com": "serve" for i in range(100)}, True, "a site has at most 100 names"),
 ])

@@ -193,9 +193,22 @@ def install_own(stack: Stack, own: OwnCertificate) -> CertState:
 
 def web_certificate(stack: Stack) -> CertState:
     """The certificate a site with ports of its own serves: its web server's (self-signed, or its owner's)."""
-    answer = contract.answer(stack.exec("web", "hakobune-tls", "status")) or {}
-    return CertState.from_answer({"site": stack.site.name, "hosts": " ".join(stack.site.hosts),
-                                  "certificate": answer.get("certificate"), "acme": None})
+    return _web_answer(stack.site.name, stack.site.hosts, stack.exec("web", "hakobune-tls", "status"))
+
+
+def container_certificate(engine: Engine, site: str, container: str) -> CertState | None:
+    """web_certificate of a site known only by its running web CONTAINER (`list`); None when it does not say."""
+    try:
+        out = engine.docker("exec", container, "hakobune-tls", "status").stdout
+    except HakobuneError:
+        return None
+    return _web_answer(site, (), out)
+
+
+def _web_answer(site: str, hosts: tuple[str, ...], out: str) -> CertState:
+    answer = contract.answer(out) or {}
+    return CertState.from_answer({"site": site, "hosts": " ".join(hosts), "certificate": answer.get("certificate"),
+                                  "acme": None})
 
 
 def certificates(engine: Engine) -> dict[str, CertState]:

@@ -149,14 +149,16 @@ class Edge:
             return EdgeStatus(None)
         with self._project(settings) as folder:
             containers = containers_of(self.engine.compose_ps(folder))
-        running = any(c.running for c in containers)
-        return EdgeStatus(settings, containers, self.routes() if running else [])
+        # Both services see the routes: they are read from whichever runs, so that an edge whose proxy keeps
+        # restarting still shows its sites (and is not taken down under them).
+        running = [c.service for c in containers if c.running]
+        return EdgeStatus(settings, containers, self._routes(settings, running[0]) if running else [])
 
     def routes(self) -> list[Route]:
-        settings = self.settings()
-        if settings is None:
-            return []
-        answer = self._tool(settings, "list")
+        return self.status().routes
+
+    def _routes(self, settings: EdgeSettings, service: str) -> list[Route]:
+        answer = self._tool(settings, "list", service=service)
         return [Route(str(r["site"]), tuple(str(r["hosts"]).split()), str(r["upstream"]),
                       str(r["certificate"]["issuer"]), str(r["certificate"]["not_after"]))
                 for r in answer.get("routes", [])]
@@ -166,18 +168,17 @@ class Edge:
         settings = self.settings()
         if settings is None or not any(c.running for c in self.status().containers):
             raise HakobuneError("the edge is not running on this engine", "start it with: hakobune edge up")
-        return self._tool(settings, *args, input=input, service="acme", timeout=timeout)
+        return self._tool(settings, *args, input=input, service="acme", tool="hakobune-acme", timeout=timeout)
 
     def _tool(self, settings: EdgeSettings, *args: str, input: str | None = None, service: str = "proxy",
-              timeout: float = 180) -> dict[str, Any]:
-        """hakobune-edge (or, in the acme service, hakobune-acme) ARGS in the running edge: its answer, or its
-        failure raised (ops/contract.py)."""
-        tool = "hakobune-acme" if service == "acme" else "hakobune-edge"
+              tool: str = "hakobune-edge", timeout: float = 180) -> dict[str, Any]:
+        """TOOL ARGS in the running edge's SERVICE (the image is the same): its answer, or its failure raised
+        (ops/contract.py)."""
         try:
             out = self._compose(settings, "exec", "-T", service, tool, *args, input=input, timeout=timeout).stdout
         except EngineError as exc:
             # hakobune-acme's failures name the certificate already.
-            failed = contract.failure(exc.stdout, None if service == "acme" else "edge")
+            failed = contract.failure(exc.stdout, None if tool == "hakobune-acme" else "edge")
             if failed is None:
                 raise
             raise failed from None
@@ -191,11 +192,10 @@ class Edge:
             if purge:
                 self.engine.sweep("1", EDGE_LABEL)
             return False
-        if any(c.running for c in self.status().containers):
-            sites = [route.site for route in self.routes()]
-            if sites:
-                raise HakobuneError(f"the edge serves {len(sites)} site(s): {', '.join(sites)}",
-                                    "remove those sites (or move them to their own ports) first")
+        sites = [route.site for route in self.status().routes]
+        if sites:
+            raise HakobuneError(f"the edge serves {len(sites)} site(s): {', '.join(sites)}",
+                                "remove those sites (or move them to their own ports) first")
         self._compose(settings, "down", "--remove-orphans", "--timeout", str(STOP_TIMEOUT),
                       *(["--volumes"] if purge else []), timeout=300)
         return True

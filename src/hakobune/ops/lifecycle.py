@@ -11,7 +11,7 @@ from typing import Any
 
 from hakobune.engine import Engine
 from hakobune.errors import InvalidInput
-from hakobune.ops.certs import CertState, certificates, summary
+from hakobune.ops.certs import CertState, certificates, container_certificate, summary
 from hakobune.ops.stack import Stack
 from hakobune.site import ONE_SHOT_SERVICES, SERVICES, SITE_LABEL, URL_LABEL
 
@@ -72,7 +72,7 @@ class ListedSite:
     running: int
     healthy: int
     services: int
-    certificate: str = ""  # behind the edge: where it comes from, issuer, days left
+    certificate: str = ""  # where it comes from, issuer, days left ("" when the edge or web server does not say)
     warnings: tuple[str, ...] = ()  # its problems
 
     def to_dict(self) -> dict[str, object]:
@@ -109,9 +109,19 @@ def list_sites(engine: Engine) -> list[ListedSite]:
             running=sum(1 for st in states if st.get("Running")),
             healthy=sum(1 for st in states if (st.get("Health") or {}).get("Status") == "healthy"),
             services=len(containers),
-            **_certificate(certs.get(name), moment),
+            **_certificate(certs.get(name) or _own_ports_certificate(engine, name, containers), moment),
         ))
     return listed
+
+
+def _own_ports_certificate(engine: Engine, site: str, containers: list[dict[str, Any]]) -> CertState | None:
+    """A site with ports of its own (its web container publishes them; behind the edge it publishes none): the
+    certificate its web server serves, while it runs."""
+    for container in containers:
+        if ((container["Config"]["Labels"] or {}).get("com.docker.compose.service") == "web"
+                and container["State"].get("Running") and (container.get("HostConfig") or {}).get("PortBindings")):
+            return container_certificate(engine, site, str(container["Name"]).lstrip("/"))
+    return None
 
 
 def _certificate(cert: CertState | None, moment: float) -> dict[str, Any]:
