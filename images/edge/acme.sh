@@ -1,8 +1,16 @@
 #!/bin/sh
-# hakobune-acme: certificates from an ACME CA for the sites behind the edge. lego answers the CA's HTTP-01
-# challenges on port 8402 of the edge's acme container, where the edge sends /.well-known/acme-challenge/ of the
-# names it serves; a certificate obtained is put beside the route's and the edge reloads (hakobune-edge reload).
-# Everything stays in the edge's volume, on the engine: account keys, certificate keys, the state of renewals.
+# hakobune-acme: certificates from an ACME CA, with lego, for the sites behind the edge (in the edge's acme
+# service) or for one site with ports of its own (in that site's acme service, ACME_SITE set).
+#
+# Behind the edge, lego answers the CA's HTTP-01 challenges on port 8402 of the edge's acme container, where the
+# edge sends /.well-known/acme-challenge/ of the names it serves; a certificate obtained is put beside the route's
+# and the edge reloads (hakobune-edge reload). Everything stays in the edge's volume, on the engine: account keys,
+# certificate keys, the state of renewals.
+#
+# For a site with ports of its own, lego writes the challenges as files into a volume the site's web server
+# answers them from on its plain port (SITE_ACME=on), and the certificate into the web server's tls volume, which
+# the web server loads by itself within seconds (hakobune-tls refresh, from its healthcheck). Its account and
+# renewal state stay in the service's own volume, which the web server never sees.
 #
 #   hakobune-acme configure SITE       SITE's CA from standard input (EMAIL=, DIRECTORY=, CA_CERT_B64=)
 #   hakobune-acme issue SITE           a certificate for the route's names now
@@ -20,13 +28,21 @@ set -eu
 # shellcheck source=images/common/hakobune-lib.sh
 . /usr/local/lib/hakobune/hakobune-lib.sh
 
-STATE=/var/lib/hakobune/edge
+SITE_NAME='^[a-z0-9][a-z0-9_-]{0,39}$'
+HOST_NAMES='^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?( [A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)*$'
+ACME_SITE=${ACME_SITE:-}
+if [ -z "$ACME_SITE" ]; then
+    STATE=/var/lib/hakobune/edge
+else
+    STATE=/var/lib/hakobune/acme
+    TLS=/var/lib/hakobune/tls
+    WEBROOT=/srv/acme-challenge
+fi
 ROUTES=$STATE/routes
 CERTS=$STATE/certs
 ACME=$STATE/acme
 CHALLENGE_PORT=8402
 HEARTBEAT=$HB_RUN_DIR/acme.heartbeat
-SITE_NAME='^[a-z0-9][a-z0-9_-]{0,39}$'
 EMAIL='^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$'
 DIRECTORY='^https://[A-Za-z0-9._:-]+(/[A-Za-z0-9._~/-]*)?$'
 ACME_RENEW_DAYS=${ACME_RENEW_DAYS:-30}
@@ -36,9 +52,51 @@ now() {
     date +%s
 }
 
+# A site's own service has one route: its names, from the environment (the client sets them).
+if [ -n "$ACME_SITE" ]; then
+    printf '%s\n' "$ACME_SITE" | grep -Eq "$SITE_NAME" || hb_fail "ACME_SITE must be a site's name"
+    printf '%s\n' "${ACME_SITE_HOSTS:-}" | grep -Eq "$HOST_NAMES" || hb_fail "ACME_SITE_HOSTS must be host names"
+    mkdir -p "$ROUTES"
+    printf 'HOSTS=%s\n' "$ACME_SITE_HOSTS" >"$ROUTES/$ACME_SITE.route.new"
+    mv "$ROUTES/$ACME_SITE.route.new" "$ROUTES/$ACME_SITE.route"
+fi
+
+# served SITE: the certificate served for SITE.
+served() {
+    if [ -n "$ACME_SITE" ]; then echo "$TLS/cert.pem"; else echo "$CERTS/$1.pem"; fi
+}
+
+# serve SITE CRT KEY: serve the certificate CRT with KEY for SITE from now on; what was served before stays when
+# that fails (and why is said on stdout).
+serve() {
+    if [ -n "$ACME_SITE" ]; then
+        # The web server reloads once both are in place and match (hakobune-tls refresh).
+        (umask 077; cp "$3" "$TLS/key.pem.new" && cp "$2" "$TLS/cert.pem.new") || return 1
+        mv "$TLS/key.pem.new" "$TLS/key.pem"
+        mv "$TLS/cert.pem.new" "$TLS/cert.pem"
+        return 0
+    fi
+    pem=$CERTS/$1.pem
+    [ -e "$pem" ] && cp -p "$pem" "$pem.previous"
+    (umask 077; cat "$2" "$3" >"$pem.new")
+    mv "$pem.new" "$pem"
+    if ! out=$(hakobune-edge reload); then
+        [ -e "$pem.previous" ] && mv "$pem.previous" "$pem"
+        echo "the edge refused the new certificate: $(printf '%s' "$out" | cut -c1-300)"
+        return 1
+    fi
+    rm -f "$pem.previous"
+}
+
+# challenge_options: how lego answers the CA's challenges: on the port the edge sends them to, or as files the
+# site's web server serves.
+challenge_options() {
+    if [ -n "$ACME_SITE" ]; then echo "--http.webroot $WEBROOT"; else echo "--http.port :$CHALLENGE_PORT"; fi
+}
+
 configure() {
     site=$1
-    [ -e "$ROUTES/$site.route" ] || hb_fail "no site $site is behind the edge"
+    [ -e "$ROUTES/$site.route" ] || hb_fail "no site $site is served here"
     email=""; directory=""; ca=""
     while IFS= read -r line; do
         case "$line" in
@@ -93,7 +151,7 @@ obtain() {
     dir=$ACME/$site
     [ -s "$dir/acme.conf" ] || hb_fail "site $site has no ACME settings (hakobune cert issue --email ...)"
     hosts=$(hb_value "$ROUTES/$site.route" HOSTS)
-    [ -n "$hosts" ] || hb_fail "no site $site is behind the edge"
+    [ -n "$hosts" ] || hb_fail "no site $site is served here"
     # Names about to be added (hakobune domain): in the certificate too. Such a request failing leaves the
     # certificate served and its renewals as they were: it is not written down as a renewal's failure.
     pending=$(hb_value "$ROUTES/$site.route" PENDING)
@@ -103,24 +161,17 @@ obtain() {
     exec 8>"$ACME/.lock"
     flock -w 600 8 || hb_fail "another certificate request did not end within 10 minutes"
     [ -n "$pending" ] || record "$site" "LAST_ATTEMPT=$(now)"
+    # shellcheck disable=SC2046 # challenge_options is two words, option and value
     if ! out=$(LEGO_CA_CERTIFICATES=$([ -s "$dir/ca.pem" ] && echo "$dir/ca.pem") \
         lego --accept-tos --email "$(hb_value "$dir/acme.conf" EMAIL)" --server "$(hb_value "$dir/acme.conf" DIRECTORY)" \
-            --path "$dir/lego" --key-type ec256 --http --http.port ":$CHALLENGE_PORT" --http-timeout 30 \
+            --path "$dir/lego" --key-type ec256 --http $(challenge_options) --http-timeout 30 \
             --cert.timeout 60 "$@" run 2>&1); then
         failed "$site" "$(one_line "$out")"
     fi
     crt=$dir/lego/certificates/$primary.crt
     key=$dir/lego/certificates/$primary.key
     hb_key_matches "$crt" "$key" || failed "$site" "the CA's certificate does not match its key"
-    pem=$CERTS/$site.pem
-    [ -e "$pem" ] && cp -p "$pem" "$pem.previous"
-    (umask 077; cat "$crt" "$key" >"$pem.new")
-    mv "$pem.new" "$pem"
-    if ! out=$(hakobune-edge reload); then
-        [ -e "$pem.previous" ] && mv "$pem.previous" "$pem"
-        failed "$site" "the edge refused the new certificate: $(printf '%s' "$out" | cut -c1-300)"
-    fi
-    rm -f "$pem.previous"
+    out=$(serve "$site" "$crt" "$key") || failed "$site" "${out:-the certificate could not be put in place}"
     record "$site" "LAST_SUCCESS=$(now)" "FAILURES=0" "NEXT_TRY=0" "ERROR="
     hb_log "certificate for $hosts obtained from $(hb_value "$dir/acme.conf" DIRECTORY)"
 }
@@ -142,7 +193,7 @@ due() {
     next=$(hb_value "$ACME/$1/state" NEXT_TRY)
     [ "${next:-0}" -le "$(now)" ] || return 1
     [ -n "$(hb_value "$ACME/$1/state" LAST_SUCCESS)" ] || return 0
-    pem=$CERTS/$1.pem
+    pem=$(served "$1")
     openssl x509 -in "$pem" -noout -checkend $((ACME_RENEW_DAYS * 86400)) >/dev/null 2>&1 || return 0
     for host in $(hb_value "$ROUTES/$1.route" HOSTS); do
         openssl x509 -in "$pem" -noout -checkhost "$host" 2>/dev/null | grep -q 'does match' || return 0
@@ -183,7 +234,7 @@ status() {
     for route in "$ROUTES"/*.route; do
         [ -e "$route" ] || continue
         site=$(basename "$route" .route)
-        pem=$CERTS/$site.pem
+        pem=$(served "$site")
         printf '%s{"site":"%s","hosts":"%s","certificate":' "$sep" "$site" "$(hb_value "$route" HOSTS)"
         hb_certificate_json "$pem"
         conf=$ACME/$site/acme.conf

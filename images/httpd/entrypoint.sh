@@ -7,6 +7,7 @@ set -eu
 
 hb_match SITE_FQDN localhost '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' "must be a host name"
 hb_match SITE_ALIASES "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
+hb_enum SITE_ACME off on off
 hb_uint HTTPD_PUBLIC_TLS_PORT 443 1 65535
 hb_uint HTTPD_THREADS_PER_CHILD 25 1 64
 hb_uint HTTPD_MAX_REQUEST_WORKERS 150 1
@@ -41,11 +42,14 @@ hb_prepare_run_dir
 # Each option is a snippet (images/httpd/options/NAME.CHOICE.conf) that httpd.conf and site.conf include.
 hb_option hsts "$(hb_on_off "$HTTPD_HSTS_MAX_AGE")" HTTPD_HSTS_MAX_AGE
 hb_option https-redirect "$HTTPD_HTTPS_REDIRECT" SITE_FQDN HTTPD_TLS_PORT_SUFFIX
+# The site's own acme service answers ACME challenges through the web server (images/edge/acme.sh).
+hb_option acme-challenge "$SITE_ACME"
 hb_option security-headers "$HTTPD_SECURITY_HEADERS"
 hb_option compress "$HTTPD_BROTLI-$HTTPD_GZIP" HB_COMPRESS_TYPES
 hb_option xmlrpc "$HTTPD_XMLRPC"
 hb_option remoteip "$(hb_given "$HTTPD_TRUSTED_PROXIES")" HTTPD_TRUSTED_PROXIES HTTPD_FROM_PROXY
 hb_self_signed_certificate "$SITE_FQDN"
+hakobune-tls loaded
 hb_render /etc/hakobune/httpd.conf.template "$HB_RUN_DIR/httpd.conf" \
     SITE_FQDN SITE_ALIASES HTTPD_SERVER_LIMIT HTTPD_THREADS_PER_CHILD HTTPD_MAX_REQUEST_WORKERS HTTPD_KEEPALIVE_TIMEOUT \
     HTTPD_LIMIT_REQUEST_BODY HTTPD_FASTCGI_READ_TIMEOUT PHP_FPM_ADDRESS HB_TLS_CIPHERS HB_TLS_CURVES

@@ -6,6 +6,7 @@ set -eu
 
 hb_match SITE_FQDN localhost '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' "must be a host name"
 hb_match SITE_ALIASES "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
+hb_enum SITE_ACME off on off
 hb_uint NGINX_PUBLIC_TLS_PORT 443 1 65535
 hb_match NGINX_WORKER_PROCESSES auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number"
 hb_uint NGINX_WORKER_CONNECTIONS 1024 16
@@ -38,6 +39,9 @@ for d in client_body proxy fastcgi uwsgi scgi cache; do mkdir -p "$HB_RUN_DIR/$d
 # Each option is a snippet (images/nginx/options/NAME.CHOICE.conf) that nginx.conf and site.conf include.
 hb_option hsts "$(hb_on_off "$NGINX_HSTS_MAX_AGE")" NGINX_HSTS_MAX_AGE
 hb_option https-redirect "$NGINX_HTTPS_REDIRECT" NGINX_TLS_PORT_SUFFIX
+# The site's own acme service answers ACME challenges through the web server (images/edge/acme.sh).
+hb_option acme-challenge "$SITE_ACME"
+hb_option acme-challenge-map "$SITE_ACME"
 hb_option security-headers "$NGINX_SECURITY_HEADERS"
 hb_option open-file-cache "$(hb_on_off "$NGINX_OPEN_FILE_CACHE")" NGINX_OPEN_FILE_CACHE
 # Kept FastCGI connections to PHP-FPM: off by default. A PHP-FPM process serves one connection until nginx
@@ -61,6 +65,7 @@ for proxy in $NGINX_TRUSTED_PROXIES; do printf 'set_real_ip_from %s;\n' "$proxy"
 for proxy in $NGINX_TRUSTED_PROXIES; do printf '%s 1;\n' "$proxy"; done >"$HB_RUN_DIR/options/trusted-proxy-geo.conf"
 
 hb_self_signed_certificate "$SITE_FQDN"
+hakobune-tls loaded
 
 hb_render /etc/hakobune/nginx.conf.template "$HB_RUN_DIR/nginx.conf" \
     SITE_FQDN SITE_ALIASES NGINX_WORKER_PROCESSES NGINX_WORKER_CONNECTIONS NGINX_KEEPALIVE_TIMEOUT \

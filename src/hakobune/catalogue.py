@@ -19,11 +19,11 @@ IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 # Image -> the service that runs it.
 IMAGE_SERVICE = {"nginx": "web", "httpd": "web", "php": "php", "mariadb": "db", "valkey": "valkey"}
 # Set by Hakobune from the site's model; a user changes them with their own commands, not `config set`.
-MANAGED = {"SITE_FQDN", "SITE_ALIASES", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS",
-           "PHP_FPM_LISTEN", "MARIADB_ROOT_PASSWORD", "NGINX_CACHE"}
+MANAGED = {"SITE_FQDN", "SITE_ALIASES", "SITE_ACME", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT",
+           "PHP_FPM_ADDRESS", "PHP_FPM_LISTEN", "MARIADB_ROOT_PASSWORD", "NGINX_CACHE"}
 # The command that changes a managed setting, where there is one.
 MANAGED_BY = {"NGINX_CACHE": "hakobune cache on|off", "SITE_ALIASES": "hakobune domain add|remove",
-              "SITE_FQDN": "hakobune domain primary"}
+              "SITE_FQDN": "hakobune domain primary", "SITE_ACME": "hakobune cert issue|install"}
 _DECLARATION = re.compile(r"^hb_(uint|size|enum|match|secret) +([A-Z][A-Z0-9_]*) *(.*)$")
 SECRET_MAX_LENGTH = 256
 

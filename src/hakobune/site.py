@@ -40,6 +40,7 @@ SERVICES = ("web", "php", "db", "valkey")  # the long-running services of a site
 # Started for a job, never by `up`: ops (backups, restores, the database's setup) and wp (WordPress work).
 ONE_SHOT_SERVICES = ("ops", "wp")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+_IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9._-]{1,128})?$")
 PROFILES = ("wp", "lamp")
 BACKUP_SCHEDULES = ("off", "hourly", "daily")  # `backup schedule`: daily runs at 03:00 UTC
 MAX_KEEP = 1000  # a WordPress site, or a plain PHP application with a database
@@ -48,11 +49,12 @@ SETTING_SERVICES = {"NGINX_": "web", "HTTPD_": "web", "PHP_": "php", "MARIADB_":
 # neighbours (a plugin's leak, a fork bomb, a cache that grows). php and db get their memory from the host when
 # a site is made (ops/provision.py), the others these; PHP's, MariaDB's and valkey's own sizes follow the limit
 # their container has (images/*/entrypoint.sh). `hakobune limits set` changes any of them.
-LIMITED_SERVICES = (*SERVICES, "backup", *ONE_SHOT_SERVICES)
-DEFAULT_MEMORY = {"web": "256M", "php": "1G", "db": "1G", "valkey": "256M", "backup": "1G", "ops": "1G", "wp": "1G"}
-MIN_MEMORY = {"web": "64M", "php": "256M", "db": "256M", "valkey": "32M", "backup": "128M", "ops": "128M",
-              "wp": "128M"}
-DEFAULT_PIDS = {"web": 2048, "php": 512, "db": 2048, "valkey": 128, "backup": 256, "ops": 256, "wp": 256}
+LIMITED_SERVICES = (*SERVICES, "backup", "acme", *ONE_SHOT_SERVICES)
+DEFAULT_MEMORY = {"web": "256M", "php": "1G", "db": "1G", "valkey": "256M", "backup": "1G", "acme": "128M", "ops": "1G",
+                  "wp": "1G"}
+MIN_MEMORY = {"web": "64M", "php": "256M", "db": "256M", "valkey": "32M", "backup": "128M", "acme": "64M",
+              "ops": "128M", "wp": "128M"}
+DEFAULT_PIDS = {"web": 2048, "php": 512, "db": 2048, "valkey": 128, "backup": 256, "acme": 64, "ops": 256, "wp": 256}
 MIN_PIDS = 32
 HOST_SHARE = ("php", "db")  # a quarter of the engine's memory each, between 512M and 4G
 NGINX_CACHE_MAX_SIZE = "256M"  # the nginx image's default; its page cache lives in the web container's memory
@@ -292,6 +294,10 @@ class Site:
     # The site's other names, at the edge, with the certificate of its primary name (fqdn): each either served as
     # the site ("serve") or sent to the primary name by the edge with a 301 or 308.
     aliases: dict[str, str] = field(default_factory=dict)
+    # A site with ports of its own whose certificate comes from an ACME CA has an acme service of its own, which
+    # runs the edge's image (lego): this is that image; empty: no such service. Behind the edge, the edge's acme
+    # service gets the site's certificates.
+    acme_image: str = ""
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -309,6 +315,11 @@ class Site:
             except ValueError:
                 raise InvalidInput(f"edge_subnet '{self.edge_subnet}' is not an address range") from None
         object.__setattr__(self, "aliases", _aliases(self.aliases, self.fqdn, self.edge))
+        if not isinstance(self.acme_image, str) or (self.acme_image and not _IMAGE_REF.match(self.acme_image)):
+            raise InvalidInput(f"acme_image '{self.acme_image}' is not an image reference")
+        if self.acme_image and self.edge:
+            raise InvalidInput(f"site {self.name} is behind the edge, whose acme service gets its certificates",
+                               "leave acme_image empty")
         if self.http_port == self.tls_port:
             raise InvalidInput(f"--http-port and --tls-port are both {self.tls_port}", "give two different ports")
         if self.profile not in PROFILES:
@@ -378,10 +389,11 @@ class Site:
     @property
     def services(self) -> tuple[str, ...]:
         """The services this site runs: no db when its database is external, no valkey without the object cache;
-        backup when scheduled."""
+        backup when scheduled; acme when it gets its certificate from a CA by itself."""
         running = tuple(s for s in SERVICES if not (s == "db" and self.external_db)
                         and not (s == "valkey" and not self.object_cache))
-        return (*running, "backup") if self.backup_schedule != "off" else running
+        return (*running, *(("backup",) if self.backup_schedule != "off" else ()),
+                *(("acme",) if self.acme_image else ()))
 
     @property
     def db_address(self) -> str:

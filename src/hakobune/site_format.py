@@ -15,7 +15,7 @@ import yaml
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.site import Site
 
-FORMAT = 4
+FORMAT = 5
 HEADER = "# Hakobune site settings. Change them with hakobune commands, not by hand.\n"
 
 
@@ -72,4 +72,11 @@ def _from_3(settings: dict[str, Any]) -> dict[str, Any]:
     return {**settings, "aliases": {}}
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1, 2: _from_2, 3: _from_3}
+def _from_4(settings: dict[str, Any]) -> dict[str, Any]:
+    """Format 4 (Hakobune 0.5, names and certificates at the edge) had no acme service for a site with ports of
+    its own."""
+    return {**settings, "acme_image": ""}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1, 2: _from_2, 3: _from_3,
+                                                                     4: _from_4}

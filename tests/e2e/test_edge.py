@@ -482,6 +482,151 @@ def test_a_name_the_ca_cannot_reach_is_served_self_signed_with_a_visible_problem
     assert leftovers(name) == NOTHING
 
 
+# -- a site with ports of its own, certified through them by its own acme service ------------------------------
+
+def web_address(name: str) -> str:
+    """The site's web container on the site's own network, where the CA (joined to it) checks the challenges."""
+    return str(json.loads(docker("inspect", f"hb-{name}-web-1"))[0]["NetworkSettings"]["Networks"]
+               [f"hb-{name}_site"]["IPAddress"])
+
+
+def until_served(port: int, host: str, roots: Path, other_than: str | None = None, wait: float = 30) -> str:
+    """The serial of the trusted certificate served for HOST, once it is one (and not OTHER_THAN): a web server
+    loads a new one when it reloads, within its healthcheck's interval."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            serial = served(port, host, roots)
+            if serial != other_than:
+                return serial
+        except (ssl.SSLError, OSError):
+            pass
+        assert time.monotonic() < deadline, f"no new trusted certificate served for {host} on {port}"
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("web", ["nginx", "httpd"])
+def test_a_site_with_ports_of_its_own_is_certified_and_renewed_by_its_own_acme_service(
+        edge, acme_ca, sites_dir, tmp_path, web):
+    """nginx: provisioned with --tls acme while the CA cannot reach it yet; httpd: provisioned self-signed, then
+    `cert issue`. Both: the challenge is answered on the plain port (everything else goes to HTTPS), a renewal
+    is served without a restart, a failed one is reported while the old certificate keeps serving, nothing the
+    acme service holds is served, and a certificate of one's own ends the renewals."""
+    name = site_name(f"own-acme-{web}")
+    fqdn = f"{name}.example.test"
+    http_port, tls_port = free_port(), free_port()
+    roots = acme_ca.roots
+    folder = sites_dir / name
+    ports = ["--http-port", str(http_port), "--tls-port", str(tls_port)]
+    if web == "nginx":
+        made = hb("provision", "--fqdn", fqdn, *ports, *acme_ca.options(), "--admin-pass-file", "-", name,
+                  cwd=sites_dir, input=ADMIN_PASSWORD)
+    else:
+        made = hb("provision", "--lamp", "--httpd", "--fqdn", fqdn, *ports, name, cwd=sites_dir)
+    assert made.returncode == 0, made.stderr
+    site_network = f"hb-{name}_site"
+    try:
+        if web == "nginx":  # the CA is not on the site's network yet: not reached, said, and retried later
+            (warning,) = [line for line in made.stderr.splitlines() if line.startswith("warning:")]
+            assert warning.startswith("warning: no certificate from the CA yet, the site serves a self-signed "
+                                      f"one: certificate for {name} not obtained:"), warning
+            code, cert = cert_status(folder)
+            assert code == 1 and cert["issuer"] == f"CN={fqdn}"
+            assert any(p.startswith("renewal failing (1 tries)") for p in cert["problems"])  # type: ignore[union-attr]
+            shown = json.loads(ok(hb("status", "--json", "-C", name, cwd=sites_dir)))
+            assert any("renewal failing" in w for w in shown["warnings"]), shown
+        else:  # self-signed, and no acme service until asked for one
+            shown = json.loads(ok(hb("status", "--json", "-C", name, cwd=sites_dir)))
+            assert "acme" not in [s["service"] for s in shown["services"]]
+        docker("network", "connect", "--alias", "acme-ca", site_network, acme_ca.ca)
+        if web == "httpd":
+            # The first `cert issue` adds the acme service (the web server is recreated, at a new address) and
+            # fails: the name still points elsewhere. The service stays, and says so.
+            first_try = hb("cert", "issue", "-C", name, *acme_ca.options()[2:], cwd=sites_dir)
+            assert first_try.returncode == 1
+            (line,) = first_try.stderr.strip().splitlines()
+            assert line.startswith(f"error: certificate for {name} not obtained: "), line
+            shown = json.loads(ok(hb("status", "--json", "-C", name, cwd=sites_dir)))
+            assert "acme" in [s["service"] for s in shown["services"]], shown
+            assert any("renewal failing" in w for w in shown["warnings"]), shown
+        acme_ca.dns_api("add-a", {"host": fqdn, "addresses": [web_address(name)]})
+        if web == "nginx":
+            ok(hb("cert", "renew", "--force", "-C", name, cwd=sites_dir))
+        else:  # the CA it was given the first time
+            ok(hb("cert", "issue", "-C", name, cwd=sites_dir))
+        first = until_served(tls_port, fqdn, roots)
+        code, cert = cert_status(folder)
+        assert (code, cert["source"], cert["problems"]) == (0, "acme", []), cert
+        assert cert["acme"]["failures"] == 0 and cert["acme"]["directory"] == acme_ca.directory  # type: ignore[index]
+        with httpx.Client(http2=True, verify=ssl.create_default_context(cafile=str(roots))) as http:
+            page = http.get(f"https://127.0.0.1:{tls_port}/", extensions={"sni_hostname": fqdn},
+                            headers={"Host": fqdn})
+        assert page.status_code == 200 and page.http_version == "HTTP/2"
+        assert page.headers["strict-transport-security"] == "max-age=63072000"
+        listed = {s["site"]: s for s in json.loads(ok(hb("list", "--json", cwd=sites_dir)))}[name]
+        assert listed["certificate"].startswith("acme: ") and not listed["warnings"], listed
+
+        # On the plain port, a challenge is answered there (a CA may not follow a redirect to another port);
+        # everything else goes to HTTPS.
+        acme = f"hb-{name}-acme-1"
+        docker("exec", acme, "sh", "-c", "mkdir -p /srv/acme-challenge/.well-known/acme-challenge && "
+               "printf token-body >/srv/acme-challenge/.well-known/acme-challenge/tok3n")
+        with httpx.Client(timeout=10) as plain:
+            base = f"http://127.0.0.1:{http_port}"
+            answer = plain.get(f"{base}/.well-known/acme-challenge/tok3n", headers={"Host": fqdn})
+            assert (answer.status_code, answer.text) == (200, "token-body")
+            assert answer.headers["content-type"].startswith("text/plain")
+            assert plain.get(f"{base}/.well-known/acme-challenge/none", headers={"Host": fqdn}).status_code == 404
+            assert plain.get(f"{base}/wp-login.php", headers={"Host": fqdn}).status_code == 308
+            # Hostile: what the challenge folder holds is served as text, never run, and never through a link
+            # (to the certificate's key the acme service can write); the service's own files are not there.
+            docker("exec", acme, "sh", "-c", "cd /srv/acme-challenge/.well-known/acme-challenge && "
+                   "printf '<?php echo \"ran-\" . (6*7);' >x.php && ln -s /var/lib/hakobune/tls/key.pem key")
+            script = plain.get(f"{base}/.well-known/acme-challenge/x.php", headers={"Host": fqdn})
+            assert "ran-42" not in script.text and script.status_code in (200, 403, 404), script
+            key = plain.get(f"{base}/.well-known/acme-challenge/key", headers={"Host": fqdn})
+            assert key.status_code in (403, 404) and "PRIVATE KEY" not in key.text, key
+            for path in ("/.well-known/acme-challenge/../../acme/acme/" + name + "/acme.conf",
+                         "/.well-known/acme-challenge/%2e%2e/%2e%2e/var/lib/hakobune/tls/key.pem"):
+                got = plain.get(f"{base}{path}", headers={"Host": fqdn})
+                assert "EMAIL=" not in got.text and "PRIVATE KEY" not in got.text, (path, got)
+        assert subprocess.run(["docker", "exec", f"hb-{name}-web-1", "ls", "/var/lib/hakobune/acme"],
+                              capture_output=True, check=False).returncode != 0  # the web server never sees it
+
+        # A renewal by the service itself (as its schedule does) is served within seconds, without a restart.
+        started = docker("inspect", "-f", "{{.State.StartedAt}}", f"hb-{name}-web-1")
+        ok(subprocess.run(["docker", "exec", acme, "hakobune-acme", "renew", name, "--force"],
+                          capture_output=True, text=True, check=False, timeout=300))
+        second = until_served(tls_port, fqdn, roots, other_than=first)
+        assert docker("inspect", "-f", "{{.State.StartedAt}}", f"hb-{name}-web-1") == started
+
+        # The CA out of reach: the renewal fails in one line, the certificate served stays, and it shows.
+        docker("network", "disconnect", site_network, acme_ca.ca)
+        failed = hb("cert", "renew", "--force", "-C", name, cwd=sites_dir)
+        assert failed.returncode != 0
+        (line,) = failed.stderr.strip().splitlines()
+        assert line.startswith(f"error: certificate for {name} not obtained: "), line
+        assert served(tls_port, fqdn, roots) == second
+        code, cert = cert_status(folder)
+        assert code == 1 and any(p.startswith("renewal failing (1 tries)") for p in cert["problems"])  # type: ignore[union-attr]
+        listed = {s["site"]: s for s in json.loads(ok(hb("list", "--json", cwd=sites_dir)))}[name]
+        assert any("renewal failing" in w for w in listed["warnings"]), listed
+
+        # A certificate of one's own: served at once, and the CA renews no more.
+        pki = TestPKI(tmp_path)
+        good = pki.leaf("good", fqdn)
+        ok(hb("cert", "install", "-C", name, "--cert", str(good), "--key", str(good.with_suffix(".key")),
+              "--chain", str(pki.folder / "chain.pem"), cwd=sites_dir))
+        until_served(tls_port, fqdn, pki.folder / "root.pem")
+        code, cert = cert_status(folder)
+        assert (code, cert["source"], cert["acme"], cert["problems"]) == (0, "own", None, [])
+    finally:
+        quietly("network", "disconnect", site_network, acme_ca.ca)
+        removed = hb("remove", "-y", name, cwd=sites_dir)
+    assert removed.returncode == 0, removed.stderr
+    assert leftovers(name) == NOTHING
+
+
 def stapled(port: int, host: str) -> str:
     """What OpenSSL's client hears of the OCSP answer the edge staples for HOST."""
     got = subprocess.run(["docker", "run", "--rm", "--network", "host", "--entrypoint", "openssl", ACME_CA_IMAGE,

@@ -352,3 +352,27 @@ def test_the_web_server_answers_to_the_aliases_served_and_leaves_redirects_to_th
     assert route_request(site, ("new.example.com",)) == (
         f"HOSTS={site.fqdn} www.example.com old.example.com b.example.com\nREDIRECT301=old.example.com\n"
         f"REDIRECT308=\nPENDING=new.example.com\nUPSTREAM=hb-{site.name}-web:8080\n")
+
+
+def test_a_site_certified_by_its_own_acme_service_shares_only_the_challenges_and_its_certificate():
+    site = replace(SITE, acme_image="hakobune/edge:0.5.0")
+    doc = compose_document(site)
+    acme, web = doc["services"]["acme"], doc["services"]["web"]
+    assert acme["image"] == "hakobune/edge:0.5.0" and acme["entrypoint"] == ["hakobune-acme", "daemon"]
+    # Hardened like the rest, as the web server's user (it writes the certificate that user reads), no ports.
+    assert acme["read_only"] is True and acme["cap_drop"] == ["ALL"] and acme["user"] == "101"
+    assert "ports" not in acme and acme["networks"] == ["site"]
+    assert acme["environment"]["ACME_SITE"] == "shop" and acme["environment"]["ACME_SITE_HOSTS"] == "shop.example.com"
+    assert acme["volumes"] == ["acme:/var/lib/hakobune/acme", "tls:/var/lib/hakobune/tls",
+                               "acme-challenge:/srv/acme-challenge"]
+    # The web server answers the challenges (read-only) and never sees the account and its state.
+    assert web["environment"]["SITE_ACME"] == "on" and web["environment"]["NGINX_HSTS_MAX_AGE"] == "63072000"
+    mine = compose_document(replace(site, settings={"NGINX_HSTS_MAX_AGE": "300"}))["services"]["web"]
+    assert mine["environment"]["NGINX_HSTS_MAX_AGE"] == "300"  # the user's setting wins
+    assert "acme-challenge:/srv/acme-challenge:ro" in web["volumes"]
+    assert not any(v.startswith("acme:") for v in web["volumes"])
+    assert doc["volumes"]["acme-challenge"]["driver_opts"]["type"] == "tmpfs"
+    assert "driver_opts" not in doc["volumes"]["acme"]
+    plain = compose_document(SITE)
+    assert "acme" not in plain["services"] and "SITE_ACME" not in plain["services"]["web"]["environment"]
+    assert "acme" not in plain["volumes"] and "acme-challenge" not in plain["volumes"]

@@ -22,7 +22,7 @@ from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Stack
 from hakobune.render.edge import SETTINGS_LABEL, EdgeSettings
 from hakobune.site import Site, SiteSecrets
-from hakobune.versions import images_for
+from hakobune.versions import image_refs, images_for
 from tests.unit.fake_engine import FakeEngine
 
 SITE = Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, images=images_for("nginx"),
@@ -227,8 +227,9 @@ def test_a_ca_that_says_no_leaves_the_site_up_and_says_why(tmp_path):
 # -- moving a site behind the edge and back (edge attach|detach) ----------------------------------------------
 
 REFRESH = ["exec php hakobune-opcache-reset", "exec valkey valkey-cli flushall", "exec web hakobune-cache refresh"]
-ATTACH = ["network create hb-shop-edge", "up", "network connect hb-shop-edge", "exec proxy hakobune-edge set shop",
-          "task site-url", "task search-replace", *REFRESH]
+# The site's own acme service, if it has one, goes with the move (--remove-orphans).
+ATTACH = ["network create hb-shop-edge", "up --remove-orphans", "network connect hb-shop-edge",
+          "exec proxy hakobune-edge set shop", "task site-url", "task search-replace", *REFRESH]
 
 
 @pytest.mark.parametrize("failing", ["network create", "up", "exec proxy hakobune-edge set", "task site-url",
@@ -372,3 +373,29 @@ def test_a_name_the_sites_own_certificate_does_not_cover_is_refused(tmp_path):
     with pytest.raises(HakobuneError, match=refused):
         domains.add(stack, "www.shop.example.com", "301", lambda line: None)
     assert changes(engine.log) == []
+
+
+# -- a site with ports of its own and a certificate from a CA: its own acme service -----------------------------
+
+OWN_ACME_PROVISION = [*PROVISION, "exec acme hakobune-acme configure shop"]
+
+
+@pytest.mark.parametrize("failing", OWN_ACME_PROVISION)
+def test_a_provision_with_an_acme_service_of_its_own_that_fails_is_undone(tmp_path, removed, failing):
+    engine = FakeEngine(failing=failing)
+    removed(engine)
+    with pytest.raises(HakobuneError):
+        provision.provision(engine.mock, SITE, SiteSecrets(), tmp_path, lambda line: None, password_generated=True,
+                            acme=ACCOUNT)
+    assert changes(engine.log) == [*OWN_ACME_PROVISION[:OWN_ACME_PROVISION.index(failing) + 1], SWEEP,
+                                   "rmtree shop"]
+
+
+def test_a_ca_that_says_no_leaves_a_site_with_ports_of_its_own_up_with_its_acme_service(tmp_path):
+    engine = FakeEngine(failing="exec acme hakobune-acme issue shop")
+    done = provision.provision(engine.mock, SITE, SiteSecrets(), tmp_path, lambda line: None,
+                               password_generated=True, acme=ACCOUNT)
+    assert done.certificate_error and "hakobune-acme issue shop broke" in done.certificate_error
+    assert changes(engine.log) == [*OWN_ACME_PROVISION, "exec acme hakobune-acme issue shop"]
+    saved = SiteDir(tmp_path / "shop").load()
+    assert saved.acme_image == image_refs()["edge"] and "acme" in saved.services

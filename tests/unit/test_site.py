@@ -217,7 +217,8 @@ def test_every_service_runs_one_of_the_sites_images():
     for web in WEB_SERVERS:
         site = Site(name="a", fqdn="localhost", web=web, images=images_for(web))
         for service in LIMITED_SERVICES:
-            assert site.image_name(service) in site.images, (web, service)
+            if service != "acme":  # the edge's image, named by acme_image
+                assert site.image_name(service) in site.images, (web, service)
     assert Site(name="a", fqdn="localhost", web="httpd").image_name("web") == "httpd"
 
 
@@ -243,3 +244,13 @@ def test_aliases_are_names_served_or_redirected_at_the_edge():
 def test_bad_aliases_are_refused(aliases, edge, message):
     with pytest.raises(InvalidInput, match=re.escape(message)):
         Site(name="s", fqdn="example.com", edge=edge, aliases=aliases)
+
+
+def test_an_acme_service_of_its_own_is_for_a_site_with_ports_of_its_own():
+    site = Site(name="s", fqdn="example.com", acme_image="hakobune/edge:0.5.0")
+    assert site.services[-1] == "acme" and site.memory("acme") == "128M" and site.pids("acme") == 64
+    assert "acme" not in Site(name="s", fqdn="example.com").services
+    with pytest.raises(InvalidInput, match="site s is behind the edge, whose acme service gets its certificates"):
+        Site(name="s", fqdn="example.com", edge=True, acme_image="hakobune/edge:0.5.0")
+    with pytest.raises(InvalidInput, match="acme_image 'Evil Image;' is not an image reference"):
+        Site(name="s", fqdn="example.com", acme_image="Evil Image;")

@@ -135,3 +135,7 @@ def test_an_edge_subnet_must_be_an_address_range():
 
 def test_format_3_sites_had_one_name():
     assert MIGRATIONS[3]({"name": "s", "edge": True})["aliases"] == {}
+
+
+def test_format_4_sites_had_no_acme_service_of_their_own():
+    assert MIGRATIONS[4]({"name": "s"})["acme_image"] == ""

@@ -11,7 +11,7 @@ from rich.table import Table
 from hakobune.cli.context import SITE_DIRECTORY, State, state
 from hakobune.errors import HakobuneError
 from hakobune.ops import own_cert
-from hakobune.ops.certs import PRESETS, Certs, CertState, acme_account, install_own, now, web_certificate
+from hakobune.ops.certs import PRESETS, Certs, CertState, acme_account, install_own, now, own_ports_certificate
 from hakobune.ops.sitedir import SiteDir
 from hakobune.site import Site
 
@@ -37,9 +37,9 @@ def issue(
     account = acme_account(email, acme_directory, acme_ca_cert) \
         if email or acme_directory or acme_ca_cert else None
     st = state(ctx)
-    site = _site(directory)
-    with st.output.working(f"Asking the CA for a certificate for {site.fqdn}"):
-        cert = Certs(st.engine).issue(site, account)
+    stack = st.stack(directory)
+    with st.output.working(f"Asking the CA for a certificate for {stack.site.fqdn}"):
+        cert = Certs(st.engine).issue(stack, account)
     _print_one(st, cert, "issued")
 
 
@@ -72,9 +72,9 @@ def renew(
 ) -> None:
     """Renew the site's certificate when it is due (the edge does this by itself; see `cert status`)."""
     st = state(ctx)
-    site = _site(directory)
-    with st.output.working(f"Renewing the certificate of {site.fqdn}"):
-        cert = Certs(st.engine).renew(site, force)
+    stack = st.stack(directory)
+    with st.output.working(f"Renewing the certificate of {stack.site.fqdn}"):
+        cert = Certs(st.engine).renew(stack, force)
     _print_one(st, cert, "renewed" if force else "checked")
 
 
@@ -90,8 +90,8 @@ def status(
     14 days, a renewal fails, the CA has not issued it yet)."""
     st = state(ctx)
     only = _site(directory) if directory else None
-    if only is not None and not only.edge:  # its web server's own
-        certs = [web_certificate(st.stack(directory))]
+    if only is not None and not only.edge:  # its own: its web server's, and its acme service's renewals
+        certs = [own_ports_certificate(st.stack(directory))]
     else:
         certs = [c for c in Certs(st.engine).status() if only is None or c.site == only.name]
     moment = now()

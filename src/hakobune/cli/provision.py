@@ -108,5 +108,6 @@ def provision(
     out.print(f"  folder:   {done.path}", markup=False)
     if done.certificate_error:
         st.output.err.print(f"warning: no certificate from the CA yet, the site serves a self-signed one: "
-                            f"{done.certificate_error} (the edge asks again by itself; see: hakobune cert status)",
+                            f"{done.certificate_error} (it is asked again by itself, backing off; see: "
+                            "hakobune cert status)",
                             markup=False)

@@ -1,16 +1,17 @@
-"""`hakobune cert`: certificates from an ACME CA for the sites behind the edge, your own for any site, and what
-state they are in.
+"""`hakobune cert`: certificates from an ACME CA, your own certificates, and what state they are in, for the
+sites behind the edge and for sites with ports of their own.
 
-The work happens on the engine, in the edge's acme service (images/edge/acme.sh, lego): account and certificate
-keys, challenges and the state of renewals never reach the client. This module checks what the user asked for,
-hands it over, and reads back each certificate with the problems a user must hear of."""
+The work happens on the engine, in an acme service (images/edge/acme.sh, lego): the edge's for the sites behind
+it, a site's own for a site with ports of its own. Account and certificate keys, challenges and the state of
+renewals never reach the client. This module checks what the user asked for, hands it over, and reads back each
+certificate with the problems a user must hear of."""
 
 from __future__ import annotations
 
 import base64
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from hakobune.ops.edge import Edge
 from hakobune.ops.own_cert import OwnCertificate
 from hakobune.ops.stack import Stack
 from hakobune.site import Site
+from hakobune.versions import image_refs
 
 # Named CAs for --acme-directory.
 PRESETS = {
@@ -142,25 +144,41 @@ class Certs:
     def __init__(self, engine: Engine) -> None:
         self.edge = Edge(engine)
 
-    def issue(self, site: Site, account: AcmeAccount | None) -> CertState:
-        """A certificate for SITE's names from its CA (ACCOUNT: set or change the CA first), served at once."""
-        _behind_edge(site)
+    def issue(self, stack: Stack, account: AcmeAccount | None) -> CertState:
+        """A certificate for the site's names from its CA (ACCOUNT: set or change the CA first), served at once.
+        A site with ports of its own gets its acme service first."""
+        site = stack.site
+        if not site.edge:
+            if not site.acme_image:
+                if account is None:
+                    raise InvalidInput(f"site {site.name} has no CA yet", "give --email (and --acme-directory)")
+                enable_acme(stack)
+            if account is not None:
+                site_acme(stack, "configure", site.name, input=account.request())
+            site_acme(stack, "issue", site.name, timeout=ISSUE_TIMEOUT)
+            return own_ports_certificate(stack, loaded=True)
         if account is not None:
             self.edge.acme("configure", site.name, input=account.request())
         self.edge.acme("issue", site.name, timeout=ISSUE_TIMEOUT)
         return self.state(site.name)
 
     def install(self, site: Site, own: OwnCertificate) -> CertState:
-        """Serve OWN for SITE from now on (checked already: ops/own_cert.py); its CA, if it had one, stops
-        renewing it."""
-        _behind_edge(site)
+        """Serve OWN for SITE, behind the edge, from now on (checked already: ops/own_cert.py); its CA, if it had
+        one, stops renewing it."""
         self.edge.install_certificate(site, own.bundle())
         return self.state(site.name)
 
-    def renew(self, site: Site, force: bool) -> CertState:
-        """Renew SITE's certificate when it is due (FORCE: now)."""
-        _behind_edge(site)
-        self.edge.acme("renew", site.name, *(["--force"] if force else []), timeout=ISSUE_TIMEOUT)
+    def renew(self, stack: Stack, force: bool) -> CertState:
+        """Renew the site's certificate when it is due (FORCE: now)."""
+        site = stack.site
+        how = ["--force"] if force else []
+        if not site.edge:
+            if not site.acme_image:
+                raise HakobuneError(f"site {site.name} gets no certificate from a CA",
+                                    "hakobune cert issue --email ADDRESS -C SITE")
+            site_acme(stack, "renew", site.name, *how, timeout=ISSUE_TIMEOUT)
+            return own_ports_certificate(stack, loaded=True)
+        self.edge.acme("renew", site.name, *how, timeout=ISSUE_TIMEOUT)
         return self.state(site.name)
 
     def status(self) -> list[CertState]:
@@ -175,12 +193,60 @@ class Certs:
         raise HakobuneError(f"site {site} is not behind the edge", "hakobune edge status lists the sites it serves")
 
 
+def enable_acme(stack: Stack) -> None:
+    """Give the site with ports of its own STACK an acme service of its own, and its web server the challenges
+    that service writes; undone when they do not come up."""
+    image = image_refs()["edge"]
+    if not stack.engine.image_exists(image):
+        raise HakobuneError(f"image not built: {image}", "run 'hakobune images build edge'")
+    with stack.changing():
+        stack.save(replace(stack.site, acme_image=image))
+        stack.up()
+
+
+def site_acme(stack: Stack, *args: str, input: str | None = None, timeout: float = 180) -> dict[str, Any]:
+    """hakobune-acme ARGS in the acme service of a site with ports of its own."""
+    try:
+        out = stack.exec("acme", "hakobune-acme", *args, input=input, timeout=timeout)
+    except EngineError as exc:
+        failed = contract.failure(exc.stdout)  # it names the certificate already
+        if failed is None:
+            raise
+        raise failed from None
+    return contract.answer(out) or {}
+
+
+def own_ports_certificate(stack: Stack, loaded: bool = False) -> CertState:
+    """The certificate a site with ports of its own serves, and how its renewals go when its acme service gets it
+    from a CA (when that service does not answer: the web server's certificate alone). LOADED: first have the
+    web server load a certificate that service has just put in place, rather than at its next healthcheck."""
+    site = stack.site
+    if loaded:
+        stack.exec("web", "hakobune-tls", "refresh")
+    if site.acme_image:
+        try:
+            return acme_answer(site.name, site_acme(stack, "status"))
+        except HakobuneError:
+            pass
+    return web_certificate(stack)
+
+
+def acme_answer(site: str, answer: dict[str, Any]) -> CertState:
+    """SITE's entry in `hakobune-acme status` of a site's own acme service."""
+    for entry in answer.get("certificates", []):
+        if entry.get("site") == site:
+            return CertState.from_answer(entry)
+    raise HakobuneError(f"the acme service of site {site} does not know it")
+
+
 def install_own(stack: Stack, own: OwnCertificate) -> CertState:
     """Serve OWN (checked already: ops/own_cert.py) for the site: at the edge, or by its web server when it has
-    ports of its own."""
+    ports of its own (whose acme service, if it has one, stops renewing)."""
     if stack.site.edge:
         return Certs(stack.engine).install(stack.site, own)
     stack.require_running(["web"])
+    if stack.site.acme_image:
+        site_acme(stack, "forget", stack.site.name)
     try:
         stack.exec("web", "hakobune-tls", "install", input=own.bundle())
     except EngineError as exc:
@@ -196,13 +262,14 @@ def web_certificate(stack: Stack) -> CertState:
     return _web_answer(stack.site.name, stack.site.hosts, stack.exec("web", "hakobune-tls", "status"))
 
 
-def container_certificate(engine: Engine, site: str, container: str) -> CertState | None:
-    """web_certificate of a site known only by its running web CONTAINER (`list`); None when it does not say."""
+def container_certificate(engine: Engine, site: str, container: str, acme: bool = False) -> CertState | None:
+    """own_ports_certificate of a site known only by its running web CONTAINER (`list`), or by its running acme
+    CONTAINER (ACME); None when it does not say."""
     try:
-        out = engine.docker("exec", container, "hakobune-tls", "status").stdout
+        out = engine.docker("exec", container, *(["hakobune-acme"] if acme else ["hakobune-tls"]), "status").stdout
+        return acme_answer(site, contract.answer(out) or {}) if acme else _web_answer(site, (), out)
     except HakobuneError:
         return None
-    return _web_answer(site, (), out)
 
 
 def _web_answer(site: str, hosts: tuple[str, ...], out: str) -> CertState:
@@ -230,12 +297,6 @@ def summary(cert: CertState | None, edge: bool, moment: float) -> tuple[str, lis
     days = cert.days_left(moment)
     left = "" if days is None else f", {days:.0f} days left"
     return f"{cert.source}: {cert.issuer or 'none'}{left}", cert.problems(moment)
-
-
-def _behind_edge(site: Site) -> None:
-    if not site.edge:
-        raise HakobuneError(f"site {site.name} has ports of its own: certificates from a CA are for sites behind "
-                            "the edge, for now", "provision it without --http-port/--tls-port")
 
 
 def now() -> float:

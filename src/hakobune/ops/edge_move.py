@@ -33,11 +33,12 @@ def attach(stack: Stack, report: Report) -> Site:
         outer.on_failure("remove the site's network to the edge", lambda: stack.engine.network_remove(
             site.edge_network))
         with stack.changing() as rollback:
+            # Behind the edge, the edge's acme service gets the site's certificates: the site's own goes.
             moved = replace(site, edge=True, edge_subnet=subnet, http_port=settings.http_port,
-                            tls_port=settings.tls_port)
+                            tls_port=settings.tls_port, acme_image="")
             stack.save(moved)
             report("Recreating the web server without ports of its own")
-            stack.up()
+            stack.up(orphans=True)
             failpoint("attach-recreated")
             report("Making sure the shared edge runs")
             edge.ensure()

@@ -94,7 +94,7 @@ def list_sites(engine: Engine) -> list[ListedSite]:
     found: dict[str, list[dict[str, Any]]] = {name: [] for name in engine.sites()}
     for container in engine.site_containers():
         labels = container["Config"]["Labels"] or {}
-        if labels.get("com.docker.compose.service") in SERVICES:
+        if labels.get("com.docker.compose.service") in (*SERVICES, "acme"):  # what serves the site, and certifies it
             found.setdefault(labels[SITE_LABEL], []).append(container)
     certs = certificates(engine)  # sites behind the edge are those it routes
     moment = time.time()
@@ -116,12 +116,14 @@ def list_sites(engine: Engine) -> list[ListedSite]:
 
 def _own_ports_certificate(engine: Engine, site: str, containers: list[dict[str, Any]]) -> CertState | None:
     """A site with ports of its own (its web container publishes them; behind the edge it publishes none): the
-    certificate its web server serves, while it runs."""
-    for container in containers:
-        if ((container["Config"]["Labels"] or {}).get("com.docker.compose.service") == "web"
-                and container["State"].get("Running") and (container.get("HostConfig") or {}).get("PortBindings")):
-            return container_certificate(engine, site, str(container["Name"]).lstrip("/"))
-    return None
+    certificate its web server serves, while it runs, with its renewals when its own acme service runs."""
+    running = {(c["Config"]["Labels"] or {}).get("com.docker.compose.service"): c for c in containers
+               if c["State"].get("Running")}
+    web, acme = running.get("web"), running.get("acme")
+    if web is None or not (web.get("HostConfig") or {}).get("PortBindings"):
+        return None
+    return (acme is not None and container_certificate(engine, site, str(acme["Name"]).lstrip("/"), acme=True)) \
+        or container_certificate(engine, site, str(web["Name"]).lstrip("/"))
 
 
 def _certificate(cert: CertState | None, moment: float) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
-from hakobune.ops.certs import AcmeAccount, Certs
+from hakobune.ops.certs import AcmeAccount, Certs, site_acme
 from hakobune.ops.edge import Edge
 from hakobune.ops.limits import with_host_memory
 from hakobune.ops.ports import check_ports_free
@@ -26,6 +26,7 @@ from hakobune.render.requests import (
     seed_request,
 )
 from hakobune.site import Site, SiteSecrets, new_site_id
+from hakobune.versions import image_refs
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ def preflight(engine: Engine, site: Site, target: Path) -> None:
         raise InvalidInput(f"TARGET '{site.name}' already exists in {target.parent}", "choose another name")
     engine.ping()
     engine.compose_command()
-    missing = [ref for ref in site.images.values() if not engine.image_exists(ref)]
+    missing = [ref for ref in (*site.images.values(), *filter(None, [site.acme_image]))
+               if not engine.image_exists(ref)]
     if missing:
         raise HakobuneError(f"images not built: {', '.join(missing)}", "run 'hakobune images build'")
     if site.name in engine.sites():
@@ -70,10 +72,10 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
               acme: AcmeAccount | None = None) -> Provisioned:
     """Create the site. CONTENT, when given, fills the new site instead of a fresh WordPress or docroot (a
     restore does). ACME: then ask that CA for its certificate; the site stays when the CA says no (its
-    certificate is self-signed meanwhile, and the edge asks again, backing off: `hakobune cert status`)."""
-    if acme is not None and not site.edge:
-        raise InvalidInput("--tls acme is for sites behind the edge, for now",
-                           "leave out --http-port/--tls-port, or use --tls self-signed")
+    certificate is self-signed meanwhile, and the edge, or the site's own acme service, asks again, backing off:
+    `hakobune cert status`)."""
+    if acme is not None and not site.edge:  # its own acme service, with the edge's image
+        site = replace(site, acme_image=image_refs()["edge"])
     if not site.site_id:
         site = replace(site, site_id=new_site_id())
     target = parent / site.name
@@ -126,8 +128,10 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
             report("Writing the docroot's index page")
             stack.task("seed-lamp", seed_lamp_request(site))
         failpoint("installed")
-        if acme is not None:
+        if acme is not None and site.edge:
             Edge(engine).acme("configure", site.name, input=acme.request())
+        elif acme is not None:
+            site_acme(stack, "configure", site.name, input=acme.request())
     except BaseException:
         report("Provisioning failed: removing everything it created")
         problems = rollback.run()
@@ -139,7 +143,7 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
     if acme is not None:
         report(f"Asking {acme.directory} for a certificate for {site.fqdn}")
         try:
-            Certs(engine).issue(site, None)
+            Certs(engine).issue(stack, None)
         except HakobuneError as exc:
             certificate_error = exc.message
     return Provisioned(

@@ -217,11 +217,12 @@ def _host_name(path: Path) -> str:
 def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int | None, tls_port: int | None) -> Site:
     """The archive's site under a new name and host name, on this Hakobune's images, with the stack's own
     database (an external server is the original site's, not the copy's); with the ports given, or behind the
-    engine's edge when none is (the original's network to the edge and its other names are the original's)."""
+    engine's edge when none is (the original's network to the edge, its other names and its CA account are the
+    original's)."""
     settings = dict(manifest.settings)
     for key in ("name", "fqdn", "http_port", "tls_port", "images", "secret_settings", "db_host", "db_port",
                 "db_tls", "object_cache", "fpm_socket", "site_id", "limits", "host_memory", "edge", "edge_subnet",
-                "aliases"):
+                "aliases", "acme_image"):
         settings.pop(key, None)
     try:
         base = Site.from_dict({**settings, "name": validate_name(name), "fqdn": validate_fqdn(fqdn),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
-from hakobune.ops.certs import certificates, summary, web_certificate
+from hakobune.ops.certs import certificates, own_ports_certificate, summary
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Stack
 
@@ -39,7 +39,8 @@ def status(stack: Stack) -> SiteStatus:
     for name in site.services:
         container = found.get(name)
         if container is None:
-            services.append(ServiceStatus(name, "missing", "-", "", site.images.get(site.image_name(name), "")))
+            image = site.acme_image if name == "acme" else site.images.get(site.image_name(name), "")
+            services.append(ServiceStatus(name, "missing", "-", "", image))
             continue
         services.append(ServiceStatus(name, container.state, container.health or "-", ", ".join(container.ports),
                                       container.image))
@@ -47,7 +48,7 @@ def status(stack: Stack) -> SiteStatus:
         cert = certificates(stack.engine).get(site.name)
     else:
         web = found.get("web")
-        cert = web_certificate(stack) if web is not None and web.running else None
+        cert = own_ports_certificate(stack) if web is not None and web.running else None
     line, warnings = summary(cert, site.edge, time.time())
     return SiteStatus(site=site.name, url=site.url, admin_url=f"{site.url}/wp-admin/", services=services,
                       certificate=line, warnings=warnings)

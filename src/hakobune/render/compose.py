@@ -25,6 +25,7 @@ from hakobune.layout import (
     SITE_DIR,
     UIDS,
 )
+from hakobune.render.edge import HSTS_MAX_AGE, RENEW_DAYS, RENEW_EVERY
 from hakobune.render.requests import backup_request
 from hakobune.site import SERVICE_LABEL, SITE_ID_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site, secret_setting_file
 
@@ -66,7 +67,12 @@ RUNTIMES = {
     "ops": Runtime("ops", UIDS["www-data"], ("/tmp",)),
     "wp": Runtime("ops", UIDS["www-data"], ("/tmp",)),
     "backup": Runtime("ops", UIDS["www-data"], ("/tmp",)),
+    # lego, in the edge's image, as the web server's user: it writes the certificate the web server reads.
+    "acme": Runtime("edge", UIDS["hbweb"], (RUN_DIR, "/tmp")),
 }
+ACME_STATE = "/var/lib/hakobune/acme"  # the acme service's account, settings and renewal state
+ACME_WEBROOT = "/srv/acme-challenge"  # the challenges it writes, which the web server answers
+TLS_DIR = "/var/lib/hakobune/tls"  # the web server's certificate
 
 
 def _labels(site: Site, service: str | None = None) -> dict[str, str]:
@@ -88,7 +94,7 @@ def _tmpfs(runtime: Runtime) -> list[str]:
 def _service(site: Site, name: str, **extra: Any) -> dict[str, Any]:
     runtime = RUNTIMES[name]
     service: dict[str, Any] = {
-        "image": site.image(site.web if name == "web" else runtime.image),
+        "image": site.acme_image if name == "acme" else site.image(site.web if name == "web" else runtime.image),
         "restart": "unless-stopped",
         "labels": _labels(site, name),
         "networks": ["site"],
@@ -114,6 +120,9 @@ def _web_env(site: Site) -> dict[str, str]:
            "PHP_FPM_ADDRESS": f"unix:{FPM_SOCKET}" if site.fpm_socket else "php:9000"}
     if site.served_aliases:  # the names the edge sends as the site's (the web server refuses others)
         env["SITE_ALIASES"] = " ".join(site.served_aliases)
+    if site.acme_image:  # and HSTS, as the edge has for a trusted certificate (browsers ignore it on another)
+        env["SITE_ACME"] = "on"
+        env[f"{prefix}HSTS_MAX_AGE"] = str(HSTS_MAX_AGE)
     if site.web == "nginx":
         env["NGINX_CACHE"] = "on" if site.page_cache else "off"
     env.update(site.settings_for("web"))
@@ -161,7 +170,8 @@ def compose_document(site: Site) -> dict[str, Any]:
             ports=[] if site.edge else _web_ports(site),
             networks=_web_networks(site),
             environment=_web_env(site),
-            volumes=[f"site:{SITE_DIR}:ro", "tls:/var/lib/hakobune/tls", *_fpm_socket(site, "ro")],
+            volumes=[f"site:{SITE_DIR}:ro", f"tls:{TLS_DIR}", *_fpm_socket(site, "ro"),
+                     *([f"acme-challenge:{ACME_WEBROOT}:ro"] if site.acme_image else [])],
             depends_on={"php": healthy},
         ),
         "php": _service(
@@ -219,6 +229,8 @@ def compose_document(site: Site) -> dict[str, Any]:
     }
     if site.backup_schedule != "off":
         services["backup"] = _backup_service(site)
+    if site.acme_image:
+        services["acme"] = _acme_service(site)
     if site.external_db:
         del services["db"]
     if site.object_cache:  # PHP does not wait for it: WordPress works (more slowly) without it
@@ -227,15 +239,39 @@ def compose_document(site: Site) -> dict[str, Any]:
         if "environment" in service:
             service["environment"] = {k: v.replace("$", "$$") for k, v in service["environment"].items()}
     volumes = ("site", *(() if site.external_db else ("db",)), "tls", "backups", *SECRET_VOLUMES,
-               *(("fpm",) if site.fpm_socket else ()))
+               *(("fpm",) if site.fpm_socket else ()), *(("acme", "acme-challenge") if site.acme_image else ()))
     return {
         "name": site.project,
         "services": services,
         "networks": {"site": {"labels": _labels(site)},
                      # Made by Hakobune before the stack (ops/edge.py), its address range known in advance.
                      **({"edge": {"name": site.edge_network, "external": True}} if site.edge else {})},
-        "volumes": {name: {"labels": _labels(site)} for name in volumes},
+        "volumes": {name: {"labels": _labels(site), **_volume_options(name)} for name in volumes},
     }
+
+
+def _volume_options(name: str) -> dict[str, Any]:
+    if name != "acme-challenge":
+        return {}
+    # Challenges live for seconds: in memory, writable by the acme service, readable by the web server (one user).
+    uid = RUNTIMES["acme"].uid
+    return {"driver_opts": {"type": "tmpfs", "device": "tmpfs", "o": f"uid={uid},gid={uid},mode=0750,size=1m"}}
+
+
+def _acme_service(site: Site) -> dict[str, Any]:
+    """A site with ports of its own whose certificate comes from an ACME CA: lego (images/edge/acme.sh) writes the
+    CA's challenges where the web server answers them, the certificate into the web server's tls volume, and
+    renews it from RENEW_DAYS before it expires."""
+    return _service(
+        site, "acme",
+        user=str(RUNTIMES["acme"].uid),
+        entrypoint=["hakobune-acme", "daemon"],
+        environment={"ACME_SITE": site.name, "ACME_SITE_HOSTS": " ".join(site.hosts),
+                     "ACME_RENEW_DAYS": str(RENEW_DAYS), "ACME_RENEW_EVERY": str(RENEW_EVERY)},
+        volumes=[f"acme:{ACME_STATE}", f"tls:{TLS_DIR}", f"acme-challenge:{ACME_WEBROOT}"],
+        healthcheck={"test": ["CMD", "hakobune-acme", "health"], "interval": "10s", "timeout": "5s",
+                     "start_period": "10s", "retries": 3},
+    )
 
 
 def _backup_service(site: Site) -> dict[str, Any]:

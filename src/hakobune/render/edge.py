@@ -25,6 +25,7 @@ MEMORY = "512M"
 ACME_MEMORY = "128M"
 PIDS = 512
 RENEW_DAYS = 30
+HSTS_MAX_AGE = 63072000  # two years, as the edge's image sends it (EDGE_HSTS_MAX_AGE) for a trusted certificate
 RENEW_EVERY = 3600
 
 
