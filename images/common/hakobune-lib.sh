@@ -217,10 +217,11 @@ hb_prepare_run_dir() {
     mkdir -p "$HB_RUN_DIR"
 }
 
-# hb_self_signed_certificate FQDN: the web servers' certificate until the site gets a real one. Made on first
-# start and kept in the tls volume; made again when it is for another host name or has less than 30 days
-# left (Mozilla: at most 366 days). ECDSA P-256. A certificate a CA signed (hakobune-tls install) is the
-# owner's: kept as it is (`hakobune cert status` warns before it expires).
+# hb_self_signed_certificate FQDN [NAME...]: the web servers' certificate until the site gets a real one, for
+# its primary name FQDN and its other NAMEs. Made on first start and kept in the tls volume; made again when it
+# does not cover every name or has less than 30 days left (Mozilla: at most 366 days). ECDSA P-256. A
+# certificate a CA signed (hakobune-tls install, a site's acme service) is the owner's: kept as it is (`hakobune
+# cert status` warns before it expires).
 hb_self_signed_certificate() {
     _hb_tls=/var/lib/hakobune/tls
     if [ -s "$_hb_tls/key.pem" ] && [ -s "$_hb_tls/cert.pem" ] \
@@ -228,20 +229,49 @@ hb_self_signed_certificate() {
              "$(openssl x509 -in "$_hb_tls/cert.pem" -noout -subject 2>/dev/null | sed 's/^subject=//')" ]; then
         return 0
     fi
+    _hb_fresh=1
     if [ ! -s "$_hb_tls/cert.pem" ] || [ ! -s "$_hb_tls/key.pem" ] \
-        || ! openssl x509 -in "$_hb_tls/cert.pem" -noout -checkend 2592000 >/dev/null 2>&1 \
-        || ! openssl x509 -in "$_hb_tls/cert.pem" -noout -checkhost "$1" 2>/dev/null | grep -q 'does match'; then
-        hb_log "creating a self-signed certificate for $1"
+        || ! openssl x509 -in "$_hb_tls/cert.pem" -noout -checkend 2592000 >/dev/null 2>&1; then
+        _hb_fresh=0
+    fi
+    _hb_names=""
+    for _hb_name in "$@"; do
+        _hb_names="$_hb_names${_hb_names:+,}DNS:$_hb_name"
+        if ! openssl x509 -in "$_hb_tls/cert.pem" -noout -checkhost "$_hb_name" 2>/dev/null | grep -q 'does match'
+        then
+            _hb_fresh=0
+        fi
+    done
+    if [ "$_hb_fresh" = 0 ]; then
+        hb_log "creating a self-signed certificate for $*"
         (
             umask 077
             openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
-                -subj "/CN=$1" -addext "subjectAltName=DNS:$1" -addext "basicConstraints=critical,CA:FALSE" \
+                -subj "/CN=$1" -addext "subjectAltName=$_hb_names" -addext "basicConstraints=critical,CA:FALSE" \
                 -addext "keyUsage=critical,digitalSignature" -addext "extendedKeyUsage=serverAuth" \
                 -keyout "$_hb_tls/key.pem.new" -out "$_hb_tls/cert.pem.new" 2>/dev/null
             mv "$_hb_tls/key.pem.new" "$_hb_tls/key.pem"
             mv "$_hb_tls/cert.pem.new" "$_hb_tls/cert.pem"
         )
     fi
+}
+
+# hb_redirects TEMPLATE OUT VAR...: OUT holds TEMPLATE (of VARs) once for each of SITE_REDIRECT_301 and
+# SITE_REDIRECT_308 that has names, with HB_REDIRECT_CODE, HB_REDIRECT_NAMES and HB_REDIRECT_FIRST set; empty
+# when neither has.
+hb_redirects() {
+    _hb_rtpl=$1; _hb_rout=$2; shift 2
+    : >"$_hb_rout"
+    for HB_REDIRECT_CODE in 301 308; do
+        eval "HB_REDIRECT_NAMES=\$SITE_REDIRECT_$HB_REDIRECT_CODE"
+        HB_REDIRECT_NAMES=$(printf '%s' "$HB_REDIRECT_NAMES" | tr -s ' ' | sed 's/^ //; s/ $//')
+        [ -n "$HB_REDIRECT_NAMES" ] || continue
+        HB_REDIRECT_FIRST=${HB_REDIRECT_NAMES%% *}
+        export HB_REDIRECT_CODE HB_REDIRECT_NAMES HB_REDIRECT_FIRST
+        hb_render "$_hb_rtpl" "$_hb_rout.part" HB_REDIRECT_CODE HB_REDIRECT_NAMES HB_REDIRECT_FIRST "$@"
+        cat "$_hb_rout.part" >>"$_hb_rout"
+        rm -f "$_hb_rout.part"
+    done
 }
 
 # hb_public_port_suffix PORT: "" for 443, ":PORT" otherwise, as URLs write it.

@@ -13,7 +13,8 @@
 # renewal state stay in the service's own volume, which the web server never sees.
 #
 #   hakobune-acme configure SITE       SITE's CA from standard input (EMAIL=, DIRECTORY=, CA_CERT_B64=)
-#   hakobune-acme issue SITE           a certificate for the route's names now
+#   hakobune-acme issue SITE [NAME...] a certificate for the route's names now (a site's own service: and NAMEs
+#                                      about to be added)
 #   hakobune-acme renew SITE|--all [--force]
 #                                      renew what is due (ACME_RENEW_DAYS before expiry, not while backing off
 #                                      after a failure); --force: now
@@ -278,11 +279,22 @@ health() {
 
 command=${1:-}
 case "$command" in
-    configure|issue|forget)
+    issue)
+        # A site's own service: NAMEs about to be added to it (hakobune domain) go in the certificate too, as the
+        # edge's route says them.
+        if [ "$#" -lt 2 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME" \
+            || { [ "$#" -gt 2 ] && { [ -z "$ACME_SITE" ] || ! printf '%s\n' "$(shift 2; echo "$*")" | grep -Eq "$HOST_NAMES"; }; }; then
+            hb_fail "usage: hakobune-acme issue SITE (a site's own service: SITE [NAME...])"
+        fi
+        site=$2
+        shift 2
+        [ "$#" -eq 0 ] || [ ! -e "$ROUTES/$site.route" ] || printf 'PENDING=%s\n' "$*" >>"$ROUTES/$site.route"
+        obtain "$site"
+        echo '{}' ;;
+    configure|forget)
         if [ "$#" -ne 2 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then hb_fail "usage: hakobune-acme $command SITE"; fi
         case "$command" in
             configure) configure "$2" ;;
-            issue) obtain "$2"; echo '{}' ;;
             forget) forget "$2" ;;
         esac ;;
     renew)

@@ -7,6 +7,8 @@ set -eu
 
 hb_match SITE_FQDN localhost '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' "must be a host name"
 hb_match SITE_ALIASES "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
+hb_match SITE_REDIRECT_301 "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
+hb_match SITE_REDIRECT_308 "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
 hb_enum SITE_ACME off on off
 hb_uint HTTPD_PUBLIC_TLS_PORT 443 1 65535
 hb_uint HTTPD_THREADS_PER_CHILD 25 1 64
@@ -48,7 +50,10 @@ hb_option security-headers "$HTTPD_SECURITY_HEADERS"
 hb_option compress "$HTTPD_BROTLI-$HTTPD_GZIP" HB_COMPRESS_TYPES
 hb_option xmlrpc "$HTTPD_XMLRPC"
 hb_option remoteip "$(hb_given "$HTTPD_TRUSTED_PROXIES")" HTTPD_TRUSTED_PROXIES HTTPD_FROM_PROXY
-hb_self_signed_certificate "$SITE_FQDN"
+# shellcheck disable=SC2086 # the site's names, one word each
+hb_self_signed_certificate "$SITE_FQDN" $SITE_ALIASES $SITE_REDIRECT_301 $SITE_REDIRECT_308
+# A site with ports of its own sends its redirected names to its primary name itself (behind the edge, the edge).
+hb_redirects /etc/hakobune/redirect.conf.template "$HB_RUN_DIR/redirects.conf" SITE_FQDN HTTPD_TLS_PORT_SUFFIX
 hakobune-tls loaded
 hb_render /etc/hakobune/httpd.conf.template "$HB_RUN_DIR/httpd.conf" \
     SITE_FQDN SITE_ALIASES HTTPD_SERVER_LIMIT HTTPD_THREADS_PER_CHILD HTTPD_MAX_REQUEST_WORKERS HTTPD_KEEPALIVE_TIMEOUT \

@@ -6,6 +6,8 @@ set -eu
 
 hb_match SITE_FQDN localhost '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' "must be a host name"
 hb_match SITE_ALIASES "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
+hb_match SITE_REDIRECT_301 "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
+hb_match SITE_REDIRECT_308 "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
 hb_enum SITE_ACME off on off
 hb_uint NGINX_PUBLIC_TLS_PORT 443 1 65535
 hb_match NGINX_WORKER_PROCESSES auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number"
@@ -64,7 +66,10 @@ for proxy in $NGINX_TRUSTED_PROXIES; do printf 'set_real_ip_from %s;\n' "$proxy"
     >"$HB_RUN_DIR/options/trusted-proxies.conf"
 for proxy in $NGINX_TRUSTED_PROXIES; do printf '%s 1;\n' "$proxy"; done >"$HB_RUN_DIR/options/trusted-proxy-geo.conf"
 
-hb_self_signed_certificate "$SITE_FQDN"
+# shellcheck disable=SC2086 # the site's names, one word each
+hb_self_signed_certificate "$SITE_FQDN" $SITE_ALIASES $SITE_REDIRECT_301 $SITE_REDIRECT_308
+# A site with ports of its own sends its redirected names to its primary name itself (behind the edge, the edge).
+hb_redirects /etc/hakobune/redirect.conf.template "$HB_RUN_DIR/redirects.conf" SITE_FQDN NGINX_TLS_PORT_SUFFIX
 hakobune-tls loaded
 
 hb_render /etc/hakobune/nginx.conf.template "$HB_RUN_DIR/nginx.conf" \

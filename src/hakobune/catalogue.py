@@ -19,11 +19,14 @@ IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 # Image -> the service that runs it.
 IMAGE_SERVICE = {"nginx": "web", "httpd": "web", "php": "php", "mariadb": "db", "valkey": "valkey"}
 # Set by Hakobune from the site's model; a user changes them with their own commands, not `config set`.
-MANAGED = {"SITE_FQDN", "SITE_ALIASES", "SITE_ACME", "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT",
-           "PHP_FPM_ADDRESS", "PHP_FPM_LISTEN", "MARIADB_ROOT_PASSWORD", "NGINX_CACHE"}
+MANAGED = {"SITE_FQDN", "SITE_ALIASES", "SITE_REDIRECT_301", "SITE_REDIRECT_308", "SITE_ACME",
+           "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS", "PHP_FPM_LISTEN",
+           "MARIADB_ROOT_PASSWORD", "NGINX_CACHE"}
 # The command that changes a managed setting, where there is one.
 MANAGED_BY = {"NGINX_CACHE": "hakobune cache on|off", "SITE_ALIASES": "hakobune domain add|remove",
-              "SITE_FQDN": "hakobune domain primary", "SITE_ACME": "hakobune cert issue|install"}
+              "SITE_FQDN": "hakobune domain primary", "SITE_ACME": "hakobune cert issue|install",
+              "SITE_REDIRECT_301": "hakobune domain add --redirect 301",
+              "SITE_REDIRECT_308": "hakobune domain add --redirect 308"}
 _DECLARATION = re.compile(r"^hb_(uint|size|enum|match|secret) +([A-Z][A-Z0-9_]*) *(.*)$")
 SECRET_MAX_LENGTH = 256
 

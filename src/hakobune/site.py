@@ -141,7 +141,7 @@ ALIAS_MODES = ("serve", "301", "308")  # an alias is served as the site, or redi
 MAX_NAMES = 100  # names in one certificate: Let's Encrypt's limit
 
 
-def _aliases(aliases: object, fqdn: str, edge: bool) -> dict[str, str]:
+def _aliases(aliases: object, fqdn: str) -> dict[str, str]:
     """ALIASES as the model keeps them ({name: mode}, in the order given), each checked."""
     if not isinstance(aliases, dict):
         raise InvalidInput("aliases must be a mapping of host names to serve, 301 or 308")
@@ -153,9 +153,6 @@ def _aliases(aliases: object, fqdn: str, edge: bool) -> dict[str, str]:
         if host == fqdn or host in checked:
             raise InvalidInput(f"{host} is a name of the site already")
         checked[host] = str(mode)
-    if checked and not edge:
-        raise InvalidInput("aliases are served by the shared edge; this site has ports of its own",
-                           "move it behind the edge first: hakobune edge attach")
     if len(checked) + 1 > MAX_NAMES:
         raise InvalidInput(f"a site has at most {MAX_NAMES} names (one certificate covers them all)")
     return checked
@@ -291,8 +288,9 @@ class Site:
     # the web server believes forwarded headers from. http_port and tls_port are then the edge's.
     edge: bool = False
     edge_subnet: str = ""
-    # The site's other names, at the edge, with the certificate of its primary name (fqdn): each either served as
-    # the site ("serve") or sent to the primary name by the edge with a 301 or 308.
+    # The site's other names, with the certificate of its primary name (fqdn): each either served as the site
+    # ("serve") or sent to the primary name with a 301 or 308 (by the edge; with ports of its own, by the site's
+    # web server).
     aliases: dict[str, str] = field(default_factory=dict)
     # A site with ports of its own whose certificate comes from an ACME CA has an acme service of its own, which
     # runs the edge's image (lego): this is that image; empty: no such service. Behind the edge, the edge's acme
@@ -314,7 +312,7 @@ class Site:
                 ipaddress.ip_network(self.edge_subnet)
             except ValueError:
                 raise InvalidInput(f"edge_subnet '{self.edge_subnet}' is not an address range") from None
-        object.__setattr__(self, "aliases", _aliases(self.aliases, self.fqdn, self.edge))
+        object.__setattr__(self, "aliases", _aliases(self.aliases, self.fqdn))
         if not isinstance(self.acme_image, str) or (self.acme_image and not _IMAGE_REF.match(self.acme_image)):
             raise InvalidInput(f"acme_image '{self.acme_image}' is not an image reference")
         if self.acme_image and self.edge:
@@ -423,11 +421,11 @@ class Site:
 
     @property
     def served_aliases(self) -> tuple[str, ...]:
-        """The aliases the web server answers to as the site (the others the edge redirects)."""
+        """The aliases the web server answers to as the site (the others are redirected)."""
         return tuple(name for name, mode in self.aliases.items() if mode == "serve")
 
     def redirected(self, code: str) -> tuple[str, ...]:
-        """The aliases the edge sends to the primary name with CODE."""
+        """The aliases sent to the primary name with CODE."""
         return tuple(name for name, mode in self.aliases.items() if mode == code)
 
     @property

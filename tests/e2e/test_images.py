@@ -64,6 +64,15 @@ def test_php_image_carries_wordpress_core_theme_and_languages(images):
         ("httpd", "SITE_ALIASES=www.example.com\" Redirect / https://evil.test",
          "invalid SITE_ALIASES='www.example.com\" Redirect / https://evil.test': must be host names separated by "
          "spaces"),
+        # A redirected name that would add a directive, or a redirect of its own; a site's ACME switch.
+        ("nginx", "SITE_REDIRECT_301=old.example.com; } server { listen 8080",
+         "invalid SITE_REDIRECT_301='old.example.com; } server { listen 8080': must be host names separated by "
+         "spaces"),
+        ("httpd", "SITE_REDIRECT_308=old.example.com\nRewriteRule ^ https://evil.test",
+         "invalid SITE_REDIRECT_308='(not shown)': must not contain control characters"),
+        ("httpd", "SITE_REDIRECT_301=a.example.com https://evil.test/",
+         "invalid SITE_REDIRECT_301='a.example.com https://evil.test/': must be host names separated by spaces"),
+        ("nginx", "SITE_ACME=yes", "invalid SITE_ACME='yes': must be one of: on off"),
         ("httpd", "HTTPD_MAX_REQUEST_WORKERS=many", "invalid HTTPD_MAX_REQUEST_WORKERS='many': must be a whole number"),
         ("mariadb", "MARIADB_MAX_CONNECTIONS=many",
          "invalid MARIADB_MAX_CONNECTIONS='many': must be 'auto' or a whole number (at least 1)"),

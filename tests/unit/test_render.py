@@ -376,3 +376,14 @@ def test_a_site_certified_by_its_own_acme_service_shares_only_the_challenges_and
     plain = compose_document(SITE)
     assert "acme" not in plain["services"] and "SITE_ACME" not in plain["services"]["web"]["environment"]
     assert "acme" not in plain["volumes"] and "acme-challenge" not in plain["volumes"]
+
+
+def test_a_site_with_ports_of_its_own_redirects_its_aliases_itself_and_behind_the_edge_the_edge_does():
+    aliases = {"www.shop.example.com": "serve", "old.example.com": "301", "a.example.com": "308",
+               "b.example.com": "308"}
+    web = compose_document(replace(SITE, aliases=aliases))["services"]["web"]["environment"]
+    assert (web["SITE_ALIASES"], web["SITE_REDIRECT_301"], web["SITE_REDIRECT_308"]) == \
+        ("www.shop.example.com", "old.example.com", "a.example.com b.example.com")
+    routed = replace(SITE, aliases=aliases, edge=True, edge_subnet="172.30.0.0/24")
+    web = compose_document(routed)["services"]["web"]["environment"]
+    assert web["SITE_ALIASES"] == "www.shop.example.com" and not any(k.startswith("SITE_REDIRECT") for k in web)

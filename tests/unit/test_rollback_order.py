@@ -349,7 +349,6 @@ def test_a_new_primary_name_keeps_the_old_one_as_a_redirect(tmp_path):
 
 
 @pytest.mark.parametrize(("site", "call", "message"), [
-    (SITE, lambda s: domains.add(s, "www.shop.example.com", None, print), "site shop has ports of its own"),
     (ROUTED, lambda s: domains.add(s, "blog.example.com", None, print), "blog.example.com is served by site blog"),
     (ROUTED, lambda s: domains.add(s, "www.shop.example.com", "302", print), "--redirect '302' is not one of"),
     (ROUTED, lambda s: domains.add(s, "shop.example.com", None, print), "is the primary name of site shop"),
@@ -399,3 +398,59 @@ def test_a_ca_that_says_no_leaves_a_site_with_ports_of_its_own_up_with_its_acme_
     assert changes(engine.log) == [*OWN_ACME_PROVISION, "exec acme hakobune-acme issue shop"]
     saved = SiteDir(tmp_path / "shop").load()
     assert saved.acme_image == image_refs()["edge"] and "acme" in saved.services
+
+
+# -- a site with ports of its own: its names too, the certificate first -----------------------------------------
+
+OWN_ACME = replace(SITE, acme_image="hakobune/edge:0.5.0")
+OWN_ADD = ["exec acme hakobune-acme issue shop www.shop.example.com", "up", "exec web hakobune-tls refresh"]
+
+
+def own_names_engine(source: str, failing: str | None = None) -> FakeEngine:
+    """A site with ports of its own whose certificate covers its name, from SOURCE (acme: its acme service; own:
+    its web server); an ACME request makes it cover www.shop.example.com too."""
+    engine = FakeEngine(failing=failing, running=("web", "php", "db", "valkey", "acme"))
+
+    def answer() -> dict[str, object]:
+        issued = any(line.startswith("exec acme hakobune-acme issue shop") for line in engine.log)
+        cert = {"issuer": "CN=CA", "subject": "CN=shop.example.com", "not_after": 4102444800,
+                "names": "shop.example.com www.shop.example.com" if issued else "shop.example.com"}
+        acme = {"email": "ops@example.com", "directory": "https://ca.test/dir"} if source == "acme" else None
+        return {"certificates": [{"site": "shop", "hosts": "shop.example.com", "certificate": cert, "acme": acme}],
+                "certificate": cert}
+    real = engine._compose
+
+    def compose(folder: object, *args: str, **io: object) -> subprocess.CompletedProcess[str]:
+        engine.answers[""] = answer()
+        return real(folder, *args, **io)
+    engine.mock.compose.side_effect = compose
+    return engine
+
+
+@pytest.mark.parametrize("failing", OWN_ADD)
+def test_an_alias_of_a_site_with_ports_of_its_own_is_certified_first_and_a_failure_undone(tmp_path, failing):
+    engine = own_names_engine("acme", failing)
+    stack = Stack.open(engine.mock, _site_folder(tmp_path, OWN_ACME))
+    before = (tmp_path / "shop" / "hakobune.yaml").read_text()
+    with pytest.raises(HakobuneError):
+        domains.add(stack, "www.shop.example.com", None, lambda line: None)
+    assert changes(engine.log) == [*OWN_ADD[:OWN_ADD.index(failing) + 1], "up"]
+    assert (tmp_path / "shop" / "hakobune.yaml").read_text() == before
+
+
+def test_an_alias_of_a_site_with_ports_of_its_own_is_served_by_its_web_server(tmp_path):
+    engine = own_names_engine("acme")
+    stack = Stack.open(engine.mock, _site_folder(tmp_path, OWN_ACME))
+    site = domains.add(stack, "www.shop.example.com", "308", lambda line: None)
+    assert changes(engine.log) == OWN_ADD
+    assert site.redirected("308") == ("www.shop.example.com",)
+    assert SiteDir(tmp_path / "shop").load() == site
+
+
+def test_a_name_the_own_certificate_of_a_site_with_ports_of_its_own_does_not_cover_is_refused(tmp_path):
+    engine = own_names_engine("own")
+    stack = Stack.open(engine.mock, _site_folder(tmp_path, SITE))
+    refused = re.escape("the site's own certificate does not cover www.shop.example.com")
+    with pytest.raises(HakobuneError, match=refused):
+        domains.add(stack, "www.shop.example.com", None, lambda line: None)
+    assert changes(engine.log) == []

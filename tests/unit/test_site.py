@@ -231,7 +231,6 @@ def test_aliases_are_names_served_or_redirected_at_the_edge():
 
 
 @pytest.mark.parametrize(("aliases", "edge", "message"), [
-    ({"www.example.com": "serve"}, False, "aliases are served by the shared edge; this site has ports of its own"),
     ({"example.com": "serve"}, True, "example.com is a name of the site already"),
     ({"www.example.com": "302"}, True, "alias www.example.com: '302' is not one of serve, 301, 308"),
     ({"bad_name": "serve"}, True, "alias 'bad_name' is not a valid host name"),
@@ -254,3 +253,8 @@ def test_an_acme_service_of_its_own_is_for_a_site_with_ports_of_its_own():
         Site(name="s", fqdn="example.com", edge=True, acme_image="hakobune/edge:0.5.0")
     with pytest.raises(InvalidInput, match="acme_image 'Evil Image;' is not an image reference"):
         Site(name="s", fqdn="example.com", acme_image="Evil Image;")
+
+
+def test_a_site_with_ports_of_its_own_has_aliases_too():
+    site = Site(name="s", fqdn="example.com", aliases={"www.example.com": "serve", "example.org": "301"})
+    assert site.hosts == ("example.com", "www.example.com", "example.org") and not site.edge

@@ -1,4 +1,4 @@
-"""`hakobune domain list|add|remove|primary`: a site's names at the shared edge."""
+"""`hakobune domain list|add|remove|primary`: a site's names, at the shared edge or on its own ports."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from rich.table import Table
 
 from hakobune.cli.context import SITE_DIRECTORY, State, state
 from hakobune.ops import domains
-from hakobune.ops.certs import certificates
+from hakobune.ops.certs import certificates, own_ports_certificate
 from hakobune.site import Site
 
-app = typer.Typer(help="A site's names at the edge: its primary name and aliases, served with one certificate "
+app = typer.Typer(help="A site's names: its primary name and aliases, served with one certificate "
                        "or redirected to the primary name.", no_args_is_help=True)
 
 NAME = typer.Argument(..., help="A host name, e.g. www.example.com.")
@@ -25,7 +25,10 @@ def list_(ctx: typer.Context, directory: str | None = SITE_DIRECTORY,
     and whether the certificate served covers each."""
     st = state(ctx)
     stack = st.stack(directory)
-    cert = certificates(st.engine).get(stack.site.name) if stack.site.edge else None
+    if stack.site.edge:
+        cert = certificates(st.engine).get(stack.site.name)
+    else:  # its web server's, while it runs
+        cert = own_ports_certificate(stack) if "web" in stack.running() else None
     found = domains.domains(stack.site, cert)
     if as_json:
         st.output.out.print_json(json.dumps({"site": stack.site.name, "domains": [d.to_dict() for d in found]}))
@@ -57,7 +60,7 @@ def add(
 
 @app.command()
 def remove(ctx: typer.Context, name: str = NAME, directory: str | None = SITE_DIRECTORY) -> None:
-    """Take an alias from the site: the edge no longer serves it."""
+    """Take an alias from the site: it is no longer served."""
     st = state(ctx)
     stack = st.stack(directory)
     with st.output.working(f"Removing {name} from {stack.site.name}"):

@@ -282,7 +282,7 @@ def certificates(engine: Engine) -> dict[str, CertState]:
     """The certificate of every site behind the engine's edge, by site; none when the edge is not running (a
     site's status says so)."""
     edge = Edge(engine)
-    if edge.settings() is None or not any(c.running for c in edge.status().containers):
+    if not edge.running():
         return {}
     return {cert.site: cert for cert in Certs(engine).status()}
 

@@ -1,15 +1,16 @@
-"""`hakobune domain`: a site's names at the edge. Its primary name (fqdn) and its aliases share one certificate;
-an alias is served as the site or sent to the primary name with a 301 or 308. A name is added only once the
-certificate served covers it: from the site's ACME CA first (the edge passes the CA's challenge for the name on
-before it serves it), or the site's own certificate must cover it already. A change that fails is undone,
-newest step first."""
+"""`hakobune domain`: a site's names, at the edge or on its own ports. Its primary name (fqdn) and its aliases
+share one certificate; an alias is served as the site or sent to the primary name with a 301 or 308 (by the edge,
+or by the web server of a site with ports of its own). A name is added only once the certificate served covers
+it: from the site's ACME CA first (the CA's challenge for the name is answered before the name is served), or
+the site's own certificate must cover it already; a self-signed one is made again with it. A change that fails
+is undone, newest step first."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 from hakobune.errors import HakobuneError, InvalidInput
-from hakobune.ops.certs import ISSUE_TIMEOUT, Certs, CertState
+from hakobune.ops.certs import ISSUE_TIMEOUT, Certs, CertState, own_ports_certificate, site_acme
 from hakobune.ops.own_cert import covers
 from hakobune.ops.rollback import failpoint
 from hakobune.ops.site_url import rewrite_urls
@@ -46,7 +47,7 @@ def domains(site: Site, cert: CertState | None) -> list[Domain]:
 def add(stack: Stack, name: str, redirect: str | None, report: Report) -> Site:
     """NAME as an alias of the site (REDIRECT: sent to the primary name with that status), or an alias's mode
     changed."""
-    site = _editable(stack.site)
+    site = stack.site
     host = validate_fqdn(name, "NAME")
     mode = _redirect(redirect)
     if host == site.fqdn:
@@ -58,7 +59,7 @@ def add(stack: Stack, name: str, redirect: str | None, report: Report) -> Site:
 
 def remove(stack: Stack, name: str, report: Report) -> Site:
     """NAME no longer a name of the site (the certificate from a CA drops it at its next renewal)."""
-    site = _editable(stack.site)
+    site = stack.site
     host = validate_fqdn(name, "NAME")
     if host == site.fqdn:
         raise InvalidInput(f"{host} is the primary name of site {site.name}",
@@ -70,20 +71,13 @@ def remove(stack: Stack, name: str, report: Report) -> Site:
 
 def primary(stack: Stack, name: str, report: Report) -> Site:
     """NAME the site's primary name: WordPress's URLs move to it, and the old primary name stays as an alias
-    that the edge redirects to it (301)."""
-    site = _editable(stack.site)
+    that is redirected to it (301)."""
+    site = stack.site
     host = validate_fqdn(name, "NAME")
     if host == site.fqdn:
         raise InvalidInput(f"{host} is the primary name of site {site.name} already")
     aliases = {k: v for k, v in site.aliases.items() if k != host}
     return _change(stack, replace(site, fqdn=host, aliases={site.fqdn: OLD_PRIMARY, **aliases}), report)
-
-
-def _editable(site: Site) -> Site:
-    if not site.edge:
-        raise InvalidInput(f"site {site.name} has ports of its own: its names are served by the shared edge",
-                           "move it behind the edge first: hakobune edge attach")
-    return site
 
 
 def _redirect(redirect: str | None) -> str:
@@ -100,6 +94,8 @@ def _change(stack: Stack, new: Site, report: Report) -> Site:
     edge's route."""
     old = stack.site
     stack.require_running()
+    if not old.edge:
+        return _change_own_ports(stack, new, report)
     certs = Certs(stack.engine)
     cert = certs.state(old.name)
     added = tuple(host for host in new.hosts if host not in old.hosts)
@@ -132,3 +128,34 @@ def _change(stack: Stack, new: Site, report: Report) -> Site:
             raise HakobuneError(f"the certificate served does not cover {', '.join(missing)}",
                                 "hakobune cert status -C SITE shows it")
     return new
+
+
+def _change_own_ports(stack: Stack, new: Site, report: Report) -> Site:
+    """The site with ports of its own from its names to NEW's: the certificate first (its acme service's CA
+    answers the challenge for a new name through the web server, which answers it for any name), then the web
+    server and WordPress's URLs."""
+    old = stack.site
+    cert = own_ports_certificate(stack)
+    uncovered = _uncovered(cert, tuple(host for host in new.hosts if host not in old.hosts))
+    if uncovered and cert.source == "own":
+        raise InvalidInput(f"the site's own certificate does not cover {', '.join(uncovered)}",
+                           "install one that does first: hakobune cert install")
+    with stack.changing() as rollback:
+        if uncovered and cert.source == "acme":
+            report(f"Asking the CA for a certificate that covers {', '.join(uncovered)} too")
+            site_acme(stack, "issue", old.name, *uncovered, timeout=ISSUE_TIMEOUT)
+            failpoint("domain-certified")
+        stack.save(new)
+        report("Recreating the web server with the site's names")
+        stack.up()
+        rewrite_urls(stack, old, new, rollback, report)
+        failpoint("domain-served")
+        missing = _uncovered(own_ports_certificate(stack, loaded=True), new.hosts)
+        if missing:
+            raise HakobuneError(f"the certificate served does not cover {', '.join(missing)}",
+                                "hakobune cert status -C SITE shows it")
+    return new
+
+
+def _uncovered(cert: CertState, hosts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(host for host in hosts if not any(covers(n, host) for n in cert.names))

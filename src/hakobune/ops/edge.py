@@ -45,7 +45,7 @@ class EdgeStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "running": any(c.running for c in self.containers),
+            "running": any(c.running and c.service == "proxy" for c in self.containers),  # it serves
             "settings": json.loads(self.settings.to_json()) if self.settings else None,
             "services": [{"service": c.service, "state": c.state, "health": c.health, "image": c.image,
                           "ports": list(c.ports)} for c in self.containers],
@@ -107,7 +107,7 @@ class Edge:
     def ensure(self) -> tuple[EdgeSettings, bool]:
         """The running edge's settings; an edge with the defaults is started when the engine has none (True)."""
         settings = self.settings()
-        if settings is not None and any(c.running for c in self.status().containers):
+        if settings is not None and self._running(settings):
             return settings, False
         settings = settings or EdgeSettings(image_refs()["edge"])
         self.up(settings)
@@ -139,7 +139,7 @@ class Edge:
     def detach(self, site: Site) -> None:
         """Drop SITE's route and leave its edge network (what is already gone is skipped)."""
         settings = self.settings()
-        if settings is not None and any(c.running for c in self.status().containers):
+        if settings is not None and self._running(settings):
             self._tool(settings, "remove", site.name)
         self.engine.network_disconnect(site.edge_network, PROXY)
 
@@ -147,12 +147,23 @@ class Edge:
         settings = self.settings()
         if settings is None:
             return EdgeStatus(None)
-        with self._project(settings) as folder:
-            containers = containers_of(self.engine.compose_ps(folder))
+        containers = self._containers(settings)
         # Both services see the routes: they are read from whichever runs, so that an edge whose proxy keeps
         # restarting still shows its sites (and is not taken down under them).
         running = [c.service for c in containers if c.running]
         return EdgeStatus(settings, containers, self._routes(settings, running[0]) if running else [])
+
+    def running(self) -> bool:
+        """Some service of the engine's edge runs (and can be asked for its routes and certificates)."""
+        settings = self.settings()
+        return settings is not None and self._running(settings)
+
+    def _running(self, settings: EdgeSettings) -> bool:
+        return any(c.running for c in self._containers(settings))
+
+    def _containers(self, settings: EdgeSettings) -> list[Container]:
+        with self._project(settings) as folder:
+            return containers_of(self.engine.compose_ps(folder))
 
     def routes(self) -> list[Route]:
         return self.status().routes
@@ -166,7 +177,7 @@ class Edge:
     def acme(self, *args: str, input: str | None = None, timeout: float = 180) -> dict[str, Any]:
         """hakobune-acme ARGS in the edge's acme service (ops/certs.py)."""
         settings = self.settings()
-        if settings is None or not any(c.running for c in self.status().containers):
+        if settings is None or not self._running(settings):
             raise HakobuneError("the edge is not running on this engine", "start it with: hakobune edge up")
         return self._tool(settings, *args, input=input, service="acme", tool="hakobune-acme", timeout=timeout)
 

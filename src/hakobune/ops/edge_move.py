@@ -65,9 +65,6 @@ def detach(stack: Stack, http_port: int, tls_port: int, report: Report) -> Site:
         raise InvalidInput(f"--http-port and --tls-port are both {tls_port}", "give two different ports")
     if not site.edge:
         raise InvalidInput(f"site {site.name} has ports of its own already ({site.http_port}, {site.tls_port})")
-    if site.aliases:
-        raise InvalidInput(f"site {site.name} has other names than {site.fqdn}, which only the edge serves",
-                           "remove them first: hakobune domain remove NAME")
     stack.require_running()
     if stack.engine.is_local():
         check_ports_free(http_port, tls_port)

@@ -118,8 +118,11 @@ def _web_env(site: Site) -> dict[str, str]:
     prefix = WEB_PREFIX[site.web]
     env = {"SITE_FQDN": site.fqdn, f"{prefix}PUBLIC_TLS_PORT": str(site.tls_port),
            "PHP_FPM_ADDRESS": f"unix:{FPM_SOCKET}" if site.fpm_socket else "php:9000"}
-    if site.served_aliases:  # the names the edge sends as the site's (the web server refuses others)
+    if site.served_aliases:  # the names served as the site's (the web server refuses others)
         env["SITE_ALIASES"] = " ".join(site.served_aliases)
+    for code in ("301", "308"):  # behind the edge, the edge redirects
+        if site.redirected(code) and not site.edge:
+            env[f"SITE_REDIRECT_{code}"] = " ".join(site.redirected(code))
     if site.acme_image:  # and HSTS, as the edge has for a trusted certificate (browsers ignore it on another)
         env["SITE_ACME"] = "on"
         env[f"{prefix}HSTS_MAX_AGE"] = str(HSTS_MAX_AGE)
