@@ -1,4 +1,5 @@
-"""`hakobune cert issue|renew|status`: certificates from an ACME CA for the sites behind the edge."""
+"""`hakobune cert issue|install|renew|status`: a site's certificate, from an ACME CA or your own, at the edge or on
+the site's own ports."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from hakobune.ops.certs import PRESETS, Certs, CertState, acme_account, install_
 from hakobune.ops.sitedir import SiteDir
 from hakobune.site import Site
 
-app = typer.Typer(help="Certificates from an ACME CA (Let's Encrypt or any other) for the sites behind the edge: "
-                       "issued, renewed automatically, and their state.", no_args_is_help=True)
+app = typer.Typer(help="Certificates from an ACME CA (Let's Encrypt or any other), or your own, for a site behind "
+                       "the edge or with ports of its own: issued, renewed automatically, and their state.",
+                  no_args_is_help=True)
 
 EMAIL = typer.Option(None, "--email", help="The address the CA writes to (needed the first time).")
 DIRECTORY = typer.Option(None, "--acme-directory", help="The CA's ACME directory URL, or one of: "
@@ -70,7 +72,8 @@ def renew(
     directory: str | None = SITE_DIRECTORY,
     force: bool = typer.Option(False, "--force", help="Renew now, even when it is not due."),
 ) -> None:
-    """Renew the site's certificate when it is due (the edge does this by itself; see `cert status`)."""
+    """Renew the site's certificate when it is due (its acme service, the edge's or the site's own, does this by
+    itself; see `cert status`)."""
     st = state(ctx)
     stack = st.stack(directory)
     with st.output.working(f"Renewing the certificate of {stack.site.fqdn}"):
@@ -85,8 +88,8 @@ def status(
                                          help="Only this site's certificate (default: every site's)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Each certificate the edge serves (with -C of a site with ports of its own: its web server's): issuer,
-    names, expiry, days left, the last renewal and its error. Exits 1 when one has a problem (it expires within
+    """Each certificate the edge serves (with -C of a site with ports of its own: its web server's, and its own
+    acme service's renewals): issuer, names, expiry, days left, the last renewal and its error. Exits 1 when one has a problem (it expires within
     14 days, a renewal fails, the CA has not issued it yet)."""
     st = state(ctx)
     only = _site(directory) if directory else None

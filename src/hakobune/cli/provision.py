@@ -53,7 +53,8 @@ def provision(
     dbport: int = typer.Option(3306, "--dbport", help="The external server's port."),
     db_tls: bool = typer.Option(False, "--db-tls", help="Encrypt the connection to the external server."),
     tls: str = typer.Option("self-signed", "--tls", help="The site's certificate: self-signed (until you get "
-                            "another), or acme: from an ACME CA, renewed automatically (behind the edge)."),
+                            "another), or acme: from an ACME CA, renewed automatically (behind the edge, or with "
+                            "--http-port/--tls-port through the site's own ports)."),
     email: str | None = cert.EMAIL,
     acme_directory: str | None = cert.DIRECTORY,
     acme_ca_cert: str | None = cert.CA_CERT,
