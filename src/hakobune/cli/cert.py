@@ -89,8 +89,8 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Each certificate the edge serves (with -C of a site with ports of its own: its web server's, and its own
-    acme service's renewals): issuer, names, expiry, days left, the last renewal and its error. Exits 1 when one has a problem (it expires within
-    14 days, a renewal fails, the CA has not issued it yet)."""
+    acme service's renewals): issuer, names, expiry, days left, the last renewal and its error. Exits 1 when one
+    has a problem (it expires within 14 days, a renewal fails, the CA has not issued it yet)."""
     st = state(ctx)
     only = _site(directory) if directory else None
     if only is not None and not only.edge:  # its own: its web server's, and its acme service's renewals
