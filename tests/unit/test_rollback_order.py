@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -274,6 +275,17 @@ def test_a_site_is_moved_only_the_way_it_is_not(tmp_path):
 
 # -- a site's names (domain add|remove|primary): the certificate first, undone newest step first ---------------
 
+def answering(engine: FakeEngine, answer: Callable[[], dict[str, object]]) -> FakeEngine:
+    """ENGINE, whose services answer every command with what ANSWER says at that moment."""
+    real = engine._compose
+
+    def compose(folder: object, *args: str, **io: object) -> subprocess.CompletedProcess[str]:
+        engine.answers[""] = answer()
+        return real(folder, *args, **io)
+    engine.mock.compose.side_effect = compose
+    return engine
+
+
 ROUTED = replace(EDGE_SITE, edge_subnet="172.30.0.0/24")
 
 
@@ -290,13 +302,7 @@ def names_engine(source: str, failing: str | None = None) -> FakeEngine:
         return {"certificates": [{"site": "shop", "hosts": "shop.example.com", "certificate": cert, "acme": acme}],
                 "routes": [{"site": "blog", "hosts": "blog.example.com", "upstream": "hb-blog-web:8080",
                             "certificate": {"issuer": "", "not_after": ""}}]}
-    real = engine._compose
-
-    def compose(folder: object, *args: str, **io: object) -> subprocess.CompletedProcess[str]:
-        engine.answers[""] = answer()
-        return real(folder, *args, **io)
-    engine.mock.compose.side_effect = compose
-    return engine
+    return answering(engine, answer)
 
 
 ADD = ["exec proxy hakobune-edge set shop", "exec acme hakobune-acme issue shop", "up",
@@ -418,13 +424,7 @@ def own_names_engine(source: str, failing: str | None = None) -> FakeEngine:
         acme = {"email": "ops@example.com", "directory": "https://ca.test/dir"} if source == "acme" else None
         return {"certificates": [{"site": "shop", "hosts": "shop.example.com", "certificate": cert, "acme": acme}],
                 "certificate": cert}
-    real = engine._compose
-
-    def compose(folder: object, *args: str, **io: object) -> subprocess.CompletedProcess[str]:
-        engine.answers[""] = answer()
-        return real(folder, *args, **io)
-    engine.mock.compose.side_effect = compose
-    return engine
+    return answering(engine, answer)
 
 
 @pytest.mark.parametrize("failing", OWN_ADD)

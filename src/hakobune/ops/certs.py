@@ -148,19 +148,18 @@ class Certs:
         """A certificate for the site's names from its CA (ACCOUNT: set or change the CA first), served at once.
         A site with ports of its own gets its acme service first."""
         site = stack.site
-        if not site.edge:
-            if not site.acme_image:
-                if account is None:
-                    raise InvalidInput(f"site {site.name} has no CA yet", "give --email (and --acme-directory)")
-                enable_acme(stack)
-            if account is not None:
-                site_acme(stack, "configure", site.name, input=account.request())
-            site_acme(stack, "issue", site.name, timeout=ISSUE_TIMEOUT)
-            return own_ports_certificate(stack, loaded=True)
+        if not site.edge and not site.acme_image:
+            if account is None:
+                raise InvalidInput(f"site {site.name} has no CA yet", "give --email (and --acme-directory)")
+            enable_acme(stack)
         if account is not None:
-            self.edge.acme("configure", site.name, input=account.request())
-        self.edge.acme("issue", site.name, timeout=ISSUE_TIMEOUT)
-        return self.state(site.name)
+            self.configure(stack, account)
+        self._acme(stack, "issue", site.name, timeout=ISSUE_TIMEOUT)
+        return self._served(stack)
+
+    def configure(self, stack: Stack, account: AcmeAccount) -> None:
+        """The site's CA from now on, in its acme service (the edge's, or its own)."""
+        self._acme(stack, "configure", stack.site.name, input=account.request())
 
     def install(self, site: Site, own: OwnCertificate) -> CertState:
         """Serve OWN for SITE, behind the edge, from now on (checked already: ops/own_cert.py); its CA, if it had
@@ -171,15 +170,21 @@ class Certs:
     def renew(self, stack: Stack, force: bool) -> CertState:
         """Renew the site's certificate when it is due (FORCE: now)."""
         site = stack.site
-        how = ["--force"] if force else []
-        if not site.edge:
-            if not site.acme_image:
-                raise HakobuneError(f"site {site.name} gets no certificate from a CA",
-                                    "hakobune cert issue --email ADDRESS -C SITE")
-            site_acme(stack, "renew", site.name, *how, timeout=ISSUE_TIMEOUT)
-            return own_ports_certificate(stack, loaded=True)
-        self.edge.acme("renew", site.name, *how, timeout=ISSUE_TIMEOUT)
-        return self.state(site.name)
+        if not site.edge and not site.acme_image:
+            raise HakobuneError(f"site {site.name} gets no certificate from a CA",
+                                "hakobune cert issue --email ADDRESS -C SITE")
+        self._acme(stack, "renew", site.name, *(["--force"] if force else []), timeout=ISSUE_TIMEOUT)
+        return self._served(stack)
+
+    def _acme(self, stack: Stack, *args: str, input: str | None = None, timeout: float = 180) -> dict[str, Any]:
+        """hakobune-acme ARGS in the site's acme service: the edge's, or its own."""
+        if stack.site.edge:
+            return self.edge.acme(*args, input=input, timeout=timeout)
+        return site_acme(stack, *args, input=input, timeout=timeout)
+
+    def _served(self, stack: Stack) -> CertState:
+        """The site's certificate as served now (a site with ports of its own: loaded by its web server first)."""
+        return self.state(stack.site.name) if stack.site.edge else own_ports_certificate(stack, loaded=True)
 
     def status(self) -> list[CertState]:
         """Every certificate the edge serves."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError, InvalidInput
-from hakobune.ops.certs import AcmeAccount, Certs, site_acme
+from hakobune.ops.certs import AcmeAccount, Certs
 from hakobune.ops.edge import Edge
 from hakobune.ops.limits import with_host_memory
 from hakobune.ops.ports import check_ports_free
@@ -128,10 +128,8 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
             report("Writing the docroot's index page")
             stack.task("seed-lamp", seed_lamp_request(site))
         failpoint("installed")
-        if acme is not None and site.edge:
-            Edge(engine).acme("configure", site.name, input=acme.request())
-        elif acme is not None:
-            site_acme(stack, "configure", site.name, input=acme.request())
+        if acme is not None:
+            Certs(engine).configure(stack, acme)
     except BaseException:
         report("Provisioning failed: removing everything it created")
         problems = rollback.run()
