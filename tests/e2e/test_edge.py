@@ -656,6 +656,17 @@ def test_a_site_with_ports_of_its_own_is_certified_and_renewed_by_its_own_acme_s
         listed = {s["site"]: s for s in json.loads(ok(hb("list", "--json", cwd=sites_dir)))}[name]
         assert any("renewal failing" in w for w in listed["warnings"]), listed
 
+        # Hostile: a certificate planted in the tls volume without its key is never loaded (the web server keeps
+        # serving the pair it has), and names about to be added must be host names.
+        docker("exec", acme, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+               "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=planted", "-keyout", "/tmp/planted.key",
+               "-out", "/var/lib/hakobune/tls/cert.pem")
+        time.sleep(12)  # two of the web server's healthchecks
+        assert served(tls_port, fqdn, roots) == second
+        bad = subprocess.run(["docker", "exec", acme, "hakobune-acme", "issue", name, "evil.test;reload"],
+                             capture_output=True, text=True, check=False, timeout=60)
+        assert bad.returncode != 0 and "usage: hakobune-acme issue" in bad.stdout, bad
+
         # A certificate of one's own: served at once, and the CA renews no more.
         pki = TestPKI(tmp_path)
         good = pki.leaf("good", fqdn, www, old_name)
