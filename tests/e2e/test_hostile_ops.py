@@ -274,6 +274,9 @@ def test_a_copy_of_the_site_folder_cannot_remove_the_live_site(site, tmp_path):
     assert serves(site)
 
 
+ATTACHED = 16  # processes docker exec may attach past the limit at once: this test's and healthchecks'
+
+
 def test_a_fork_bomb_in_the_php_container_stays_there(site):
     """Site code that starts processes without end: the php container's process limit stops it; the site's
     other services, and the host, do not notice."""
@@ -287,7 +290,10 @@ def test_a_fork_bomb_in_the_php_container_stays_there(site):
         _, errors = bomb.communicate(timeout=120)
         assert "fork" in errors.lower() or "Resource temporarily unavailable" in errors, errors[-300:]
         pids = int(docker("stats", "--no-stream", "--format", "{{.PIDs}}", php).strip())
-        assert pids <= limit
+        # fork() never passes the limit; processes attached to the container from outside (this exec, the
+        # healthcheck's) may, by the kernel's own rule (cgroup-v2 pids: "attaching enough processes ... such that
+        # pids.current is larger than pids.max"). A cold CI run counted 517 of 512.
+        assert pids <= limit + ATTACHED
         assert serves(site)
     finally:
         bomb.kill()
