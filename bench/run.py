@@ -6,6 +6,8 @@ Contenders, all serving the same WordPress content (generated posts, pages and c
   D  a stock container stack: Debian's nginx, php-fpm and MariaDB, packaged defaults, one container each
   E  a tightly coupled LAMP server: Apache prefork, mod_php and MariaDB in one container, packaged defaults
   F  B through the engine's shared edge (HAProxy: TLS there, plain HTTP on to B's web container)
+  G  B through a bare TCP relay (HAProxy in TCP mode, splicing; TLS passed through to B's web server): not a
+     design, the floor under what any proxy in the path costs, so that F's ratio can be read against it
 
 Each is loaded from a container on its own network (the same path for every contender), over HTTPS: HTTP/2
 with h2load and HTTP/1.1 with wrk, at fixed concurrency levels for a fixed time, with as many threads as the
@@ -145,6 +147,16 @@ class Bench:
                      '{{(index .NetworkSettings.Networks "hakobune-edge_edge").IPAddress}}', proxy).strip()
         return Target("edge", "hakobune-edge_edge", f"https://{FQDN}:8443", [*ours.containers, proxy],
                       add_host=f"{FQDN}:{address}")
+
+    def relay(self, ours: Target) -> Target:
+        """G: the same site through a relay on its network that only moves bytes (bench/contenders/relay.cfg),
+        run from the edge's image (the same HAProxy), as unprivileged as the edge."""
+        image = sh("docker", "inspect", "--format", "{{.Config.Image}}", "hakobune-edge-proxy-1").strip()
+        sh("docker", "run", "-d", "--label", LABEL, "--name", "hbbench-g-relay", "--network", ours.network,
+           "--network-alias", "relay", "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+           "-v", f"{BENCH / 'contenders' / 'relay.cfg'}:/etc/relay.cfg:ro", "--entrypoint", "haproxy", image,
+           "-f", "/etc/relay.cfg")
+        return Target("relay", ours.network, "https://relay:9443", [*ours.containers, "hbbench-g-relay"])
 
     def export(self) -> tuple[bytes, Path]:
         """The site's database dump and files, from a Hakobune backup: what D and E are loaded with."""
@@ -354,11 +366,13 @@ class Bench:
             headers, _ = self.fetch(ours, path)
             if headers.get("x-hakobune-cache") != "HIT":
                 raise RuntimeError(f"B: {path} is not served from the page cache: {headers}")
-        edge = self.through_edge(ours)
+        edge, relay = self.through_edge(ours), self.relay(ours)
         self.check(edge)
-        log("B, C, F: this stack with its page cache on, static files of B's answers' sizes from it, and B "
-            "through the shared edge")
-        self.measure([("B", ours, self.pages), ("C", ours, self.static_copies(ours)), ("F", edge, self.pages)])
+        self.check(relay)
+        log("B, C, F, G: this stack with its page cache on, static files of B's answers' sizes from it, B "
+            "through the shared edge, and B through a bare TCP relay")
+        self.measure([("B", ours, self.pages), ("C", ours, self.static_copies(ours)), ("F", edge, self.pages),
+                      ("G", relay, self.pages)])
         return self.report()
 
     def report(self) -> dict[str, object]:

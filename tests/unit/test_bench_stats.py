@@ -70,3 +70,12 @@ def test_idle_memory_is_met_only_below_the_stock_stack() -> None:
     assert not _target(stats.targets([], {"hakobune": {"idle_mb": 200}, "D": {"idle_mb": 200}}),
                        "idle memory < D")["met"]
     assert not _target(stats.targets([], {}), "idle memory < D")["met"]
+
+
+def test_a_reference_ratio_is_reported_but_neither_met_nor_missed() -> None:
+    runs = [_run("B", 0, 1000), _run("G", 0, 650), _run("F", 0, 450)]
+    found = stats.targets(runs, {})
+    reference = _target(found, "G / B (reference)")
+    assert reference["ratios"] == {"front/h2load/8": 0.65}
+    assert reference["met"] is None
+    assert _target(found, "F >= 0.9 x B")["met"] is False
