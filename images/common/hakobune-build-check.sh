@@ -47,19 +47,25 @@ for expectation in ${HAKOBUNE_EXPECT:-}; do
     esac
 done
 
-# 3. SBOM.
+# 3. SBOM. A package whose installed version came from Debian's security suite is marked so (a property): a
+# newer build then says which of its changes are security fixes (src/hakobune/image_builds.py).
 mkdir -p "$(dirname "$sbom")"
+security=$(mktemp)
+dpkg-query -W -f '${Package}\n' | xargs apt-cache madison 2>/dev/null \
+    | awk -F ' *[|] *' '$3 ~ /-security/ { sub(/^ +/, "", $1); print $1 "\t" $2 }' >"$security"
 {
     printf '{"bomFormat":"CycloneDX","specVersion":"1.5","serialNumber":"urn:uuid:%s","version":1,' \
         "$(cat /proc/sys/kernel/random/uuid)"
     printf '"metadata":{"timestamp":"%s","component":{"type":"container","bom-ref":"image","name":"hakobune/%s","version":"%s"}},' \
         "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$name" "$version"
     printf '"components":['
-    dpkg-query -W -f '${Package}\t${Version}\t${Architecture}\n' | awk -F '\t' '
+    dpkg-query -W -f '${Package}\t${Version}\t${Architecture}\n' | awk -F '\t' -v security="$security" '
+        BEGIN { while ((getline line < security) > 0) fixed[line] = 1 }
         { v = $2; gsub(/:/, "%3A", v); gsub(/\+/, "%2B", v); gsub(/~/, "%7E", v)
           purl = "pkg:deb/debian/" $1 "@" v "?arch=" $3 "&distro=debian-13"
-          printf "%s{\"type\":\"library\",\"bom-ref\":\"%s\",\"name\":\"%s\",\"version\":\"%s\",\"purl\":\"%s\"}", \
-              (NR > 1 ? "," : ""), purl, $1, $2, purl }'
+          suite = (($1 "\t" $2) in fixed) ? ",\"properties\":[{\"name\":\"hakobune:debian-suite\",\"value\":\"security\"}]" : ""
+          printf "%s{\"type\":\"library\",\"bom-ref\":\"%s\",\"name\":\"%s\",\"version\":\"%s\",\"purl\":\"%s\"%s}", \
+              (NR > 1 ? "," : ""), purl, $1, $2, purl, suite }'
     if command -v php >/dev/null 2>&1; then
         php_version=$(php -r 'echo PHP_VERSION;')
         php -m | grep -v '^\[' | grep -v '^$' | sort -u | while read -r extension; do
@@ -74,4 +80,6 @@ mkdir -p "$(dirname "$sbom")"
     fi
     printf ']}\n'
 } >"$sbom"
-echo "hakobune build check: $name $version passed; SBOM with $(grep -o '"bom-ref"' "$sbom" | wc -l) entries" >&2
+rm -f "$security"
+echo "hakobune build check: $name $version passed; SBOM with $(grep -o '"bom-ref"' "$sbom" | wc -l) entries," \
+    "$(grep -o '"value":"security"' "$sbom" | wc -l) from the security suite" >&2

@@ -194,6 +194,12 @@ class Engine:
     def image_exists(self, ref: str) -> bool:
         return self._run([*self._docker(), "image", "inspect", ref], check=False).returncode == 0
 
+    def image_id(self, ref: str) -> str:
+        return self.docker("image", "inspect", "--format", "{{.Id}}", ref).stdout.strip()
+
+    def tag(self, ref: str, new_ref: str) -> None:
+        self.docker("tag", ref, new_ref)
+
     def image_size(self, ref: str) -> int:
         return int(self.docker("image", "inspect", "--format", "{{.Size}}", ref).stdout.strip())
 
@@ -220,8 +226,9 @@ class Engine:
     def save_image(self, ref: str, tarball: Path) -> None:
         self.docker("save", "-o", str(tarball), ref, timeout=900)
 
-    def images(self, reference: str) -> list[dict[str, str]]:
-        out = self.docker("images", "--filter", f"reference={reference}", "--format", "{{json .}}").stdout
+    def images(self, reference: str, full_ids: bool = False) -> list[dict[str, str]]:
+        trunc = ["--no-trunc"] if full_ids else []
+        out = self.docker("images", *trunc, "--filter", f"reference={reference}", "--format", "{{json .}}").stdout
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
     def site_images(self) -> dict[str, set[str]]:
@@ -301,9 +308,10 @@ class Engine:
             names.update(line.strip() for line in out.splitlines() if line.strip())
         return names
 
-    def site_containers(self) -> list[dict[str, Any]]:
-        """`docker inspect` of every container that carries a Hakobune site label."""
-        ids = self.docker("ps", "-a", "-q", "--filter", f"label={SITE_LABEL}").stdout.split()
+    def site_containers(self, site: str | None = None) -> list[dict[str, Any]]:
+        """`docker inspect` of every container that carries a Hakobune site label (SITE's, when given)."""
+        selector = f"label={SITE_LABEL}" + (f"={site}" if site else "")
+        ids = self.docker("ps", "-a", "-q", "--filter", selector).stdout.split()
         return list(json.loads(self.docker("inspect", *ids).stdout)) if ids else []
 
     def sweep(self, value: str, label: str = SITE_LABEL) -> None:

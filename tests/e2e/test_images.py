@@ -20,7 +20,14 @@ USERS = {"nginx": "hbweb", "httpd": "hbweb", "php": "www-data", "mariadb": "mysq
 
 def test_build_lists_every_image_and_says_when_it_made_the_base(images):
     for name in USERS:
-        assert re.search(rf"{re.escape(image_refs()[name])} +\d+ MB +\d+s", images.result.stdout)
+        ref = image_refs()[name]
+        line = re.search(rf"{re.escape(ref)} +({re.escape(ref.split(':')[1])}-\d+) +\d+ MB +\d+s +"
+                         r"(first build|same packages|\d+ packages? changed)", images.result.stdout)
+        assert line, images.result.stdout
+        # The numbered build is the image the version's tag names.
+        build = f"{ref.split(':')[0]}:{line.group(1)}"
+        assert docker("image", "inspect", "--format", "{{.Id}}", build) == \
+            docker("image", "inspect", "--format", "{{.Id}}", ref)
     made_base = "creating it from a Debian mirror with debootstrap" in images.result.stderr
     assert made_base == images.base_was_missing
 

@@ -54,6 +54,9 @@ def test_status_shows_urls_states_and_images(site):
     assert images == {"web": image_refs()["nginx"], "php": image_refs()["php"], "db": image_refs()["mariadb"],
                       "valkey": image_refs()["valkey"]}
     assert {svc["health"] for svc in result["services"]} == {"healthy"}
+    # Each service runs the newest build of its image.
+    assert result["images"] == "current"
+    assert {b["service"]: b["state"] for b in result["builds"]} == dict.fromkeys(images, "current")
 
 
 def test_list_finds_the_site_by_label_from_any_folder(site, tmp_path):
@@ -61,7 +64,8 @@ def test_list_finds_the_site_by_label_from_any_folder(site, tmp_path):
     # Ports of its own: the certificate its web server serves.
     assert listed[site.name].pop("certificate").startswith("self-signed: CN=localhost, ")
     assert listed[site.name] == {"site": site.name, "url": site.url, "folder": str(site.folder), "running": 4,
-                                 "healthy": 4, "services": 4, "state": "healthy", "warnings": []}
+                                 "healthy": 4, "services": 4, "state": "healthy", "warnings": [],
+                                 "images": "current"}
     table = hb("list", cwd=tmp_path).stdout
     assert re.search(rf"^ ?{site.name} +healthy +{re.escape(site.url)} ", table, re.M), table
 

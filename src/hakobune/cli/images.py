@@ -12,7 +12,9 @@ from rich.table import Table
 from hakobune.catalogue import images_dir
 from hakobune.cli.context import state
 from hakobune.errors import HakobuneError
+from hakobune.image_builds import summary
 from hakobune.ops import images as images_op
+from hakobune.ops import outdated as outdated_op
 from hakobune.ops import scan as scan_op
 from hakobune.ops.base_image import DEFAULT_BASE, bootstrap_base
 from hakobune.site import IMAGE_NAMES
@@ -41,9 +43,11 @@ def build(
     with st.output.working("Building images"):
         built = images_op.build(st.engine, base, mirror, names, st.output.step, st.output.detail,
                                 allow_pending_security=allow_pending_security, sbom_dir=sbom_dir)
-    table = Table("image", "size", "build time", box=None)
+    table = Table("image", "build", "size", "build time", "against the build before", box=None)
     for item in built:
-        table.add_row(item.ref, f"{item.size / 1e6:.0f} MB", f"{item.seconds:.0f}s")
+        changed = "first build" if item.changes is None and item.build.endswith("-1") else summary(item.changes)
+        table.add_row(item.ref, item.build.split(":")[-1], f"{item.size / 1e6:.0f} MB", f"{item.seconds:.0f}s",
+                      changed)
     st.output.out.print(table)
     st.output.out.print(f"SBOMs written to {sbom_dir}/", markup=False)
 
@@ -60,6 +64,30 @@ def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help
     for item in listed:
         table.add_row(item.ref, f"{item.size / 1e6:.0f} MB", item.created, ", ".join(item.sites) or "-")
     st.output.out.print(table)
+
+
+@app.command("outdated")
+def outdated(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show, for every site on the engine, which services run an older build of their image than the newest
+    built here, and what the newer build changes (packages, security fixes from Debian's security suite)."""
+    st = state(ctx)
+    found = outdated_op.outdated(st.engine)
+    if as_json:
+        st.output.out.print_json(json.dumps([item.to_dict() for item in found]))
+        return
+    older = [item for item in found if item.state != "current"]
+    if not older:
+        st.output.out.print("Every site runs the newest builds." if found else "No Hakobune sites on this engine.")
+        return
+    table = Table("site", "service", "runs", "newest", "changes", box=None)
+    for item in older:
+        table.add_row(item.site, item.service, item.running, item.newest or "not built: hakobune images build",
+                      summary(item.changes) if item.state == "outdated" else "-")
+    st.output.out.print(table)
+    fixes = sum(item.security_fixes for item in older)
+    sites = len({item.site for item in older})
+    st.output.out.print(f"{len(older)} service{'s' * (len(older) != 1)} of {sites} site{'s' * (sites != 1)} run "
+                        f"older builds; {fixes} security fix{'es' * (fixes != 1)} waiting.", markup=False)
 
 
 @app.command("scan")

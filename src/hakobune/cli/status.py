@@ -30,6 +30,7 @@ def status(
         table.add_row(svc.service, svc.state, svc.health, svc.ports, svc.image)
     st.output.out.print(table)
     st.output.out.print(f"certificate: {result.certificate}", markup=False)
+    st.output.out.print(f"images: {result.images}", markup=False)
     for warning in result.warnings:
         st.output.err.print(f"warning: {warning}", markup=False)
 
@@ -44,7 +45,7 @@ def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help
     if not sites:
         st.output.out.print("No Hakobune sites on this engine.")
         return
-    table = Table("site", "state", "url", "certificate", "folder", box=None)
+    table = Table("site", "state", "url", "certificate", "images", "folder", box=None)
     for s in sites:
-        table.add_row(s.site, s.state, s.url or "-", s.certificate or "-", s.folder or "-")
+        table.add_row(s.site, s.state, s.url or "-", s.certificate or "-", s.images or "-", s.folder or "-")
     st.output.out.print(table)

@@ -10,6 +10,7 @@ from pathlib import Path
 from hakobune.catalogue import images_dir
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.image_builds import Change, UnreadableSbom, build_tag, next_number, numbered, packages
 from hakobune.ops import contract
 from hakobune.ops.base_image import bootstrap_base
 from hakobune.site import IMAGE_NAMES
@@ -24,6 +25,8 @@ class Built:
     ref: str
     size: int
     seconds: float
+    build: str  # the numbered build it is: hakobune/NAME:VERSION-N
+    changes: list[Change] | None  # against the numbered build before it; None for the first
 
 
 def ensure_base(engine: Engine, base: str, mirror: str | None, report: Callable[[str], None],
@@ -72,11 +75,31 @@ def build(engine: Engine, base: str, mirror: str | None, only: list[str] | None,
         except EngineError as exc:
             raise HakobuneError(f"building {ref} failed: {_build_reason(exc)}",
                                 "run again with --debug to see the whole build log") from None
-        built.append(Built(name, ref, engine.image_size(ref), time.monotonic() - started))
+        sbom = engine.read_file(ref, SBOM_PATH)
+        build, found = number_build(engine, name, versions[name].version, sbom)
+        built.append(Built(name, ref, engine.image_size(ref), time.monotonic() - started, build, found))
         if sbom_dir is not None:
             sbom_dir.mkdir(parents=True, exist_ok=True)
-            (sbom_dir / f"{name}.cdx.json").write_text(engine.read_file(ref, SBOM_PATH))
+            (sbom_dir / f"{name}.cdx.json").write_text(sbom)
     return built
+
+
+def number_build(engine: Engine, name: str, version: str, sbom: str) -> tuple[str, list[Change] | None]:
+    """Tag the image just built as hakobune/NAME:VERSION with its build number (src/hakobune/image_builds.py):
+    the newest numbered build's again when its packages are the same, else the next."""
+    repository = f"hakobune/{name}"
+    tags = [entry["Tag"] for entry in engine.images(repository)]
+    builds = numbered(version, tags)
+    newest = None
+    if builds:
+        try:
+            newest = packages(engine.read_file(f"{repository}:{builds[max(builds)]}", SBOM_PATH))
+        except (EngineError, UnreadableSbom):
+            newest = None  # a build from before SBOMs: the next number
+    number, found = next_number(version, tags, newest, packages(sbom))
+    ref = f"{repository}:{build_tag(version, number)}"
+    engine.tag(f"{repository}:{version}", ref)
+    return ref, found
 
 
 def _build_reason(exc: EngineError) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from hakobune.engine import Engine
 from hakobune.errors import InvalidInput
 from hakobune.ops.certs import CertState, certificates, container_certificate, summary
+from hakobune.ops.outdated import Builds, service_images, site_line
 from hakobune.ops.stack import Stack
 from hakobune.site import ONE_SHOT_SERVICES, SERVICES, SITE_LABEL, URL_LABEL
 
@@ -74,6 +75,7 @@ class ListedSite:
     services: int
     certificate: str = ""  # where it comes from, issuer, days left ("" when the edge or web server does not say)
     warnings: tuple[str, ...] = ()  # its problems
+    images: str = ""  # current, or which services run older builds (ops/outdated.py)
 
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "state": self.state, "warnings": list(self.warnings)}
@@ -97,6 +99,7 @@ def list_sites(engine: Engine) -> list[ListedSite]:
         if labels.get("com.docker.compose.service") in (*SERVICES, "acme"):  # what serves the site, and certifies it
             found.setdefault(labels[SITE_LABEL], []).append(container)
     certs = certificates(engine)  # sites behind the edge are those it routes
+    builds = Builds(engine)
     moment = time.time()
     listed = []
     for name, containers in sorted(found.items()):
@@ -109,6 +112,7 @@ def list_sites(engine: Engine) -> list[ListedSite]:
             running=sum(1 for st in states if st.get("Running")),
             healthy=sum(1 for st in states if (st.get("Health") or {}).get("Status") == "healthy"),
             services=len(containers),
+            images=site_line(service_images(engine, containers, builds)),
             **_certificate(certs.get(name) or _own_ports_certificate(engine, name, containers), moment),
         ))
     return listed

@@ -6,6 +6,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from hakobune.ops.certs import certificates, own_ports_certificate, summary
+from hakobune.ops.outdated import ServiceImage, service_images, site_line
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Stack
 
@@ -27,9 +28,11 @@ class SiteStatus:
     services: list[ServiceStatus]
     certificate: str  # one line: where it comes from, issuer, days left
     warnings: list[str]  # what needs a look though every service is healthy (a certificate's problems)
+    images: str  # current, or which services run older builds than the newest (ops/outdated.py)
+    builds: list[ServiceImage]
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "builds": [item.to_dict() for item in self.builds]}
 
 
 def status(stack: Stack) -> SiteStatus:
@@ -50,8 +53,9 @@ def status(stack: Stack) -> SiteStatus:
         web = found.get("web")
         cert = own_ports_certificate(stack) if web is not None and web.running else None
     line, warnings = summary(cert, site.edge, time.time())
+    builds = service_images(stack.engine, stack.engine.site_containers(site.name))
     return SiteStatus(site=site.name, url=site.url, admin_url=f"{site.url}/wp-admin/", services=services,
-                      certificate=line, warnings=warnings)
+                      certificate=line, warnings=warnings, images=site_line(builds), builds=builds)
 
 
 def info(sitedir: SiteDir, show_secrets: bool) -> dict[str, object]:
