@@ -194,9 +194,6 @@ class Engine:
     def image_exists(self, ref: str) -> bool:
         return self._run([*self._docker(), "image", "inspect", ref], check=False).returncode == 0
 
-    def image_id(self, ref: str) -> str:
-        return self.docker("image", "inspect", "--format", "{{.Id}}", ref).stdout.strip()
-
     def tag(self, ref: str, new_ref: str) -> None:
         self.docker("tag", ref, new_ref)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
 
 # The build check marks each Debian package whose installed version came from Debian's security suite.
 SECURITY_PROPERTY = {"name": "hakobune:debian-suite", "value": "security"}
@@ -107,7 +106,3 @@ def next_number(version: str, tags: list[str], newest_packages: dict[str, Packag
         return (max(builds) + 1 if builds else 1), None
     found = changes(newest_packages, built)
     return (max(builds) + 1 if found else max(builds)), found
-
-
-def as_json(found: list[Change] | None) -> list[dict[str, Any]] | None:
-    return None if found is None else [vars(change) for change in found]

@@ -13,6 +13,8 @@ from hakobune.errors import InvalidInput
 from hakobune.layout import DEFAULT_DB_PORT
 
 SITE_LABEL = "io.hakobune.site"
+# Compose labels each container with its service (every one, a user's own too).
+COMPOSE_SERVICE_LABEL = "com.docker.compose.service"
 # What tells a site from another of the same name (another engine's, whose folder is at hand by mistake).
 SITE_ID_LABEL = "io.hakobune.site-id"
 SERVICE_LABEL = "io.hakobune.service"

@@ -14,7 +14,7 @@ from hakobune.errors import InvalidInput
 from hakobune.ops.certs import CertState, certificates, container_certificate, summary
 from hakobune.ops.outdated import Builds, service_images, site_line
 from hakobune.ops.stack import Stack
-from hakobune.site import ONE_SHOT_SERVICES, SERVICES, SITE_LABEL, URL_LABEL
+from hakobune.site import COMPOSE_SERVICE_LABEL, ONE_SHOT_SERVICES, SERVICES, SITE_LABEL, URL_LABEL
 
 WORKING_DIR_LABEL = "com.docker.compose.project.working_dir"
 # What `docker compose logs --since` takes: a duration, a Unix time, or an RFC 3339 date and time.
@@ -96,7 +96,7 @@ def list_sites(engine: Engine) -> list[ListedSite]:
     found: dict[str, list[dict[str, Any]]] = {name: [] for name in engine.sites()}
     for container in engine.site_containers():
         labels = container["Config"]["Labels"] or {}
-        if labels.get("com.docker.compose.service") in (*SERVICES, "acme"):  # what serves the site, and certifies it
+        if labels.get(COMPOSE_SERVICE_LABEL) in (*SERVICES, "acme"):  # what serves the site, and certifies it
             found.setdefault(labels[SITE_LABEL], []).append(container)
     certs = certificates(engine)  # sites behind the edge are those it routes
     builds = Builds(engine)
@@ -121,7 +121,7 @@ def list_sites(engine: Engine) -> list[ListedSite]:
 def _own_ports_certificate(engine: Engine, site: str, containers: list[dict[str, Any]]) -> CertState | None:
     """A site with ports of its own (its web container publishes them; behind the edge it publishes none): the
     certificate its web server serves, while it runs, with its renewals when its own acme service runs."""
-    running = {(c["Config"]["Labels"] or {}).get("com.docker.compose.service"): c for c in containers
+    running = {(c["Config"]["Labels"] or {}).get(COMPOSE_SERVICE_LABEL): c for c in containers
                if c["State"].get("Running")}
     web, acme = running.get("web"), running.get("acme")
     if web is None or not (web.get("HostConfig") or {}).get("PortBindings"):

@@ -12,10 +12,8 @@ from typing import Any
 from hakobune.engine import Engine, EngineError
 from hakobune.image_builds import Change, Package, UnreadableSbom, build_number, changes, packages, security_fixes
 from hakobune.ops.images import SBOM_PATH
-from hakobune.site import IMAGE_NAMES, SITE_LABEL
+from hakobune.site import COMPOSE_SERVICE_LABEL, IMAGE_NAMES, SITE_LABEL
 from hakobune.versions import image_versions
-
-SERVICE_LABEL = "com.docker.compose.service"
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,7 @@ def service_images(engine: Engine, containers: list[dict[str, Any]],
         running = builds.build_of(name, running_id) or \
             f"{made_from} ({running_id.removeprefix('sha256:')[:12]})"
         newest_id = builds.image_id(name, versions[name].version)
-        site, service = labels.get(SITE_LABEL, ""), labels.get(SERVICE_LABEL, "")
+        site, service = labels.get(SITE_LABEL, ""), labels.get(COMPOSE_SERVICE_LABEL, "")
         if newest_id is None:
             found.append(ServiceImage(site, service, made_from, running, "", "not built"))
             continue
@@ -102,7 +100,7 @@ def service_images(engine: Engine, containers: list[dict[str, Any]],
 def outdated(engine: Engine) -> list[ServiceImage]:
     """Every site's services on the engine."""
     engine.ping()
-    containers = [c for c in engine.site_containers() if (c["Config"].get("Labels") or {}).get(SERVICE_LABEL)]
+    containers = [c for c in engine.site_containers() if (c["Config"].get("Labels") or {}).get(COMPOSE_SERVICE_LABEL)]
     return service_images(engine, containers)
 
 
