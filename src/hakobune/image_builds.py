@@ -97,12 +97,14 @@ def numbered(version: str, tags: list[str]) -> dict[int, str]:
 
 
 def next_number(version: str, tags: list[str], newest_packages: dict[str, Package] | None,
-                built: dict[str, Package]) -> tuple[int, list[Change] | None]:
+                built: dict[str, Package], same_image: bool) -> tuple[int, list[Change] | None]:
     """The build number of a build with packages BUILT, given the image's TAGS and the packages of its newest
-    numbered build (None when there is none): the newest number again when nothing changed, else the next one.
-    Returns (number, changes against the newest build; None for a first build)."""
+    numbered build (None when there is none): the newest number again when the build is that very image
+    (SAME_IMAGE: nothing changed, the build came from the cache), else the next one, so that a numbered tag,
+    which sites pin, never moves to another image. Returns (number, the package changes against the newest
+    build, often none when only Hakobune's own files changed; None for a first build)."""
     builds = numbered(version, tags)
-    if not builds or newest_packages is None:
-        return (max(builds) + 1 if builds else 1), None
-    found = changes(newest_packages, built)
-    return (max(builds) + 1 if found else max(builds)), found
+    if not builds:
+        return 1, None
+    number = max(builds) if same_image else max(builds) + 1
+    return number, None if newest_packages is None else changes(newest_packages, built)

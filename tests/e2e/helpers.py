@@ -91,8 +91,9 @@ def client(timeout: float = 30) -> httpx.Client:
     return http
 
 
-def provision_site(web: str, sites_dir: Path, prefix: str = "e2e") -> Provisioned:
-    """Provision a site as a user would, on free ports, and wait for its first 200."""
+def provision_site(web: str, sites_dir: Path, prefix: str = "e2e", env: dict[str, str] | None = None) -> Provisioned:
+    """Provision a site as a user would, on free ports, and wait for its first 200 (ENV: more of the
+    environment hakobune runs with)."""
     name = site_name(f"{prefix}-{web}")
     http_port, tls_port = free_port(), free_port()
     title = f"Hakobune E2E {name}"
@@ -100,7 +101,7 @@ def provision_site(web: str, sites_dir: Path, prefix: str = "e2e") -> Provisione
     # The password on standard input, as the docs recommend (never on the command line).
     result = hb("provision", "--fqdn", "localhost", "--http-port", str(http_port), "--tls-port", str(tls_port),
                 "--wp-title", title, "--admin-pass-file", "-", "--admin-email", "owner@example.com",
-                f"--{web}", name, cwd=sites_dir, input=f"{ADMIN_PASSWORD}\n")
+                f"--{web}", name, cwd=sites_dir, env=env, input=f"{ADMIN_PASSWORD}\n")
     assert result.returncode == 0, result.stderr
     with client() as http:
         while http.get(f"https://localhost:{tls_port}/").status_code != 200:

@@ -59,9 +59,12 @@ def test_changes_name_added_removed_and_updated_packages_and_the_security_fixes(
 
 def test_build_numbers_follow_the_packages():
     built = packages(NEW)
-    assert next_number("0.5.0", ["0.5.0", "0.4.0-7"], None, built) == (1, None)
-    assert next_number("0.5.0", ["0.5.0", "0.5.0-1", "0.5.0-2"], built, built) == (2, [])
-    number, found = next_number("0.5.0", ["0.5.0-1", "0.5.0-2", "0.5.0-x", "0.5.0-01"], packages(OLD), built)
+    assert next_number("0.5.0", ["0.5.0", "0.4.0-7"], None, built, False) == (1, None)
+    assert next_number("0.5.0", ["0.5.0", "0.5.0-1", "0.5.0-2"], built, built, True) == (2, [])
+    # Another image with the same packages (Hakobune's own files changed): a number of its own.
+    assert next_number("0.5.0", ["0.5.0", "0.5.0-1", "0.5.0-2"], built, built, False) == (3, [])
+    number, found = next_number("0.5.0", ["0.5.0-1", "0.5.0-2", "0.5.0-x", "0.5.0-01"], packages(OLD), built,
+                                False)
     assert number == 3 and found and len(found) == 4
     assert build_number("0.5.0-12") == ((0, 5, 0), 12)
     assert build_number("0.5.0") is None and build_number("latest") is None and build_number("0.5.0-0") is None
@@ -85,14 +88,18 @@ def engine_with(images: dict[str, list[tuple[str, str]]], sboms: dict[str, str])
     return engine
 
 
-def test_a_build_with_new_packages_gets_the_next_number_and_the_same_packages_keep_it():
+def test_another_image_gets_the_next_number_and_the_same_image_keeps_it():
     version = image_versions()["nginx"].version
     engine = engine_with({"hakobune/nginx": [(version, "sha256:b"), (f"{version}-1", "sha256:a")]},
                          {f"{version}-1": OLD})
     assert number_build(engine, "nginx", version, NEW)[0] == f"hakobune/nginx:{version}-2"
     engine.tag.assert_called_with(f"hakobune/nginx:{version}", f"hakobune/nginx:{version}-2")
-    ref, found = number_build(engine, "nginx", version, OLD)
-    assert ref == f"hakobune/nginx:{version}-1" and found == []
+    # The same packages in another image (Hakobune's files changed): a new number, no package changes.
+    assert number_build(engine, "nginx", version, OLD) == (f"hakobune/nginx:{version}-2", [])
+    # The build came from the cache: the very image numbered before keeps its number.
+    cached = engine_with({"hakobune/nginx": [(version, "sha256:a"), (f"{version}-1", "sha256:a")]},
+                         {f"{version}-1": OLD})
+    assert number_build(cached, "nginx", version, OLD) == (f"hakobune/nginx:{version}-1", [])
 
 
 def container(site: str, service: str, made_from: str, image_id: str) -> dict[str, object]:

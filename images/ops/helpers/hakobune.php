@@ -16,7 +16,7 @@ require __DIR__ . '/lib/wordpress.php';
 const TASKS = [
     'help', 'languages', 'write-secrets', 'db-setup', 'db-check', 'seed', 'seed-lamp', 'install', 'option', 'user',
     'plugin', 'theme', 'search-replace', 'cache-flush', 'core', 'backup', 'restore', 'backups', 'wp-config-read',
-    'deploy', 'core-verify', 'site-url',
+    'deploy', 'core-verify', 'site-url', 'smoke',
 ];
 // Tasks that work on the site's WordPress: it is loaded for them before they run.
 const WORDPRESS_TASKS = ['option', 'user', 'plugin', 'theme', 'search-replace', 'cache-flush', 'core'];

@@ -28,6 +28,7 @@ from hakobune.cli import (
     remove,
     restore,
     status,
+    upgrade,
     wordpress,
 )
 from hakobune.cli.context import State
@@ -57,6 +58,7 @@ app.command()(lifecycle.start)
 app.command()(lifecycle.stop)
 app.command()(lifecycle.restart)
 app.command("list")(status.list_)
+app.command()(upgrade.upgrade)
 app.command()(info.info)
 app.command()(lifecycle.logs)
 app.command()(lifecycle.shell)

@@ -86,17 +86,18 @@ def build(engine: Engine, base: str, mirror: str | None, only: list[str] | None,
 
 def number_build(engine: Engine, name: str, version: str, sbom: str) -> tuple[str, list[Change] | None]:
     """Tag the image just built as hakobune/NAME:VERSION with its build number (src/hakobune/image_builds.py):
-    the newest numbered build's again when its packages are the same, else the next."""
+    the newest numbered build's again when it is the same image, else the next."""
     repository = f"hakobune/{name}"
-    tags = [entry["Tag"] for entry in engine.images(repository)]
-    builds = numbered(version, tags)
+    ids = {entry["Tag"]: entry["ID"] for entry in engine.images(repository, full_ids=True)}
+    builds = numbered(version, list(ids))
     newest = None
     if builds:
         try:
             newest = packages(engine.read_file(f"{repository}:{builds[max(builds)]}", SBOM_PATH))
         except (EngineError, UnreadableSbom):
-            newest = None  # a build from before SBOMs: the next number
-    number, found = next_number(version, tags, newest, packages(sbom))
+            newest = None  # a build from before SBOMs
+    same = bool(builds) and ids[builds[max(builds)]] == ids.get(version)
+    number, found = next_number(version, list(ids), newest, packages(sbom), same)
     ref = f"{repository}:{build_tag(version, number)}"
     engine.tag(f"{repository}:{version}", ref)
     return ref, found

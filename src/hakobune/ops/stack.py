@@ -34,7 +34,7 @@ TASK_TIMEOUT = 600  # seconds a helper task gets
 # the `wp` service, which has what the php service has and no more. The others (backups, restores, the
 # database's setup) run in `ops`, which holds the root password and the backups volume.
 WP_TASKS = frozenset({"seed", "seed-lamp", "install", "option", "user", "plugin", "theme", "search-replace",
-                      "cache-flush", "core", "core-verify", "deploy", "site-url"})
+                      "cache-flush", "core", "core-verify", "deploy", "site-url", "smoke"})
 
 
 def service_for(task: str) -> str:

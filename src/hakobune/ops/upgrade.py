@@ -1,0 +1,258 @@
+"""`hakobune upgrade`: a site moved to the newest builds of this Hakobune's images and its folder to the current
+format, after a verified backup, with a check of its pages after the switch and its previous builds back when
+anything fails.
+
+The site records each image by its numbered build (hakobune/NAME:VERSION-N) from then on, so that no later
+recreate (restart, config set) moves a service to another build behind the user's back. Services are replaced
+one at a time in the order the stack needs them (the database first, the web server last); each new container
+must become healthy before the next service moves."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hakobune.engine import Engine
+from hakobune.errors import HakobuneError
+from hakobune.ops import backup as backups
+from hakobune.ops.lifecycle import WORKING_DIR_LABEL
+from hakobune.ops.outdated import Builds
+from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
+from hakobune.ops.sitedir import SETTINGS, SiteDir
+from hakobune.ops.stack import Report, Stack
+from hakobune.site import COMPOSE_SERVICE_LABEL, SITE_LABEL
+from hakobune.site_format import FORMAT
+from hakobune.versions import image_versions
+
+# The order services move in: what others need first. One-shot services (ops, wp) have no container to move.
+ORDER = ("db", "valkey", "php", "web", "backup", "acme")
+# mariadb-upgrade runs in the db container, over its socket, as the account the data directory was made with
+# (mariadb-install-db --user=mysql: unix-socket authentication for the container's own user).
+MARIADB_UPGRADE = ("mariadb-upgrade", "--user=mysql", "--socket=/run/mysqld/mysqld.sock")
+
+
+@dataclass(frozen=True)
+class Move:
+    """One service's container replaced by one of a newer build."""
+
+    service: str
+    running: str  # the build it runs: a numbered tag, or the image and the start of its ID
+    target: str  # the numbered build it moves to
+
+
+@dataclass(frozen=True)
+class Plan:
+    site: str
+    folder: str
+    format: tuple[int, int]  # the folder's format before and after
+    images: dict[str, str]  # the site's images afterwards: name -> numbered build
+    acme_image: str
+    moves: list[Move]
+    previous: dict[str, str]  # the images the site's containers run now, by a name that keeps naming them
+    previous_acme: str
+    backup: bool
+    pins: dict[str, str] = field(default_factory=dict)  # tags made for the way back (tag -> image ID)
+
+    @property
+    def database(self) -> bool:
+        """The database server changes: mariadb-upgrade runs after it restarts."""
+        return any(move.service == "db" for move in self.moves)
+
+    @property
+    def nothing(self) -> bool:
+        return not self.moves and self.format[0] == self.format[1]
+
+    def lines(self) -> list[str]:
+        """What the upgrade does, in the order it does it."""
+        if self.nothing:
+            return [f"{self.site}: current (every service runs the newest build; folder format {FORMAT})"]
+        lines = [f"{self.site} ({self.folder}):"]
+        if self.backup:
+            lines.append("  a backup first, read back in full before anything changes")
+        if self.format[0] != self.format[1]:
+            lines.append(f"  the site folder from format {self.format[0]} to {self.format[1]}")
+        for move in self.moves:
+            after = " (then mariadb-upgrade; the database is down while it restarts)" if move.service == "db" else ""
+            lines.append(f"  {move.service}: {move.running} -> {move.target}{after}")
+        lines.append("  then a check of the front page, the login page, a post and the page cache; when anything "
+                     "fails, the previous builds and files come back")
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"site": self.site, "folder": self.folder, "format": list(self.format), "backup": self.backup,
+                "moves": [asdict(move) for move in self.moves], "current": self.nothing}
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    plan: Plan
+    backup: str = ""  # the archive made first
+    database_seconds: float | None = None  # how long the database did not answer (None: it did not move)
+    seconds: dict[str, float] = field(default_factory=dict)  # each service: old container stopped to new healthy
+    checked: list[str] = field(default_factory=list)  # what the check after the switch saw working
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.plan.to_dict(), "backup_archive": self.backup, "database_seconds": self.database_seconds,
+                "seconds": self.seconds, "checked": self.checked}
+
+
+def plan(stack: Stack, backup: bool = True) -> Plan:
+    """What an upgrade of STACK's site would do. Refuses a site that is not running, and images not built."""
+    stack.require_running()
+    site, engine = stack.site, stack.engine
+    builds = Builds(engine)
+    running = {(c["Config"].get("Labels") or {}).get(COMPOSE_SERVICE_LABEL): c
+               for c in engine.site_containers(site.name) if c["State"].get("Running")}
+    names = {**site.images, **({"edge": site.acme_image} if site.acme_image else {})}
+    newest = {name: _newest(builds, name) for name in names}
+    previous = dict(names)
+    pins: dict[str, str] = {}
+    moves = []
+    for service in ORDER:
+        container = running.get(service)
+        if container is None:
+            continue
+        name = site.image_name(service) if service != "acme" else "edge"
+        running_id = str(container["Image"])
+        previous[name] = _name_for(builds, name, names[name], running_id)
+        if previous[name] not in (names[name], builds.build_of(name, running_id)):
+            pins[previous[name]] = running_id
+        if running_id != newest[name][1]:
+            moves.append(Move(service, builds.build_of(name, running_id) or
+                              f"{names[name]} ({running_id.removeprefix('sha256:')[:12]})", newest[name][0]))
+    images = {name: newest[name][0] for name in site.images}
+    return Plan(site.name, str(stack.path), (folder_format(stack.sitedir), FORMAT), images,
+                newest["edge"][0] if site.acme_image else "", moves,
+                {name: previous[name] for name in site.images}, previous.get("edge", "") if site.acme_image else "",
+                backup, pins)
+
+
+def folder_format(sitedir: SiteDir) -> int:
+    """The format number the site folder's settings are written in (0: unreadable, the load would have said)."""
+    document = yaml.safe_load((sitedir.path / SETTINGS).read_text())
+    found = document.get("format") if isinstance(document, dict) else None
+    return found if isinstance(found, int) else 0
+
+
+def _newest(builds: Builds, name: str) -> tuple[str, str]:
+    """The newest build of image NAME on the engine: (its numbered tag, or the version's tag; its image ID)."""
+    version = image_versions()[name]
+    image_id = builds.image_id(name, version.version)
+    if image_id is None:
+        raise HakobuneError(f"image not built: {version.ref}", "run 'hakobune images build'")
+    return builds.build_of(name, image_id) or version.ref, image_id
+
+
+def _name_for(builds: Builds, name: str, recorded: str, image_id: str) -> str:
+    """A name that keeps naming IMAGE_ID, the build a container runs, for the way back: the site's own when it
+    still does (a tag moves to each new build), else its numbered build, else a tag to make for it."""
+    if builds.image_id(name, recorded.partition(":")[2]) == image_id:
+        return recorded
+    return builds.build_of(name, image_id) or f"{recorded}-was-{image_id.removeprefix('sha256:')[:12]}"
+
+
+def upgrade(stack: Stack, *, backup: bool, to: Path | None, report: Report) -> Upgraded:
+    """Move STACK's site as `plan` says, checked afterwards; on any failure, or Ctrl-C, its previous builds and
+    files come back and the failure is raised."""
+    planned = plan(stack, backup)
+    if planned.nothing:
+        return Upgraded(planned)
+    site = stack.site
+    title = _title(stack) if site.wordpress else ""
+    made = backups.backup(stack, to, None, False, report).where if backup else ""
+    for tag, image_id in planned.pins.items():
+        stack.engine.tag(image_id, tag)
+    before = stack.sitedir.snapshot()
+    rollback = Rollback()
+    rollback.on_failure("bring the previous builds back", lambda: _back(stack, before, planned))
+    seconds: dict[str, float] = {}
+    try:
+        stack.save(replace(site, images=planned.images, acme_image=planned.acme_image))
+        for move in planned.moves:
+            report(f"Replacing {move.service}: {move.target}")
+            started = time.monotonic()
+            stack.up([move.service])
+            seconds[move.service] = round(time.monotonic() - started, 1)
+            if move.service == "db":
+                report("Upgrading the database's system tables (mariadb-upgrade)")
+                stack.exec("db", *MARIADB_UPGRADE, timeout=1800)
+            failpoint(f"upgrade-{move.service}")
+        stack.up()  # what else the current format renders differently
+        failpoint("upgrade-switched")
+        report("Checking the site's pages")
+        checked = smoke(stack, title)
+    except BaseException as exc:
+        problems = rollback.run()
+        if problems:
+            raise UndoIncomplete(f"the upgrade of {site.name} failed ({_reason(exc)}) and could not be undone "
+                                 f"fully: " + "; ".join(problems)) from None
+        if isinstance(exc, Exception):
+            raise HakobuneError(f"the upgrade of {site.name} failed and was rolled back: {_reason(exc)}",
+                                f"the backup made first: {made}" if made else None) from None
+        raise
+    return Upgraded(planned, made, seconds.get("db"), seconds, checked)
+
+
+def _reason(exc: BaseException) -> str:
+    message = exc.message if isinstance(exc, HakobuneError) else str(exc) or type(exc).__name__
+    return message.splitlines()[0] if message else type(exc).__name__
+
+
+def _title(stack: Stack) -> str:
+    """The site's title before the switch, for the check after it (asked with the images it runs now)."""
+    return str(stack.task("option", {"url": stack.site.url, "action": "get", "name": "blogname"}).get("value")
+               or "")
+
+
+def smoke(stack: Stack, title: str) -> list[str]:
+    """The site's pages asked of its web container: the front page (with TITLE), the login page, a post and the
+    page cache for WordPress; the front page answering without a server error for another site."""
+    site = stack.site
+    if not site.wordpress:
+        return list(stack.task("smoke", {"url": site.url, "title": "", "wordpress": False})["checked"])
+    return list(stack.task("smoke", {"url": site.url, "title": title, "page_cache": bool(site.page_cache),
+                                     "wordpress": True})["checked"])
+
+
+def _back(stack: Stack, before: dict[str, str], planned: Plan) -> None:
+    """The site's previous files, with its images named so that they name the builds it ran (a tag may have
+    moved to a newer one since), and its services brought back to them."""
+    stack.sitedir.put_back(before)
+    site = stack.sitedir.load()
+    pinned = replace(site, images=planned.previous, acme_image=planned.previous_acme)
+    if pinned != site:
+        stack.save(pinned)
+    stack.site = pinned
+    stack.up()
+
+
+def every_site(engine: Engine) -> list[tuple[str, str]]:
+    """(name, folder) of every site on the engine, by name, from its containers' labels."""
+    engine.ping()
+    found: dict[str, str] = {}
+    for container in engine.site_containers():
+        labels = container["Config"].get("Labels") or {}
+        if labels.get(SITE_LABEL) and labels.get(WORKING_DIR_LABEL):
+            found.setdefault(labels[SITE_LABEL], labels[WORKING_DIR_LABEL])
+    return sorted(found.items())
+
+
+def upgrade_all(engine: Engine, open_stack: Callable[[str], Stack], *, dry_run: bool, backup: bool,
+                to: Path | None, report: Report, done: Callable[[Plan | Upgraded], None]) -> None:
+    """Every site on the engine, one after another, by name; the first failure stops the rest (raised, with
+    the sites already upgraded named)."""
+    finished: list[str] = []
+    for name, folder in every_site(engine):
+        try:
+            stack = open_stack(folder)
+            done(plan(stack, backup) if dry_run else upgrade(stack, backup=backup, to=to, report=report))
+        except HakobuneError as exc:
+            upgraded = f" (upgraded before it: {', '.join(finished)})" if finished else ""
+            raise HakobuneError(f"{name}: {exc.message}; the sites after it were not touched{upgraded}",
+                                exc.hint) from None
+        finished.append(name)
