@@ -145,6 +145,7 @@ def test_remove_asks_on_a_terminal_and_no_keeps_everything(in_tmp):
         (["backup", "-C", "site", "--to", "a.tar"], "error: --to 'a.tar' is not a folder"),
         (["backup", "-C", "site", "--to", "x", "--on-host"], "error: --to and --on-host cannot be used together"),
         (["clone", "site", "site", "--fqdn", "c.example.com"], "error: TARGET 'site' already exists"),
+        (["upgrade", "-C", "site", "--all"], "error: -C and --all cannot be used together"),
         (["clone", "site", "copy", "--fqdn", "not a host"], "error: --fqdn 'not a host' is not a valid host name"),
     ],
 )

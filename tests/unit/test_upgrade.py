@@ -1,0 +1,196 @@
+"""`hakobune upgrade` with a fake engine: the plan, the order of the switch, and what a failure at each step puts
+back (tests/e2e/test_upgrade.py shows the same on a real engine)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hakobune.errors import HakobuneError
+from hakobune.ops import upgrade
+from hakobune.ops.rollback import FAILPOINT_ENV
+from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import Stack
+from hakobune.site import Site, SiteSecrets
+from hakobune.site_format import FORMAT
+from hakobune.versions import image_versions
+from tests.unit.fake_engine import FakeEngine
+
+NAMES = {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey"}
+OLD = {name: f"hakobune/{name}:0.0.1" for name in ("nginx", "php", "mariadb", "valkey", "ops")}
+SITE = Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, images=OLD, site_id="1" * 32)
+ANSWERS = {"option": {"value": "Shop"}, "smoke": {"checked": ["front page", "login page"]}}
+
+
+def old_id(name: str) -> str:
+    return f"sha256:old-{name}"
+
+
+def new_id(name: str) -> str:
+    return f"sha256:new-{name}"
+
+
+def engine_with(*, moved_tag: bool = False, **fake: object) -> FakeEngine:
+    """A site running OLD's builds; the newest build of each image is VERSION-2. MOVED_TAG: the site's tag
+    0.0.1 names another build now, and the one its containers run has no other name."""
+    engine = FakeEngine(answers=ANSWERS, **fake)  # type: ignore[arg-type]
+    engine.mock.site_containers.return_value = [
+        {"Image": old_id(name), "State": {"Running": True},
+         "Config": {"Image": OLD[name], "Labels": {"io.hakobune.site": "shop", "com.docker.compose.service": service}}}
+        for service, name in NAMES.items()]
+
+    def listing(reference: str, full_ids: bool = False) -> list[dict[str, str]]:
+        name = reference.removeprefix("hakobune/")
+        version = image_versions()[name].version
+        old = [] if moved_tag else [("0.0.1-1", old_id(name))]
+        tags = [(version, new_id(name)), (f"{version}-2", new_id(name)), ("0.0.1", "sha256:other" if moved_tag
+                                                                         else old_id(name)), *old]
+        return [{"Repository": reference, "Tag": tag, "ID": image} for tag, image in tags]
+    engine.mock.images.side_effect = listing
+    return engine
+
+
+def site_folder(tmp_path: Path) -> SiteDir:
+    sitedir = SiteDir(tmp_path / "shop")
+    sitedir.create(SITE, SiteSecrets())
+    return sitedir
+
+
+def newest(name: str) -> str:
+    return f"hakobune/{name}:{image_versions()[name].version}-2"
+
+
+def test_the_plan_moves_each_service_in_order_to_the_newest_numbered_build(tmp_path):
+    engine = engine_with()
+    planned = upgrade.plan(Stack.open(engine.mock, site_folder(tmp_path)))
+    assert [(m.service, m.running, m.target) for m in planned.moves] == [
+        ("db", "hakobune/mariadb:0.0.1-1", newest("mariadb")), ("valkey", "hakobune/valkey:0.0.1-1", newest("valkey")),
+        ("php", "hakobune/php:0.0.1-1", newest("php")), ("web", "hakobune/nginx:0.0.1-1", newest("nginx"))]
+    assert planned.images == {name: newest(name) for name in OLD}
+    assert planned.previous == OLD and planned.pins == {} and planned.database
+    assert planned.format == (FORMAT, FORMAT)
+    lines = planned.lines()
+    assert "mariadb-upgrade" in lines[2] and lines[1].startswith("  a backup first")
+    assert engine.log == ["ps"]  # asked, nothing changed
+
+
+def test_a_build_whose_tag_moved_is_named_for_the_way_back_and_a_dry_run_tags_nothing(tmp_path):
+    engine = engine_with(moved_tag=True)
+    planned = upgrade.plan(Stack.open(engine.mock, site_folder(tmp_path)))
+    assert planned.previous["nginx"] == "hakobune/nginx:0.0.1-was-old-nginx"
+    assert planned.pins["hakobune/nginx:0.0.1-was-old-nginx"] == old_id("nginx")
+    engine.mock.tag.assert_not_called()
+
+
+def test_an_older_folder_format_is_planned_and_a_current_site_is_left_alone(tmp_path):
+    sitedir = site_folder(tmp_path)
+    document = yaml.safe_load((sitedir.path / "hakobune.yaml").read_text())
+    document["format"] = 4
+    (sitedir.path / "hakobune.yaml").write_text(yaml.safe_dump(document))
+    assert upgrade.plan(Stack.open(engine_with().mock, sitedir)).format == (4, FORMAT)
+
+    current = replace(SITE, images={name: newest(name) for name in OLD})
+    sitedir = SiteDir(tmp_path / "current")
+    sitedir.create(replace(current, name="current"), SiteSecrets())
+    engine = engine_with()
+    for container in engine.mock.site_containers.return_value:
+        name = NAMES[container["Config"]["Labels"]["com.docker.compose.service"]]
+        container["Image"] = new_id(name)
+    planned = upgrade.plan(Stack.open(engine.mock, sitedir))
+    assert planned.nothing and "current" in planned.lines()[0]
+    done = upgrade.upgrade(Stack.open(engine.mock, sitedir), backup=False, to=None, report=lambda line: None)
+    assert done.plan.nothing and engine.log == ["ps", "ps"]
+
+
+def test_a_site_that_is_not_running_is_refused_before_anything(tmp_path):
+    engine = engine_with()
+    engine.running = ["web"]
+    with pytest.raises(HakobuneError, match="site shop is not running"):
+        upgrade.plan(Stack.open(engine.mock, site_folder(tmp_path)))
+
+
+def test_an_image_not_built_is_refused_before_anything(tmp_path):
+    engine = engine_with()
+    engine.mock.images.side_effect = lambda reference, full_ids=False: []
+    with pytest.raises(HakobuneError, match="image not built: hakobune/"):
+        upgrade.plan(Stack.open(engine.mock, site_folder(tmp_path)))
+
+
+SWITCH = ["ps", "task option", "up db", "exec db mariadb-upgrade --user=mysql --socket=/run/mysqld/mysqld.sock",
+          "up valkey", "up php", "up web", "up", "task smoke"]
+
+
+def test_the_switch_goes_service_by_service_then_checks_the_site(tmp_path):
+    engine = engine_with()
+    sitedir = site_folder(tmp_path)
+    done = upgrade.upgrade(Stack.open(engine.mock, sitedir), backup=False, to=None, report=lambda line: None)
+    assert engine.log == SWITCH
+    assert done.checked == ["front page", "login page"] and done.database_seconds is not None
+    assert sitedir.load().images == {name: newest(name) for name in OLD}
+    smoke = next(c.kwargs["input"] for c in engine.mock.compose.call_args_list if "smoke" in c.args)
+    assert '"title": "Shop"' in smoke and '"page_cache": true' in smoke
+
+
+@pytest.mark.parametrize("failing", [step for step in SWITCH[2:] if step != "up"])
+def test_a_failure_anywhere_in_the_switch_brings_the_previous_builds_and_files_back(tmp_path, failing):
+    engine = engine_with(failing=failing, moved_tag=True)
+    sitedir = site_folder(tmp_path)
+    before = sitedir.snapshot()
+    with pytest.raises(HakobuneError, match="the upgrade of shop failed and was rolled back: .*broke"):
+        upgrade.upgrade(Stack.open(engine.mock, sitedir), backup=False, to=None, report=lambda line: None)
+    assert engine.log == [*SWITCH[:SWITCH.index(failing) + 1], "up"]
+    # The files as they were, but naming the build that ran by a name that still names it.
+    assert sitedir.load().images == {**OLD, **{name: f"{OLD[name]}-was-old-{name}" for name in NAMES.values()}}
+    assert sitedir.snapshot()["secrets.env"] == before["secrets.env"]
+    engine.mock.tag.assert_any_call(old_id("nginx"), "hakobune/nginx:0.0.1-was-old-nginx")
+
+
+@pytest.mark.parametrize("step", ["upgrade-db", "upgrade-web", "upgrade-switched"])
+def test_a_failpoint_rolls_back_to_the_very_files(tmp_path, monkeypatch, step):
+    monkeypatch.setenv(FAILPOINT_ENV, step)
+    engine = engine_with()
+    sitedir = site_folder(tmp_path)
+    before = sitedir.snapshot()
+    with pytest.raises(HakobuneError, match=f"rolled back: stopped at step '{step}'"):
+        upgrade.upgrade(Stack.open(engine.mock, sitedir), backup=False, to=None, report=lambda line: None)
+    assert sitedir.snapshot() == before and engine.log[-1] == "up"
+
+
+def test_the_backup_comes_first_and_its_path_is_in_the_failure(tmp_path, monkeypatch):
+    engine = engine_with(failing="up db")
+    made = []
+
+    def backup(stack, to, keep, on_host, report):
+        made.append(list(engine.log))
+        return type("Made", (), {"where": "/backups/shop.tar"})()
+    monkeypatch.setattr(upgrade.backups, "backup", backup)
+    with pytest.raises(HakobuneError) as failed:
+        upgrade.upgrade(Stack.open(engine.mock, site_folder(tmp_path)), backup=True, to=None,
+                        report=lambda line: None)
+    assert made == [["ps", "task option"]] and failed.value.hint == "the backup made first: /backups/shop.tar"
+
+
+def test_all_sites_go_by_name_and_the_first_failure_stops_the_rest(tmp_path):
+    engine = engine_with()
+    running = engine.mock.site_containers.return_value
+    sites = [{"Config": {"Labels": {"io.hakobune.site": name, "com.docker.compose.project.working_dir": f"/s/{name}"}}}
+             for name in ("c", "a", "b")]
+    engine.mock.site_containers.side_effect = lambda site=None: running if site else sites
+    opened: list[str] = []
+
+    def open_stack(folder: str) -> Stack:
+        opened.append(folder)
+        if folder == "/s/b":
+            raise HakobuneError("site b is not running")
+        (tmp_path / folder.strip("/").replace("/", "-")).mkdir()
+        return Stack.open(engine.mock, site_folder(tmp_path / folder.strip("/").replace("/", "-")))
+    seen: list[object] = []
+    with pytest.raises(HakobuneError) as failed:
+        upgrade.upgrade_all(engine.mock, open_stack, dry_run=True, backup=True, to=None, report=lambda line: None,
+                            done=seen.append)
+    assert opened == ["/s/a", "/s/b"] and len(seen) == 1
+    assert failed.value.message == ("b: site b is not running; the sites after it were not touched "
+                                    "(upgraded before it: a)")
