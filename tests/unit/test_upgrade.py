@@ -139,7 +139,7 @@ def test_a_failure_anywhere_in_the_switch_brings_the_previous_builds_and_files_b
     engine = engine_with(failing=failing, moved_tag=True)
     sitedir = site_folder(tmp_path)
     before = sitedir.snapshot()
-    with pytest.raises(HakobuneError, match="the upgrade of shop failed and was rolled back: .*broke"):
+    with pytest.raises(HakobuneError, match=r"the upgrade of shop failed and was rolled back: .*broke"):
         upgrade.upgrade(Stack.open(engine.mock, sitedir), backup=False, to=None, report=lambda line: None)
     assert engine.log == [*SWITCH[:SWITCH.index(failing) + 1], "up"]
     # The files as they were, but naming the build that ran by a name that still names it.
