@@ -296,13 +296,48 @@ hb_memory_limit_mb() {
     echo $((_hb_limit / 1048576))
 }
 
-# hb_fpm_connect: where PHP-FPM's own tools (healthcheck, OPcache reset) reach it in its container: its
-# socket, or its port.
+# PHP-FPM on a socket has two: PHP_FPM_LISTEN, and a spare beside it. During an upgrade a new php container
+# starts while the old one still listens (hakobune upgrade): the new one takes the free socket, nginx falls back
+# to the spare while the socket does not answer, and once the old one is gone the socket is made a link to the
+# spare (hb_fpm_settle, from the healthcheck), so nginx's first choice answers again.
+
+# hb_fpm_spare SOCKET: the spare of SOCKET (php.sock: php-2.sock).
+hb_fpm_spare() {
+    echo "${1%.sock}-2.sock"
+}
+
+# hb_fpm_answers WHERE: PHP-FPM answers its ping on WHERE (a socket, or HOST:PORT).
+hb_fpm_answers() {
+    case "$(SCRIPT_NAME=/.hakobune/ping SCRIPT_FILENAME=/.hakobune/ping REQUEST_METHOD=GET \
+        cgi-fcgi -bind -connect "$1" 2>/dev/null)" in
+        *pong*) return 0 ;;
+    esac
+    return 1
+}
+
+# hb_fpm_connect: where PHP-FPM's own tools (healthcheck, OPcache reset) reach it in its container: the socket
+# its entrypoint chose, or its port.
 hb_fpm_connect() {
+    if [ -s "$HB_RUN_DIR/fpm-listen" ]; then
+        cat "$HB_RUN_DIR/fpm-listen"
+        return 0
+    fi
     case "${PHP_FPM_LISTEN:-9000}" in
         /*) echo "$PHP_FPM_LISTEN" ;;
         *) echo "127.0.0.1:${PHP_FPM_LISTEN:-9000}" ;;
     esac
+}
+
+# hb_fpm_settle: PHP-FPM listens on the spare and nothing answers on the socket any more (the container it
+# replaced is gone): the socket becomes a link to the spare.
+hb_fpm_settle() {
+    _hb_socket=${PHP_FPM_LISTEN:-}
+    case "$_hb_socket" in /*) ;; *) return 0 ;; esac
+    _hb_spare=$(hb_fpm_spare "$_hb_socket")
+    [ "$(hb_fpm_connect)" = "$_hb_spare" ] || return 0
+    [ "$(readlink "$_hb_socket" 2>/dev/null)" != "${_hb_spare##*/}" ] || return 0
+    hb_fpm_answers "$_hb_socket" && return 0
+    ln -sfn "${_hb_spare##*/}" "$_hb_socket.link" && mv -f "$_hb_socket.link" "$_hb_socket"
 }
 
 # hb_clamp VALUE MIN MAX

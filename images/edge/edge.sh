@@ -95,7 +95,10 @@ render() {
         # is stopped does not resolve (none): the edge still starts and reloads, and the site answers 503.
         # A web container that is recreated (its names, its settings changed) is down for a moment: checked every
         # second while down and up again at the first good answer, so the site is back as soon as it is.
-        printf 'backend site-%s\n    server web %s resolvers docker init-addr libc,none check inter 5s downinter 1s rise 1\n\n' \
+        # Two places: during an upgrade a new web container runs beside the old one under the same name
+        # (hakobune upgrade), both are served, and a request the old one refuses or drops unanswered while it
+        # stops is sent again, to the other.
+        printf 'backend site-%s\n    option redispatch 1\n    retries 3\n    retry-on conn-failure empty-response\n    server-template web 2 %s resolvers docker init-addr libc,none check inter 5s downinter 1s rise 1\n\n' \
             "$r_site" "$(hb_value "$r_file" UPSTREAM)" >>"$out/routes.cfg"
     done
 }
@@ -243,6 +246,29 @@ list_routes() {
     printf ']}\n'
 }
 
+# The running worker's runtime API, through the master.
+runtime() {
+    echo "@1 $1" | socat -t 10 - "UNIX-CONNECT:$HB_RUN_DIR/master.sock"
+}
+
+# servers SITE: {"up": N}: how many of SITE's web containers the edge sends requests to now.
+servers_up() {
+    up=$(runtime "show servers state site-$1" | awk '$1 !~ /^#/ && NF > 6 && $6 == 2 { n++ } END { print n + 0 }')
+    printf '{"up":%s}\n' "$up"
+}
+
+# retire SITE ADDRESS: no new request goes to SITE's web container at ADDRESS (an upgrade stops it next; the
+# requests it is answering end first). {"retired": N}: its places in the backend.
+retire() {
+    n=0
+    for server in $(runtime "show servers state site-$1" | awk -v address="$2" \
+            '$1 !~ /^#/ && NF > 6 && $5 == address { print $4 }'); do
+        runtime "set server site-$1/$server state maint" >/dev/null
+        n=$((n + 1))
+    done
+    printf '{"retired":%s}\n' "$n"
+}
+
 # Changes come from clients (docker exec) and from renewals in the acme container: one at a time.
 lock() {
     exec 9>"$STATE/.edge.lock"
@@ -274,5 +300,16 @@ case "$command" in
             install) install_certificate "$2" ;;
         esac ;;
     list) list_routes ;;
-    *) hb_fail "usage: hakobune-edge render|reload|set SITE|remove SITE|install SITE|list" ;;
+    servers)
+        if [ "$#" -ne 2 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME"; then
+            hb_fail "usage: hakobune-edge servers SITE"
+        fi
+        servers_up "$2" ;;
+    retire)
+        if [ "$#" -ne 3 ] || ! printf '%s\n' "$2" | grep -Eq "$SITE_NAME" \
+                || ! printf '%s\n' "$3" | grep -Eq '^[0-9a-fA-F.:]+$'; then
+            hb_fail "usage: hakobune-edge retire SITE ADDRESS"
+        fi
+        retire "$2" "$3" ;;
+    *) hb_fail "usage: hakobune-edge render|reload|set SITE|remove SITE|install SITE|list|servers SITE|retire SITE ADDRESS" ;;
 esac

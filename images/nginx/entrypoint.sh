@@ -72,10 +72,18 @@ hb_self_signed_certificate "$SITE_FQDN" $SITE_ALIASES $SITE_REDIRECT_301 $SITE_R
 hb_redirects /etc/hakobune/redirect.conf.template "$HB_RUN_DIR/redirects.conf" SITE_FQDN NGINX_TLS_PORT_SUFFIX
 hakobune-tls loaded
 
+# PHP-FPM on a socket: its spare too, which nginx falls back to while the socket does not answer (a new php
+# container during an upgrade: hb_fpm_spare in hakobune-lib.sh).
+HB_PHP_SPARE=""
+case "$PHP_FPM_ADDRESS" in
+    unix:*) HB_PHP_SPARE="server unix:$(hb_fpm_spare "${PHP_FPM_ADDRESS#unix:}") backup;" ;;
+esac
+export HB_PHP_SPARE
+
 hb_render /etc/hakobune/nginx.conf.template "$HB_RUN_DIR/nginx.conf" \
     SITE_FQDN SITE_ALIASES NGINX_WORKER_PROCESSES NGINX_WORKER_CONNECTIONS NGINX_KEEPALIVE_TIMEOUT \
     NGINX_CLIENT_MAX_BODY_SIZE NGINX_GZIP NGINX_BROTLI NGINX_TLS_PORT_SUFFIX NGINX_PUBLIC_TLS_PORT \
-    PHP_FPM_ADDRESS HB_TLS_CIPHERS HB_TLS_CURVES HB_COMPRESS_TYPES NGINX_CACHE_MAX_SIZE
+    PHP_FPM_ADDRESS HB_PHP_SPARE HB_TLS_CIPHERS HB_TLS_CURVES HB_COMPRESS_TYPES NGINX_CACHE_MAX_SIZE
 hb_render /etc/hakobune/site.conf.template "$HB_RUN_DIR/site.conf" NGINX_FASTCGI_READ_TIMEOUT NGINX_STATIC_EXPIRES
 
 if [ "$#" -eq 0 ]; then

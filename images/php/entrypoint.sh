@@ -134,6 +134,25 @@ else
     echo "sendmail_path = /bin/false" >>"$HB_RUN_DIR/php/99-hakobune.ini"
 fi
 
+# A socket another php container still answers on (an upgrade starts the new one beside it) is left to it:
+# this one takes the spare (hb_fpm_spare in hakobune-lib.sh). A socket that is a link to the spare was left by
+# the previous upgrade: it is taken back.
+listen=$PHP_FPM_LISTEN
+case "$PHP_FPM_LISTEN" in
+    /*)
+        [ ! -L "$PHP_FPM_LISTEN" ] || rm -f "$PHP_FPM_LISTEN"
+        if hb_fpm_answers "$PHP_FPM_LISTEN"; then
+            listen=$(hb_fpm_spare "$PHP_FPM_LISTEN")
+            if hb_fpm_answers "$listen"; then
+                hb_log "PHP-FPM already answers on $PHP_FPM_LISTEN and on $listen: two php containers run"
+                exit 1
+            fi
+            hb_log "$PHP_FPM_LISTEN is still served by the container this one replaces: listening on $listen"
+        fi
+        printf '%s\n' "$listen" >"$HB_RUN_DIR/fpm-listen"
+        ;;
+esac
+
 cat >"$HB_RUN_DIR/php-fpm.conf" <<CONF
 ; Rendered by the entrypoint from environment variables at every start.
 [global]
@@ -143,8 +162,8 @@ log_limit = 8192
 daemonize = no
 
 [www]
-listen = $PHP_FPM_LISTEN
-$(case "$PHP_FPM_LISTEN" in /*) echo "listen.mode = 0666" ;; esac)
+listen = $listen
+$(case "$listen" in /*) echo "listen.mode = 0666" ;; esac)
 pm = $PHP_FPM_PM
 pm.max_children = $PHP_FPM_MAX_CHILDREN
 pm.start_servers = $PHP_FPM_START_SERVERS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -310,6 +311,20 @@ class Engine:
         selector = f"label={SITE_LABEL}" + (f"={site}" if site else "")
         ids = self.docker("ps", "-a", "-q", "--filter", selector).stdout.split()
         return list(json.loads(self.docker("inspect", *ids).stdout)) if ids else []
+
+    def address(self, container: str, network: str) -> str:
+        """CONTAINER's IP address on NETWORK ("" when it is not on it)."""
+        found = json.loads(self.docker("inspect", "--format", "{{json .NetworkSettings.Networks}}", container,
+                                       timeout=60).stdout or "{}")
+        return str((found.get(network) or {}).get("IPAddress") or "")
+
+    def drain(self, container: str, signal: str, timeout: float) -> None:
+        """Stop CONTAINER with SIGNAL, its server's graceful stop (requests under way are answered), wait up to
+        TIMEOUT seconds for it to end, then remove it (killed, if it has not ended)."""
+        self.docker("kill", "--signal", signal, container, check=False, timeout=60)
+        with contextlib.suppress(EngineError):  # still running after TIMEOUT: removed by force
+            self.docker("wait", container, check=False, timeout=timeout)
+        self.docker("rm", "--force", container, timeout=120)
 
     def sweep(self, value: str, label: str = SITE_LABEL) -> None:
         """Remove whatever carries LABEL=VALUE (the site's name, by default): the last line of every rollback

@@ -33,6 +33,7 @@ from tests.e2e.helpers import (
     ok,
     site_name,
 )
+from tests.e2e.upgrading import Load, content, image_id, image_set, running_images
 from tests.helpers import TestPKI
 
 pytestmark = pytest.mark.e2e
@@ -1014,6 +1015,51 @@ def test_a_site_with_ports_of_its_own_moves_behind_the_edge_and_back_keeping_its
     finally:
         hb("remove", "-y", f"{name}-copy", cwd=sites_dir)
         removed = hb("remove", "-y", name, cwd=sites_dir)
+    assert removed.returncode == 0, removed.stderr
+    assert leftovers(name) == NOTHING
+
+
+@pytest.fixture(scope="module")
+def older_but_db(images, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """This Hakobune's images as builds of 0.0.2, the database's the very same image (a database that moves is
+    down while it restarts: test_upgrade.py measures that): an upgrade then moves web, php and valkey."""
+    yield from image_set("0.0.2", tmp_path_factory.mktemp("older"), same=("mariadb",))
+
+
+def test_a_site_behind_the_edge_is_upgraded_without_a_failed_request(edge, echo, older_but_db, sites_dir, capsys):
+    name = site_name("edge-upgrade")
+    fqdn = f"{name}.example.test"
+    ok(hb("provision", "--fqdn", fqdn, "--nginx", "--admin-pass-file", "-", name, cwd=sites_dir, env=older_but_db,
+          input=f"{ADMIN_PASSWORD}\n"))
+    folder = sites_dir / name
+    try:
+        before, data = running_images(name), content(name)
+        with Load(f"https://127.0.0.1:{edge['tls']}", ("/", "/?s=hello", "/wp-login.php"), host=fqdn) as load:
+            time.sleep(2)
+            began = time.monotonic() - load.started
+            upgraded = hb("--debug", "upgrade", "--no-backup", "-C", str(folder), cwd=sites_dir)
+            ended = time.monotonic() - load.started
+            time.sleep(2)
+        out = ok(upgraded)
+        with capsys.disabled():  # the figures for the closing note
+            print(f"\nupgrade behind the edge under load ({began:.1f} s to {ended:.1f} s): {load.summary()}\n{out}")
+            if load.failed:
+                print(upgraded.stderr)
+        assert load.done > 100 and load.failed == [], load.summary()
+        after = running_images(name)
+        for service, image in {"web": "nginx", "php": "php", "valkey": "valkey"}.items():
+            assert after[service] == image_id(image_refs()[image]) != before[service], service
+        assert after["db"] == before["db"] and content(name) == data
+        assert "checked: front page, login page, a post, page cache" in out, out
+        # PHP took the spare socket while the old one drained; then the socket became a link to it.
+        php = next(c for c in docker("ps", "--format", "{{.Names}}").split() if c.startswith(f"hb-{name}-php-"))
+        deadline = time.monotonic() + 30
+        while docker("exec", php, "sh", "-c", "readlink /run/hakobune-fpm/php.sock || true").strip() != "php-2.sock":
+            assert time.monotonic() < deadline, "the socket never became a link to the spare"
+            time.sleep(1)
+        assert https(edge["tls"], fqdn).status_code == 200
+    finally:
+        removed = hb("remove", "-y", str(folder), cwd=sites_dir)
     assert removed.returncode == 0, removed.stderr
     assert leftovers(name) == NOTHING
 

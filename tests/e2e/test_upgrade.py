@@ -6,11 +6,8 @@ rolled back to the builds the site ran."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,33 +15,14 @@ import pytest
 import yaml
 
 from hakobune.versions import image_refs
-from tests.e2e.helpers import NOTHING, REPO, docker, hb, leftovers, ok, provision_site
+from tests.e2e.helpers import NOTHING, hb, leftovers, ok, provision_site
+from tests.e2e.upgrading import Load, content, image_id, image_set, running_images
 
 pytestmark = pytest.mark.e2e
 
-SITE_IMAGES = ("nginx", "httpd", "php", "mariadb", "valkey", "ops")
 
-
-def image_set(version: str, tmp: Path, broken: str | None = None) -> Iterator[dict[str, str]]:
-    """This Hakobune's images as builds of VERSION (each a new image: one label more), numbered -1, with image
-    sources that name VERSION; BROKEN: that image's containers exit at once. Yields HAKOBUNE_IMAGES_DIR."""
-    refs = []
-    for name in SITE_IMAGES:
-        ref = f"hakobune/{name}:{version}"
-        dockerfile = f"FROM {image_refs()[name]}\nLABEL io.hakobune.e2e-version={version}\n"
-        if name == broken:
-            dockerfile += 'ENTRYPOINT ["sh", "-c", "echo this build is broken >&2; exit 1"]\n'
-        subprocess.run(["docker", "build", "-q", "-t", ref, "-t", f"{ref}-1", "-"], input=dockerfile, text=True,
-                       check=True, capture_output=True, timeout=300)
-        refs += [ref, f"{ref}-1"]
-    sources = tmp / f"images-{version}"
-    shutil.copytree(REPO / "images", sources)
-    versions = yaml.safe_load((sources / "versions.yaml").read_text())
-    for entry in versions["images"].values():
-        entry["version"] = version
-    (sources / "versions.yaml").write_text(yaml.safe_dump(versions))
-    yield {"HAKOBUNE_IMAGES_DIR": str(sources)}
-    subprocess.run(["docker", "rmi", *refs], capture_output=True, check=False)
+# The front page (the page cache answers it), a search and the login page (PHP makes them).
+PAGES = ("/", "/?s=hello", "/wp-login.php")
 
 
 @pytest.fixture(scope="module")
@@ -62,61 +40,11 @@ def broken(images, tmp_path_factory):
     yield from image_set("9.9.8", tmp_path_factory.mktemp("broken"), broken="php")
 
 
-def running_images(site: str) -> dict[str, str]:
-    """Service -> the image ID its running container runs."""
-    ids = docker("ps", "-q", "--filter", f"label=io.hakobune.site={site}").split()
-    found = json.loads(docker("inspect", *ids))
-    return {c["Config"]["Labels"]["com.docker.compose.service"]: c["Image"] for c in found}
-
-
-def image_id(ref: str) -> str:
-    return docker("image", "inspect", "--format", "{{.Id}}", ref).strip()
-
-
-def content(site) -> str:
-    """The site's posts, users and its title in the database: row counts and checksums."""
-    return docker("exec", f"hb-{site.name}-db-1", "mariadb", "-N", "-e",
-                  "SELECT COUNT(*) FROM wordpress.wp_posts; SELECT COUNT(*) FROM wordpress.wp_users; "
-                  "CHECKSUM TABLE wordpress.wp_posts, wordpress.wp_users, wordpress.wp_usermeta; "
-                  "SELECT option_value FROM wordpress.wp_options WHERE option_name IN ('blogname', 'siteurl')")
-
-
-class Load:
-    """Requests for the front page from this machine, one after another, until stopped (at most 20,000): how
-    many failed (a connection error, or a status other than 200) and the longest answer."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.done, self.failed, self.longest = url, 0, [], 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(verify=False, http2=True, timeout=30) as http:  # noqa: S501 - the site's own certificate
-            while not self._stop.is_set() and self.done < 20_000:
-                started = time.monotonic()
-                try:
-                    status = http.get(self.url).status_code
-                except httpx.HTTPError as exc:
-                    status = type(exc).__name__
-                self.longest = max(self.longest, time.monotonic() - started)
-                self.done += 1
-                if status != 200:
-                    self.failed.append(status)
-
-    def __enter__(self) -> Load:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(60)
-
-
 def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, sites_dir, capsys):
     site = provision_site("nginx", sites_dir, "upgrade", env=older)
     folder = str(site.folder)
     try:
-        before, data = running_images(site.name), content(site)
+        before, data = running_images(site.name), content(site.name)
         assert before["web"] == image_id("hakobune/nginx:0.0.1")
 
         planned = json.loads(ok(hb("upgrade", "--dry-run", "--json", "-C", folder, cwd=sites_dir)))
@@ -125,13 +53,12 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
         text = ok(hb("upgrade", "--dry-run", "-C", folder, cwd=sites_dir))
         assert "mariadb-upgrade" in text and "hakobune/nginx:0.0.1-1 -> hakobune/nginx:" in text, text
 
-        with Load(f"https://localhost:{site.tls_port}/") as load:
+        with Load(f"https://localhost:{site.tls_port}", PAGES) as load:
             time.sleep(2)
             out = ok(hb("upgrade", "-C", folder, cwd=sites_dir))
             time.sleep(2)
         with capsys.disabled():  # the figures for the closing note
-            print(f"\nupgrade under load: {load.done} requests, {len(load.failed)} failed "
-                  f"({sorted(set(map(str, load.failed)))}), longest answer {load.longest:.2f} s\n{out}")
+            print(f"\nupgrade under load: {load.summary()}\n{out}")
         assert load.done > 0
 
         after = running_images(site.name)
@@ -140,7 +67,7 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
         recorded = yaml.safe_load((site.folder / "hakobune.yaml").read_text())["site"]["images"]
         assert all(ref.startswith(f"hakobune/{name}:{image_refs()[name].split(':')[1]}-")
                    for name, ref in recorded.items()), recorded  # pinned to numbered builds
-        assert content(site) == data
+        assert content(site.name) == data
         assert "backup made first" in out and "the database was down for at most" in out, out
         assert "checked: front page, login page, a post, page cache" in out, out
         backup = Path(out.split("backup made first: ")[1].split()[0])
@@ -161,7 +88,7 @@ def test_an_upgrade_that_fails_after_the_switch_is_rolled_back(newer, broken, si
     site = provision_site("httpd", sites_dir, "upgrade")
     folder = str(site.folder)
     try:
-        before, data = running_images(site.name), content(site)
+        before, data = running_images(site.name), content(site.name)
         files = {name: (site.folder / name).read_text() for name in ("hakobune.yaml", "compose.yaml")}
 
         def rolled_back(result: subprocess.CompletedProcess[str], reason: str) -> None:
@@ -171,7 +98,7 @@ def test_an_upgrade_that_fails_after_the_switch_is_rolled_back(newer, broken, si
                 result.stderr
             assert running_images(site.name) == before
             assert {name: (site.folder / name).read_text() for name in files} == files
-            assert content(site) == data
+            assert content(site.name) == data
             with httpx.Client(verify=False) as http:  # noqa: S501
                 assert http.get(f"https://localhost:{site.tls_port}/").status_code == 200
 

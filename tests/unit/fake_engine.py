@@ -32,6 +32,7 @@ class FakeEngine:
         self.mock.compose_attached.side_effect = lambda _dir, *args: self._record(" ".join(args)) or 0
         self.mock.sweep.side_effect = lambda value, label=SITE_LABEL: self._record(f"sweep {label}={value}")
         self.mock.run_image.side_effect = self._run_image
+        self.mock.drain.side_effect = lambda container, signal, timeout: self._record(f"drain {container} {signal}")
         self.mock.image_exists.return_value = True
         self.mock.sites.return_value = set()
         self.mock.is_local.return_value = False
@@ -54,7 +55,7 @@ class FakeEngine:
 
     def _ps(self, _dir: object) -> list[dict[str, object]]:
         self._record("ps")
-        return [{"Service": s, "State": "running", "Health": "healthy", "Image": f"hakobune/{s}:1",
+        return [{"ID": f"{s}-id", "Service": s, "State": "running", "Health": "healthy", "Image": f"hakobune/{s}:1",
                  "Publishers": [{"PublishedPort": 8443, "TargetPort": 8443}] if s == "web" else []}
                 for s in self.running]
 
@@ -78,6 +79,7 @@ def describe(args: Sequence[str], io: dict[str, object]) -> tuple[str, str]:
         return f"run {' '.join(args[service_at + 1:])}", ""
     if verb == "up":
         flags = [a for a in args if a in ("--force-recreate", "--no-recreate", "--remove-orphans")]
+        flags += [f"--scale {args[at + 1]}" for at, a in enumerate(args) if a == "--scale"]
         services = [a for a in args if a in (*SERVICES, "backup")]
         return " ".join(["up", *services, *flags]), ""
     if verb == "exec":

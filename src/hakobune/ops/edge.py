@@ -174,6 +174,21 @@ class Edge:
                       str(r["certificate"]["issuer"]), str(r["certificate"]["not_after"]))
                 for r in answer.get("routes", [])]
 
+    def servers_up(self, site: str) -> int:
+        """How many of SITE's web containers the edge sends requests to now."""
+        return int(self._tool(self._up(), "servers", site).get("up", 0))
+
+    def retire(self, site: str, address: str) -> int:
+        """Send no new request to SITE's web container at ADDRESS (its requests under way end first); how many
+        of the backend's places had that address."""
+        return int(self._tool(self._up(), "retire", site, address).get("retired", 0))
+
+    def _up(self) -> EdgeSettings:
+        settings = self.settings()
+        if settings is None or not self._running(settings):
+            raise HakobuneError("the edge is not running on this engine", "start it with: hakobune edge up")
+        return settings
+
     def acme(self, *args: str, input: str | None = None, timeout: float = 180) -> dict[str, Any]:
         """hakobune-acme ARGS in the edge's acme service (ops/certs.py)."""
         settings = self.settings()

@@ -129,6 +129,14 @@ class Stack(ABC):
         is not raised (a rollback's last step)."""
 
     @abstractmethod
+    def beside(self, service: str, signal: str, ready: Callable[[list[str]], None] | None = None) -> None:
+        """Replace SERVICE's container without a moment when none runs: a new one, from the site's current
+        settings, started beside it and healthy; then READY(the old containers), which waits until traffic
+        reaches the new one and turns it away from the old; then the old one stopped with SIGNAL, its server's
+        graceful stop, and removed. When the new one does not become healthy, it is removed and the old one
+        keeps running."""
+
+    @abstractmethod
     def stop(self) -> None:
         """Stop every service; the data stays."""
 
@@ -229,6 +237,24 @@ class ComposeStack(Stack):
         others = tuple(s for s in services if s not in SERVICES)
         if others:
             self._compose("up", "--detach", "--no-deps", *how, *others, check=check, timeout=START_TIMEOUT)
+
+    def beside(self, service: str, signal: str, ready: Callable[[list[str]], None] | None = None) -> None:
+        old = self._container_ids(service)
+        try:
+            self._compose("up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT), "--no-deps",
+                          "--no-recreate", "--scale", f"{service}={len(old) + 1}", service,
+                          timeout=START_TIMEOUT + 120)
+            if ready:
+                ready(old)
+        except BaseException:
+            for new in set(self._container_ids(service)) - set(old):
+                self.engine.docker("rm", "--force", new, check=False, timeout=120)
+            raise
+        for container in old:
+            self.engine.drain(container, signal, STOP_TIMEOUT)
+
+    def _container_ids(self, service: str) -> list[str]:
+        return [str(entry["ID"]) for entry in self.engine.compose_ps(self.path) if entry.get("Service") == service]
 
     def stop(self) -> None:
         self._compose("stop", "--timeout", str(STOP_TIMEOUT), *self.site.services, timeout=300)

@@ -20,17 +20,24 @@ import yaml
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError
 from hakobune.ops import backup as backups
+from hakobune.ops.edge import Edge
 from hakobune.ops.lifecycle import WORKING_DIR_LABEL
 from hakobune.ops.outdated import Builds
 from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
 from hakobune.ops.sitedir import SETTINGS, SiteDir
 from hakobune.ops.stack import Report, Stack
-from hakobune.site import COMPOSE_SERVICE_LABEL, SITE_LABEL
+from hakobune.site import COMPOSE_SERVICE_LABEL, SITE_LABEL, Site
 from hakobune.site_format import FORMAT
 from hakobune.versions import image_versions
 
-# The order services move in: what others need first. One-shot services (ops, wp) have no container to move.
-ORDER = ("db", "valkey", "php", "web", "backup", "acme")
+# The order services move in: the database and the object cache first; the web server before PHP, so that a web
+# server that falls back to PHP's spare socket is in place when PHP moves. One-shot services (ops, wp) have no
+# container to move.
+ORDER = ("db", "valkey", "web", "php", "backup", "acme")
+# The signal of each server's graceful stop, sent to an old container replaced by one beside it (images of any
+# age: older builds declare no STOPSIGNAL).
+GRACEFUL = {"nginx": "SIGQUIT", "httpd": "SIGWINCH", "php": "SIGQUIT"}
+EDGE_WAIT = 60  # seconds the edge gets to find a new web container and send it requests
 # mariadb-upgrade runs in the db container, over its socket, as the account the data directory was made with
 # (mariadb-install-db --user=mysql: unix-socket authentication for the container's own user).
 MARIADB_UPGRADE = ("mariadb-upgrade", "--user=mysql", "--socket=/run/mysqld/mysqld.sock")
@@ -117,7 +124,7 @@ def plan(stack: Stack, backup: bool = True) -> Plan:
         container = running.get(service)
         if container is None:
             continue
-        name = site.image_name(service) if service != "acme" else "edge"
+        name = _image(site, service)
         running_id = str(container["Image"])
         previous[name] = _name_for(builds, name, names[name], running_id)
         if previous[name] not in (names[name], builds.build_of(name, running_id)):
@@ -125,11 +132,19 @@ def plan(stack: Stack, backup: bool = True) -> Plan:
         if running_id != newest[name][1]:
             moves.append(Move(service, builds.build_of(name, running_id) or
                               f"{names[name]} ({running_id.removeprefix('sha256:')[:12]})", newest[name][0]))
-    images = {name: newest[name][0] for name in site.images}
-    return Plan(site.name, str(stack.path), (folder_format(stack.sitedir), FORMAT), images,
-                newest["edge"][0] if site.acme_image else "", moves,
+    # A service whose container runs the newest build already keeps the name it has: a new name alone would
+    # restart it (Compose sees another image name), for nothing.
+    moving = {_image(site, move.service) for move in moves}
+    staying = {_image(site, service) for service in running if service in ORDER} - moving
+    after = {name: names[name] if name in staying else newest[name][0] for name in names}
+    return Plan(site.name, str(stack.path), (folder_format(stack.sitedir), FORMAT),
+                {name: after[name] for name in site.images}, after["edge"] if site.acme_image else "", moves,
                 {name: previous[name] for name in site.images}, previous.get("edge", "") if site.acme_image else "",
                 backup, pins)
+
+
+def _image(site: Site, service: str) -> str:
+    return "edge" if service == "acme" else site.image_name(service)
 
 
 def folder_format(sitedir: SiteDir) -> int:
@@ -174,9 +189,14 @@ def upgrade(stack: Stack, *, backup: bool, to: Path | None, report: Report) -> U
     try:
         stack.save(replace(site, images=planned.images, acme_image=planned.acme_image))
         for move in planned.moves:
-            report(f"Replacing {move.service}: {move.target}")
             started = time.monotonic()
-            stack.up([move.service])
+            if _beside(stack.site, move.service):
+                report(f"Starting {move.service} beside the running one: {move.target}")
+                stack.beside(move.service, GRACEFUL[stack.site.image_name(move.service)],
+                             ready=_edge_sees(stack) if move.service == "web" else None)
+            else:
+                report(f"Replacing {move.service}: {move.target}")
+                stack.up([move.service])
             seconds[move.service] = round(time.monotonic() - started, 1)
             if move.service == "db":
                 report("Upgrading the database's system tables (mariadb-upgrade)")
@@ -196,6 +216,33 @@ def upgrade(stack: Stack, *, backup: bool, to: Path | None, report: Report) -> U
                                 f"the backup made first: {made}" if made else None) from None
         raise
     return Upgraded(planned, made, seconds.get("db"), seconds, checked)
+
+
+def _beside(site: Site, service: str) -> bool:
+    """SERVICE can move without a moment when none answers: a new container beside the old one, then the old one
+    drained. The web server behind the edge (which sends requests to both, and again to the other when one
+    refuses), and PHP-FPM on its socket (nginx falls back to the spare the new one takes). A web server with
+    ports of its own cannot share them; PHP-FPM on a port is looked up by name once, when the web server starts:
+    those are replaced (stopped, then started)."""
+    return bool((service == "web" and site.edge) or (service == "php" and site.fpm_socket))
+
+
+def _edge_sees(stack: Stack) -> Callable[[list[str]], None]:
+    """Waits until the edge sends requests to both web containers of the site, then turns it away from the
+    old ones (their requests under way are answered), so that none is sent to a container that is stopping."""
+    def ready(old: list[str]) -> None:
+        edge = Edge(stack.engine)
+        deadline = time.monotonic() + EDGE_WAIT
+        while edge.servers_up(stack.site.name) < len(old) + 1:
+            if time.monotonic() > deadline:
+                raise HakobuneError(f"the edge did not start sending requests to the new web container within "
+                                    f"{EDGE_WAIT} s")
+            time.sleep(0.5)
+        for container in old:
+            address = stack.engine.address(container, stack.site.edge_network)
+            if address:
+                edge.retire(stack.site.name, address)
+    return ready
 
 
 def _reason(exc: BaseException) -> str:
