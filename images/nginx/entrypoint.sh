@@ -76,7 +76,7 @@ hakobune-tls loaded
 # container during an upgrade: hb_fpm_spare in hakobune-lib.sh).
 HB_PHP_SPARE=""
 case "$PHP_FPM_ADDRESS" in
-    unix:*) HB_PHP_SPARE="server unix:$(hb_fpm_spare "${PHP_FPM_ADDRESS#unix:}") backup;" ;;
+    unix:*) HB_PHP_SPARE="server unix:$(hb_fpm_spare "${PHP_FPM_ADDRESS#unix:}") backup max_fails=0;" ;;
 esac
 export HB_PHP_SPARE
 

@@ -47,11 +47,22 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
         before, data = running_images(site.name), content(site.name)
         assert before["web"] == image_id("hakobune/nginx:0.0.1")
 
+        # The folder as a Hakobune of format 4 wrote it (before sites with ports of their own had an acme service).
+        settings = yaml.safe_load((site.folder / "hakobune.yaml").read_text())
+        del settings["site"]["acme_image"]
+        (site.folder / "hakobune.yaml").write_text(yaml.safe_dump({**settings, "format": 4}))
+        shown = ok(hb("status", "-C", folder, cwd=sites_dir))
+        assert "folder: format 4, read as format 5: 'hakobune upgrade' writes it in format 5" in shown, shown
+        assert "'hakobune upgrade --dry-run' says what an upgrade does" in shown, shown
+
         planned = json.loads(ok(hb("upgrade", "--dry-run", "--json", "-C", folder, cwd=sites_dir)))
         assert {m["service"] for m in planned["moves"]} == {"web", "php", "db", "valkey"}, planned
         assert not planned["current"] and running_images(site.name) == before
         text = ok(hb("upgrade", "--dry-run", "-C", folder, cwd=sites_dir))
         assert "mariadb-upgrade" in text and "hakobune/nginx:0.0.1-1 -> hakobune/nginx:" in text, text
+        assert "the site folder from format 4 to 5" in text, text
+        assert "php: hakobune/php:0.0.1-1 -> " in text and "(beside the running one" in text, text
+        assert "(restarted: down meanwhile)" in text, text  # web: ports of its own
 
         with Load(f"https://localhost:{site.tls_port}", PAGES) as load:
             time.sleep(2)
@@ -72,7 +83,9 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
         assert "checked: front page, login page, a post, page cache" in out, out
         backup = Path(out.split("backup made first: ")[1].split()[0])
         assert backup.is_file()
-        assert json.loads(ok(hb("status", "--json", "-C", folder, cwd=sites_dir)))["images"] == "current"
+        shown = json.loads(ok(hb("status", "--json", "-C", folder, cwd=sites_dir)))
+        assert shown["images"] == "current" and shown["folder"] == "current", shown
+        assert yaml.safe_load((site.folder / "hakobune.yaml").read_text())["format"] == 5
         with httpx.Client(verify=False) as http:  # noqa: S501
             page = http.get(f"https://localhost:{site.tls_port}/")
             assert page.status_code == 200 and site.title in page.text

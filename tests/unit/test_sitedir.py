@@ -36,3 +36,16 @@ def test_find_refuses_a_folder_that_is_not_a_site(tmp_path):
         SiteDir.find(tmp_path)
     with pytest.raises(HakobuneError, match="does not exist"):
         SiteDir.find(tmp_path / "nope")
+
+
+def test_the_format_a_folder_is_written_in(tmp_path):
+    from hakobune.site_format import FORMAT
+
+    sitedir = SiteDir(tmp_path / "shop")
+    sitedir.create(Site(name="shop", fqdn="shop.example.com", images=images_for("nginx")), SiteSecrets())
+    assert sitedir.format() == FORMAT
+    (sitedir.path / "hakobune.yaml").write_text("format: 3\nsite: {name: shop}\n")
+    assert sitedir.format() == 3
+    for broken in ("format: true\n", "- a list\n", "format: [\n"):
+        (sitedir.path / "hakobune.yaml").write_text(broken)
+        assert sitedir.format() == 0

@@ -175,3 +175,26 @@ def test_removal_goes_by_the_site_id_or_for_older_sites_by_project_and_name(tmp_
     assert engine.log == [f"sweep io.hakobune.site-id={'0' * 32}",
                           "--profile ops --profile init down --volumes --remove-orphans --timeout 10",
                           "sweep io.hakobune.site=shop"]
+
+
+def test_a_service_moves_beside_its_old_container_which_then_drains(tmp_path):
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine)
+    seen: list[list[str]] = []
+    stack.beside("php", "SIGQUIT", ready=seen.append)
+    assert engine.log == ["ps", "up php --no-recreate --scale php=2", "drain php-id SIGQUIT"]
+    assert seen == [["php-id"]]
+
+
+def test_a_new_container_that_fails_is_removed_and_the_old_one_keeps_running(tmp_path):
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine)
+    listed = [[{"ID": "php-id", "Service": "php"}], [{"ID": "php-id", "Service": "php"}, {"ID": "new", "Service": "php"}]]
+    engine.mock.compose_ps.side_effect = lambda _dir: listed.pop(0)
+
+    def not_reached(old: list[str]) -> None:
+        raise HakobuneError("the edge did not start sending requests to the new web container within 60 s")
+    with pytest.raises(HakobuneError, match="did not start sending"):
+        stack.beside("php", "SIGQUIT", ready=not_reached)
+    engine.mock.docker.assert_called_once_with("rm", "--force", "new", check=False, timeout=120)
+    engine.mock.drain.assert_not_called()

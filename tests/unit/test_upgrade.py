@@ -74,6 +74,9 @@ def test_the_plan_moves_each_service_in_order_to_the_newest_numbered_build(tmp_p
     assert planned.format == (FORMAT, FORMAT)
     lines = planned.lines()
     assert "mariadb-upgrade" in lines[2] and lines[1].startswith("  a backup first")
+    # With ports of its own, the web server is restarted; PHP on nginx's socket moves beside the old one.
+    assert lines[4].startswith("  web: ") and lines[4].endswith("(restarted: down meanwhile)")
+    assert lines[5].startswith("  php: ") and "beside the running one" in lines[5]
     assert engine.log == ["ps"]  # asked, nothing changed
 
 

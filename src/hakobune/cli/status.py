@@ -31,6 +31,7 @@ def status(
     st.output.out.print(table)
     st.output.out.print(f"certificate: {result.certificate}", markup=False)
     st.output.out.print(f"images: {result.images}", markup=False)
+    st.output.out.print(f"folder: {result.folder}", markup=False)
     for warning in result.warnings:
         st.output.err.print(f"warning: {warning}", markup=False)
 

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.render.compose import compose_yaml
 from hakobune.site import Site, SiteSecrets
@@ -56,6 +58,15 @@ class SiteDir:
         except OSError as exc:
             raise HakobuneError(f"cannot read {self.path / SETTINGS}: {exc}") from None
         return read_settings(text, str(self.path / SETTINGS))
+
+    def format(self) -> int:
+        """The format number the settings are written in (0 when there is none: loading says why)."""
+        try:
+            document = yaml.safe_load((self.path / SETTINGS).read_text())
+        except (OSError, yaml.YAMLError):
+            return 0
+        found = document.get("format") if isinstance(document, dict) else None
+        return found if isinstance(found, int) and not isinstance(found, bool) else 0
 
     def refresh(self) -> None:
         """compose.yaml is generated from the settings: when this Hakobune generates it otherwise (a newer one,

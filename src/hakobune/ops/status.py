@@ -9,6 +9,7 @@ from hakobune.ops.certs import certificates, own_ports_certificate, summary
 from hakobune.ops.outdated import ServiceImage, service_images, site_line
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Stack
+from hakobune.site_format import FORMAT
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class SiteStatus:
     warnings: list[str]  # what needs a look though every service is healthy (a certificate's problems)
     images: str  # current, or which services run older builds than the newest (ops/outdated.py)
     builds: list[ServiceImage]
+    folder: str  # current, or the older format its settings are written in and what `upgrade` does about it
 
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "builds": [item.to_dict() for item in self.builds]}
@@ -54,8 +56,14 @@ def status(stack: Stack) -> SiteStatus:
         cert = own_ports_certificate(stack) if web is not None and web.running else None
     line, warnings = summary(cert, site.edge, time.time())
     builds = service_images(stack.engine, stack.engine.site_containers(site.name))
+    written = stack.sitedir.format()
+    folder = "current" if written >= FORMAT else \
+        f"format {written}, read as format {FORMAT}: 'hakobune upgrade' writes it in format {FORMAT}"
+    images = site_line(builds)
+    if images not in ("current", "-"):
+        images += ": 'hakobune upgrade --dry-run' says what an upgrade does"
     return SiteStatus(site=site.name, url=site.url, admin_url=f"{site.url}/wp-admin/", services=services,
-                      certificate=line, warnings=warnings, images=site_line(builds), builds=builds)
+                      certificate=line, warnings=warnings, images=images, builds=builds, folder=folder)
 
 
 def info(sitedir: SiteDir, show_secrets: bool) -> dict[str, object]:

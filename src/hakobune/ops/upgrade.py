@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from hakobune.engine import Engine
 from hakobune.errors import HakobuneError
 from hakobune.ops import backup as backups
@@ -24,7 +22,6 @@ from hakobune.ops.edge import Edge
 from hakobune.ops.lifecycle import WORKING_DIR_LABEL
 from hakobune.ops.outdated import Builds
 from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
-from hakobune.ops.sitedir import SETTINGS, SiteDir
 from hakobune.ops.stack import Report, Stack
 from hakobune.site import COMPOSE_SERVICE_LABEL, SITE_LABEL, Site
 from hakobune.site_format import FORMAT
@@ -50,6 +47,7 @@ class Move:
     service: str
     running: str  # the build it runs: a numbered tag, or the image and the start of its ID
     target: str  # the numbered build it moves to
+    beside: bool = False  # a new container beside the old one, which then drains; else stopped, then started
 
 
 @dataclass(frozen=True)
@@ -84,8 +82,10 @@ class Plan:
         if self.format[0] != self.format[1]:
             lines.append(f"  the site folder from format {self.format[0]} to {self.format[1]}")
         for move in self.moves:
-            after = " (then mariadb-upgrade; the database is down while it restarts)" if move.service == "db" else ""
-            lines.append(f"  {move.service}: {move.running} -> {move.target}{after}")
+            how = ("beside the running one, which then drains: no request fails" if move.beside else
+                   "restarted, then mariadb-upgrade: the database is down meanwhile" if move.service == "db" else
+                   "restarted: down meanwhile")
+            lines.append(f"  {move.service}: {move.running} -> {move.target} ({how})")
         lines.append("  then a check of the front page, the login page, a post and the page cache; when anything "
                      "fails, the previous builds and files come back")
         return lines
@@ -131,13 +131,14 @@ def plan(stack: Stack, backup: bool = True) -> Plan:
             pins[previous[name]] = running_id
         if running_id != newest[name][1]:
             moves.append(Move(service, builds.build_of(name, running_id) or
-                              f"{names[name]} ({running_id.removeprefix('sha256:')[:12]})", newest[name][0]))
+                              f"{names[name]} ({running_id.removeprefix('sha256:')[:12]})", newest[name][0],
+                              _beside(site, service)))
     # A service whose container runs the newest build already keeps the name it has: a new name alone would
     # restart it (Compose sees another image name), for nothing.
     moving = {_image(site, move.service) for move in moves}
     staying = {_image(site, service) for service in running if service in ORDER} - moving
     after = {name: names[name] if name in staying else newest[name][0] for name in names}
-    return Plan(site.name, str(stack.path), (folder_format(stack.sitedir), FORMAT),
+    return Plan(site.name, str(stack.path), (stack.sitedir.format(), FORMAT),
                 {name: after[name] for name in site.images}, after["edge"] if site.acme_image else "", moves,
                 {name: previous[name] for name in site.images}, previous.get("edge", "") if site.acme_image else "",
                 backup, pins)
@@ -145,13 +146,6 @@ def plan(stack: Stack, backup: bool = True) -> Plan:
 
 def _image(site: Site, service: str) -> str:
     return "edge" if service == "acme" else site.image_name(service)
-
-
-def folder_format(sitedir: SiteDir) -> int:
-    """The format number the site folder's settings are written in (0: unreadable, the load would have said)."""
-    document = yaml.safe_load((sitedir.path / SETTINGS).read_text())
-    found = document.get("format") if isinstance(document, dict) else None
-    return found if isinstance(found, int) else 0
 
 
 def _newest(builds: Builds, name: str) -> tuple[str, str]:
@@ -190,7 +184,7 @@ def upgrade(stack: Stack, *, backup: bool, to: Path | None, report: Report) -> U
         stack.save(replace(site, images=planned.images, acme_image=planned.acme_image))
         for move in planned.moves:
             started = time.monotonic()
-            if _beside(stack.site, move.service):
+            if move.beside:
                 report(f"Starting {move.service} beside the running one: {move.target}")
                 stack.beside(move.service, GRACEFUL[stack.site.image_name(move.service)],
                              ready=_edge_sees(stack) if move.service == "web" else None)
