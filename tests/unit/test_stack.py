@@ -189,7 +189,8 @@ def test_a_service_moves_beside_its_old_container_which_then_drains(tmp_path):
 def test_a_new_container_that_fails_is_removed_and_the_old_one_keeps_running(tmp_path):
     engine = FakeEngine()
     stack = make_stack(tmp_path, engine)
-    listed = [[{"ID": "php-id", "Service": "php"}], [{"ID": "php-id", "Service": "php"}, {"ID": "new", "Service": "php"}]]
+    old, new = {"ID": "php-id", "Service": "php"}, {"ID": "new", "Service": "php"}
+    listed = [[old], [old, new]]
     engine.mock.compose_ps.side_effect = lambda _dir: listed.pop(0)
 
     def not_reached(old: list[str]) -> None:
