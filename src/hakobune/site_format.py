@@ -32,6 +32,16 @@ def read_settings(text: str, where: str) -> Site:
     return Site.from_dict(current(document, where))
 
 
+def written_format(text: str) -> int:
+    """The format number the settings document TEXT is written in; 0 when it has none (reading it says why)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return 0
+    found = document.get("format") if isinstance(document, dict) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) else 0
+
+
 def current(document: object, where: str) -> dict[str, Any]:
     """The site settings of DOCUMENT, migrated to the current format."""
     if not isinstance(document, dict) or not isinstance(document.get("site"), dict):

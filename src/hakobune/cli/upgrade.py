@@ -11,8 +11,6 @@ from hakobune.cli.backup import TO
 from hakobune.cli.context import SITE_DIRECTORY, state
 from hakobune.errors import InvalidInput
 from hakobune.ops import upgrade as ops
-from hakobune.ops.sitedir import SiteDir
-from hakobune.ops.stack import Stack
 
 
 def upgrade(
@@ -41,7 +39,7 @@ def upgrade(
 
     with st.output.working("Upgrading" if not dry_run else "Planning"):
         if every:
-            ops.upgrade_all(st.engine, lambda folder: Stack.open(st.engine, SiteDir.find(folder)),
+            ops.upgrade_all(st.engine, st.stack,
                             dry_run=dry_run, backup=not no_backup, to=to, report=st.output.step, done=done)
         else:
             stack = st.stack(directory)

@@ -6,12 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.render.compose import compose_yaml
 from hakobune.site import Site, SiteSecrets
-from hakobune.site_format import read_settings, settings_yaml
+from hakobune.site_format import read_settings, settings_yaml, written_format
 
 SETTINGS = "hakobune.yaml"
 SECRETS = "secrets.env"
@@ -62,11 +60,9 @@ class SiteDir:
     def format(self) -> int:
         """The format number the settings are written in (0 when there is none: loading says why)."""
         try:
-            document = yaml.safe_load((self.path / SETTINGS).read_text())
-        except (OSError, yaml.YAMLError):
+            return written_format((self.path / SETTINGS).read_text())
+        except OSError:
             return 0
-        found = document.get("format") if isinstance(document, dict) else None
-        return found if isinstance(found, int) and not isinstance(found, bool) else 0
 
     def refresh(self) -> None:
         """compose.yaml is generated from the settings: when this Hakobune generates it otherwise (a newer one,

@@ -254,10 +254,9 @@ def smoke(stack: Stack, title: str) -> list[str]:
     """The site's pages asked of its web container: the front page (with TITLE), the login page, a post and the
     page cache for WordPress; the front page answering without a server error for another site."""
     site = stack.site
-    if not site.wordpress:
-        return list(stack.task("smoke", {"url": site.url, "title": "", "wordpress": False})["checked"])
-    return list(stack.task("smoke", {"url": site.url, "title": title, "page_cache": bool(site.page_cache),
-                                     "wordpress": True})["checked"])
+    request = {"url": site.url, "wordpress": site.wordpress, "title": title if site.wordpress else "",
+               **({"page_cache": bool(site.page_cache)} if site.wordpress else {})}
+    return list(stack.task("smoke", request)["checked"])
 
 
 def _back(stack: Stack, before: dict[str, str], planned: Plan) -> None:
