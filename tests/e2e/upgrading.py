@@ -20,11 +20,11 @@ from tests.e2e.helpers import REPO, docker
 SITE_IMAGES = ("nginx", "httpd", "php", "mariadb", "valkey", "ops")
 
 
-def image_set(version: str, tmp: Path, broken: str | None = None,
-              same: tuple[str, ...] = ()) -> Iterator[dict[str, str]]:
+def image_set(version: str, tmp: Path, broken: str | None = None, same: tuple[str, ...] = (),
+              extra: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
     """This Hakobune's images as builds of VERSION (each a new image: one label more; SAME: the very image),
-    numbered -1, with image sources that name VERSION; BROKEN: that image's containers exit at once. Yields
-    the environment that points hakobune at those sources."""
+    numbered -1, with image sources that name VERSION; BROKEN: that image's containers exit at once; EXTRA:
+    more Dockerfile lines for an image. Yields the environment that points hakobune at those sources."""
     refs = []
     for name in SITE_IMAGES:
         ref = f"hakobune/{name}:{version}"
@@ -36,6 +36,7 @@ def image_set(version: str, tmp: Path, broken: str | None = None,
         dockerfile = f"FROM {image_refs()[name]}\nLABEL io.hakobune.e2e-version={version}\n"
         if name == broken:
             dockerfile += 'ENTRYPOINT ["sh", "-c", "echo this build is broken >&2; exit 1"]\n'
+        dockerfile += (extra or {}).get(name, "")
         subprocess.run(["docker", "build", "-q", "-t", ref, "-t", f"{ref}-1", "-"], input=dockerfile, text=True,
                        check=True, capture_output=True, timeout=300)
         refs += [ref, f"{ref}-1"]

@@ -99,7 +99,7 @@ def test_the_site_code_container_has_what_php_has_and_no_more():
     assert not any("backups" in v for v in services["wp"]["volumes"])
     assert {task: service_for(task) for task in ("option", "plugin", "core-verify", "deploy", "install",
                                                  "search-replace", "backup", "restore", "db-setup")} == {
-        "option": "wp", "plugin": "wp", "core-verify": "wp", "deploy": "wp", "install": "wp",
+        "option": "wp", "plugin": "wp", "core-verify": "ops", "deploy": "wp", "install": "wp",
         "search-replace": "wp", "backup": "ops", "restore": "ops", "db-setup": "ops"}
 
 

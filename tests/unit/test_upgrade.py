@@ -108,6 +108,20 @@ def test_an_older_folder_format_is_planned_and_a_current_site_is_left_alone(tmp_
     assert done.plan.nothing and engine.log == ["ps", "ps"]
 
 
+def test_an_older_ops_image_alone_is_planned_and_saved_though_no_container_runs_it(tmp_path):
+    sitedir = SiteDir(tmp_path / "shop")
+    sitedir.create(replace(SITE, images={**{name: newest(name) for name in OLD}, "ops": OLD["ops"]}), SiteSecrets())
+    engine = engine_with()
+    for container in engine.mock.site_containers.return_value:
+        container["Image"] = new_id(NAMES[container["Config"]["Labels"]["com.docker.compose.service"]])
+    planned = upgrade.plan(Stack.open(engine.mock, sitedir))
+    assert not planned.nothing and planned.moves == [] and planned.one_shot == {"ops": newest("ops")}
+    assert planned.lines()[-2] == (f"  ops: {OLD['ops']} -> {newest('ops')} "
+                                   "(no container runs it: the next task uses it)")
+    upgrade.upgrade(Stack.open(engine.mock, sitedir), backup=False, to=None, report=lambda line: None)
+    assert sitedir.load().images["ops"] == newest("ops") and engine.log[-2:] == ["up", "task smoke"]
+
+
 def test_a_site_that_is_not_running_is_refused_before_anything(tmp_path):
     engine = engine_with()
     engine.running = ["web"]
@@ -123,9 +137,9 @@ def test_an_image_not_built_is_refused_before_anything(tmp_path):
 
 
 # PHP on nginx's socket moves beside the old one (a site with ports of its own: its web server is replaced).
-SWITCH = ["ps", "task option", "up db", "exec db mariadb-upgrade --user=mysql --socket=/run/mysqld/mysqld.sock",
-          "up valkey", "up web", "ps", "up php --no-recreate --scale php=2", "drain php-id SIGQUIT", "up",
-          "task smoke"]
+SWITCH = ["ps", "task option", "task core-keep", "up db",
+          "exec db mariadb-upgrade --user=mysql --socket=/run/mysqld/mysqld.sock", "up valkey", "up web", "ps",
+          "up php --no-recreate --scale php=2", "drain php-id SIGQUIT", "up", "task smoke"]
 
 
 def test_the_switch_goes_service_by_service_then_checks_the_site(tmp_path):
@@ -139,7 +153,7 @@ def test_the_switch_goes_service_by_service_then_checks_the_site(tmp_path):
     assert '"title": "Shop"' in smoke and '"page_cache": true' in smoke
 
 
-@pytest.mark.parametrize("failing", [step for step in SWITCH[2:] if step not in ("up", "ps")])
+@pytest.mark.parametrize("failing", [step for step in SWITCH[3:] if step not in ("up", "ps")])
 def test_a_failure_anywhere_in_the_switch_brings_the_previous_builds_and_files_back(tmp_path, failing):
     engine = engine_with(failing=failing, moved_tag=True)
     sitedir = site_folder(tmp_path)

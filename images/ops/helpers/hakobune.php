@@ -12,16 +12,17 @@ require __DIR__ . '/lib/archive.php';
 require __DIR__ . '/lib/tree.php';
 require __DIR__ . '/lib/wp-config.php';
 require __DIR__ . '/lib/wordpress.php';
+require __DIR__ . '/lib/core.php';
 
 const TASKS = [
     'help', 'languages', 'write-secrets', 'db-setup', 'db-check', 'seed', 'seed-lamp', 'install', 'option', 'user',
     'plugin', 'theme', 'search-replace', 'cache-flush', 'core', 'backup', 'restore', 'backups', 'wp-config-read',
-    'deploy', 'core-verify', 'site-url', 'smoke',
+    'deploy', 'core-verify', 'core-update', 'core-keep', 'package', 'site-url', 'smoke',
 ];
 // Tasks that work on the site's WordPress: it is loaded for them before they run.
-const WORDPRESS_TASKS = ['option', 'user', 'plugin', 'theme', 'search-replace', 'cache-flush', 'core'];
-// Tasks whose standard input is data (a tar stream), not a request.
-const STREAM_TASKS = ['deploy'];
+const WORDPRESS_TASKS = ['option', 'user', 'plugin', 'theme', 'search-replace', 'cache-flush', 'core', 'package'];
+// Tasks whose standard input is data (a tar stream, a zip), not a request: theirs is the next argument, if any.
+const STREAM_TASKS = ['deploy', 'package'];
 
 // main. Every task finds its request in $req. WordPress is loaded here, at file scope, as its bootstrap needs
 // (it makes globals), and so is the task; the names here are ones WordPress's globals do not use.
@@ -29,7 +30,7 @@ $hakobuneTask = $argv[1] ?? 'help';
 if (!in_array($hakobuneTask, TASKS, true)) {
     fail("unknown task '$hakobuneTask'; tasks: " . implode(', ', TASKS), 2);
 }
-$req = in_array($hakobuneTask, STREAM_TASKS, true) ? [] : request();
+$req = in_array($hakobuneTask, STREAM_TASKS, true) ? request($argv[2] ?? '') : request();
 if (in_array($hakobuneTask, WORDPRESS_TASKS, true)) {
     wordpress_request($req);
     require DOCROOT . '/wp-load.php';

@@ -1,5 +1,5 @@
 """WordPress commands, run in the ops container through WordPress's own API: wp-option, wp-user, wp-plugin,
-wp-theme, search-replace, core, and `wp` (wp-cli, when the ops image carries it)."""
+wp-theme, search-replace, wp-core, and `wp` (wp-cli, when the ops image carries it)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from hakobune.cli import passwords
 from hakobune.cli.context import SITE_DIRECTORY, state, terminal
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import wordpress as wp
+from hakobune.ops import wp_updates
 from hakobune.site import generate_password, validate_login
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -157,8 +158,9 @@ def user_set_password(
 
 
 def _switchable(kind: str, verbs: tuple[str, ...]) -> typer.Typer:
-    """wp-plugin and wp-theme: list, and activate/deactivate by folder name."""
-    app = typer.Typer(help=f"List and {'/'.join(verbs)} WordPress {kind}s.", no_args_is_help=True)
+    """wp-plugin and wp-theme: list; activate/deactivate and delete by folder name; install and update."""
+    app = typer.Typer(help=f"List, install, update, {'/'.join(verbs)} and delete WordPress {kind}s.",
+                      no_args_is_help=True)
 
     @app.command("list")
     def listing(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_json: bool = JSON) -> None:
@@ -168,6 +170,9 @@ def _switchable(kind: str, verbs: tuple[str, ...]) -> typer.Typer:
     listing.__doc__ = f"Every installed {kind}, and whether it is active."
     for verb in verbs:
         app.command(verb)(_switch(kind, verb))
+    for action in ("install", "update"):
+        app.command(action)(_package(kind, action))
+    app.command("delete")(_delete(kind))
     return app
 
 
@@ -183,6 +188,52 @@ def _switch(kind: str, verb: str) -> Callable[..., None]:
 
     switch.__doc__ = f"{verb.title()} a {kind} (by its folder name)."
     return switch
+
+
+def _package(kind: str, action: str) -> Callable[..., None]:
+    """wp-KIND install|update SOURCE: with WordPress's own upgrader, from a zip file, a folder, or a slug."""
+
+    def command(ctx: typer.Context,
+                given: str = typer.Argument(..., metavar="SOURCE", help=f"A zip file or a folder holding the {kind} "
+                                            f"(offline), or its slug on wordpress.org (e.g. my-{kind})."),
+                directory: Path | None = SITE_DIRECTORY,
+                activate: bool = typer.Option(False, "--activate", help=f"Activate the {kind} too."),
+                as_json: bool = JSON) -> None:
+        found = wp_updates.source(kind, given)
+        st = state(ctx)
+        with st.output.working(f"{wp_updates.VERBING[action].title()} the {kind}"):
+            result = wp_updates.package(st.stack(directory), kind, action, found, activate)
+        if as_json:
+            _print(ctx, result, True)
+            return
+        was = f" (was {result['previous']})" if result.get("previous") else ""
+        st.output.out.print(f"{kind.title()} {result['name']} {result['version']}{was} "
+                            f"{'installed' if action == 'install' else 'updated'}"
+                            f"{', active' if result['active'] else ''}.", markup=False)
+
+    command.__doc__ = (f"{action.title()} a {kind} from a zip file or a folder, or from wordpress.org by its slug "
+                       f"(where the engine reaches it), with WordPress's own upgrader"
+                       + (" (refused when it is installed already)." if action == "install"
+                          else ": its files are replaced; it stays active if it was."))
+    return command
+
+
+def _delete(kind: str) -> Callable[..., None]:
+    def delete(ctx: typer.Context, name: str = typer.Argument(..., help=f"The {kind}'s folder name."),
+               directory: Path | None = SITE_DIRECTORY,
+               yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")) -> None:
+        wp.check_folder_name(kind, name)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise InvalidInput(f"wp-{kind} delete asks for confirmation on a terminal",
+                                   "pass -y to delete without asking")
+            typer.confirm(f"Delete the {kind} {name} and its files?", abort=True)
+        _run(ctx, directory, kind, action="delete", name=name)
+        state(ctx).output.out.print(f"{kind.title()} {name} deleted.", markup=False)
+
+    delete.__doc__ = (f"Delete a {kind}'s files, as wp-admin does (never "
+                      f"{'an active plugin' if kind == 'plugin' else 'the site theme, nor its parent'}).")
+    return delete
 
 
 def search_replace(
@@ -206,7 +257,8 @@ def search_replace(
                                     "unchanged.")
 
 
-core = typer.Typer(help="WordPress core: its version, and a check of its files.", no_args_is_help=True)
+core = typer.Typer(help="WordPress core: its version, a check of its files, and its update from the images.",
+                   no_args_is_help=True)
 
 
 @core.command("version")
@@ -220,10 +272,17 @@ def core_version(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as
 
 
 @core.command("verify")
-def core_verify(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_json: bool = JSON) -> None:
-    """Check every core file against the checksums recorded when the image was built."""
-    result = _run(ctx, directory, "core-verify")
-    out = state(ctx).output.out
+def core_verify(
+    ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_json: bool = JSON,
+    fetch: bool = typer.Option(False, "--fetch", help="For a version neither the images carry nor the site has "
+                                                      "kept (a core updated from wp-admin): ask wordpress.org."),
+) -> None:
+    """Check every core file against the checksums of the version the site runs (the images', or those kept
+    when the site ran an earlier image's version)."""
+    st = state(ctx)
+    with st.output.working("Checking core's files"):
+        result = st.stack(directory).task("core-verify", {"fetch": fetch}, within="")
+    out = st.output.out
     if as_json:
         _print(ctx, result, True)
     else:
@@ -232,9 +291,41 @@ def core_verify(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY, as_
                 out.print(f"{kind}: {path}", markup=False)
     if not result["ok"]:
         count = sum(len(result[k]) for k in ("modified", "missing", "added"))
-        raise HakobuneError(f"core files differ from the image's WordPress: {count} files")
+        raise HakobuneError(f"core files differ from WordPress {result['version']}'s: {count} files")
     if not as_json:
-        out.print(f"All {result['checked']} core files match.")
+        out.print(f"All {result['checked']} core files match WordPress {result['version']} "
+                  f"(checksums: {result['checksums']}).", markup=False)
+
+
+@core.command("update")
+def core_update(
+    ctx: typer.Context, directory: Path | None = SITE_DIRECTORY,
+    to: str | None = typer.Option(None, "--to", metavar="VERSION", help="The version to update to: the one the "
+                                  "site's images carry (the default)."),
+    no_backup: bool = typer.Option(False, "--no-backup", help="Skip the verified backup made first."),
+    as_json: bool = JSON,
+) -> None:
+    """Update core to the WordPress of the site's images (offline): a verified backup first, WordPress's
+    maintenance page while the files change, then the database upgrade. wp-content is left as it is."""
+    if to is not None:
+        wp_updates.check_version(to)
+    st = state(ctx)
+    with st.output.working("Updating WordPress core"):
+        result = wp_updates.core_update(st.stack(directory), to, not no_backup, st.output.step)
+    if as_json:
+        _print(ctx, result, True)
+        return
+    out = st.output.out
+    if result["from"] == result["to"]:
+        out.print(f"WordPress {result['to']} is the images' version already.", markup=False)
+    else:
+        out.print(f"WordPress {result['from']} -> {result['to']}: {result['files']} files written, "
+                  f"{result['removed']} old files removed.", markup=False)
+    before, after = result["db_version"]
+    if before != after:
+        out.print(f"  database upgraded: schema {before} -> {after}", markup=False)
+    if result["backup"]:
+        out.print(f"  backup made first: {result['backup']}", markup=False)
 
 
 def wp_cli(
@@ -256,5 +347,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(_switchable("plugin", ("activate", "deactivate")), name="wp-plugin")
     app.add_typer(_switchable("theme", ("activate",)), name="wp-theme")
     app.command("search-replace")(search_replace)
-    app.add_typer(core, name="core")
+    app.add_typer(core, name="wp-core")
+    app.add_typer(core, name="core", hidden=True)  # its name before 0.6
     app.command("wp")(wp_cli)

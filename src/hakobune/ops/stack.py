@@ -33,8 +33,9 @@ TASK_TIMEOUT = 600  # seconds a helper task gets
 # Tasks that run the site's code (WordPress with its plugins and themes) or write into its docroot: they run in
 # the `wp` service, which has what the php service has and no more. The others (backups, restores, the
 # database's setup) run in `ops`, which holds the root password and the backups volume.
+# core-verify runs in ops: it never runs the site's code, and the checksums it keeps are in the backups volume.
 WP_TASKS = frozenset({"seed", "seed-lamp", "install", "option", "user", "plugin", "theme", "search-replace",
-                      "cache-flush", "core", "core-verify", "deploy", "site-url", "smoke"})
+                      "cache-flush", "core", "core-update", "package", "deploy", "site-url", "smoke"})
 
 
 def service_for(task: str) -> str:
@@ -178,14 +179,16 @@ class Stack(ABC):
     def task(self, task: str, request: dict[str, object] | None = None, service: str | None = None, *,
              within: str | None = None, stream: IO[bytes] | None = None,
              timeout: float = TASK_TIMEOUT) -> dict[str, Any]:
-        """Run a PHP helper TASK with REQUEST (or, for a task that takes data, STREAM on its standard input) in a
-        one-shot container of SERVICE (by default the one the task belongs in; `secrets` writes the secret
-        volumes); returns its answer. Its failure is raised as contract.TaskFailed, its message after
+        """Run a PHP helper TASK with REQUEST (for a task that takes data: STREAM on its standard input, REQUEST as
+        its argument) in a one-shot container of SERVICE (by default the one the task belongs in; `secrets` writes
+        the secret volumes); returns its answer. Its failure is raised as contract.TaskFailed, its message after
         "WITHIN failed: " (WITHIN: by default the task's name; "" for the helper's words alone)."""
         io: dict[str, Any] = {"stdin": stream} if stream is not None else {"input": json.dumps(request or {})}
+        # A task that reads data takes its request as its argument.
+        argument = [json.dumps(request)] if stream is not None and request else []
         try:
-            result = self.run("php", HELPER, task, service=service or service_for(task), timeout=timeout,
-                              **io)
+            result = self.run("php", HELPER, task, *argument, service=service or service_for(task),
+                              timeout=timeout, **io)
         except EngineError as exc:
             failed = contract.failure(exc.stdout, task if within is None else within)
             if failed is None:

@@ -62,6 +62,7 @@ class Plan:
     previous_acme: str
     backup: bool
     pins: dict[str, str] = field(default_factory=dict)  # tags made for the way back (tag -> image ID)
+    one_shot: dict[str, str] = field(default_factory=dict)  # images of no running container (ops) -> their build
 
     @property
     def database(self) -> bool:
@@ -70,7 +71,7 @@ class Plan:
 
     @property
     def nothing(self) -> bool:
-        return not self.moves and self.format[0] == self.format[1]
+        return not self.moves and not self.one_shot and self.format[0] == self.format[1]
 
     def lines(self) -> list[str]:
         """What the upgrade does, in the order it does it."""
@@ -86,13 +87,15 @@ class Plan:
                    "restarted, then mariadb-upgrade: the database is down meanwhile" if move.service == "db" else
                    "restarted: down meanwhile")
             lines.append(f"  {move.service}: {move.running} -> {move.target} ({how})")
+        for name, target in self.one_shot.items():
+            lines.append(f"  {name}: {self.previous[name]} -> {target} (no container runs it: the next task uses it)")
         lines.append("  then a check of the front page, the login page, a post and the page cache; when anything "
                      "fails, the previous builds and files come back")
         return lines
 
     def to_dict(self) -> dict[str, Any]:
         return {"site": self.site, "folder": self.folder, "format": list(self.format), "backup": self.backup,
-                "moves": [asdict(move) for move in self.moves], "current": self.nothing}
+                "moves": [asdict(move) for move in self.moves], "one_shot": self.one_shot, "current": self.nothing}
 
 
 @dataclass(frozen=True)
@@ -138,10 +141,13 @@ def plan(stack: Stack, backup: bool = True) -> Plan:
     moving = {_image(site, move.service) for move in moves}
     staying = {_image(site, service) for service in running if service in ORDER} - moving
     after = {name: names[name] if name in staying else newest[name][0] for name in names}
+    used = moving | staying | ({"edge"} if site.acme_image else set())
+    one_shot = {name: after[name] for name in site.images
+                if name not in used and builds.image_id(name, names[name].partition(":")[2]) != newest[name][1]}
     return Plan(site.name, str(stack.path), (stack.sitedir.format(), FORMAT),
                 {name: after[name] for name in site.images}, after["edge"] if site.acme_image else "", moves,
                 {name: previous[name] for name in site.images}, previous.get("edge", "") if site.acme_image else "",
-                backup, pins)
+                backup, pins, one_shot)
 
 
 def _image(site: Site, service: str) -> str:
@@ -176,6 +182,8 @@ def upgrade(stack: Stack, *, backup: bool, to: Path | None, report: Report) -> U
     made = backups.backup(stack, to, None, False, report).where if backup else ""
     for tag, image_id in planned.pins.items():
         stack.engine.tag(image_id, tag)
+    if site.wordpress:
+        stack.task("core-keep")  # the checksums of the site's core, while its image still carries them
     before = stack.sitedir.snapshot()
     rollback = Rollback()
     rollback.on_failure("bring the previous builds back", lambda: _back(stack, before, planned))

@@ -15,9 +15,10 @@ WP_CLI = "/usr/local/bin/wp"
 # What `hakobune wp ARGS` suggests instead, by wp-cli's first word.
 BUILT_IN = {
     "option": "hakobune wp-option get|set|delete", "user": "hakobune wp-user list|create|delete|set-password",
-    "plugin": "hakobune wp-plugin list|activate|deactivate", "theme": "hakobune wp-theme list|activate",
+    "plugin": "hakobune wp-plugin list|install|update|activate|deactivate|delete",
+    "theme": "hakobune wp-theme list|install|update|activate|delete",
     "search-replace": "hakobune search-replace OLD NEW [--dry-run]", "cache": "hakobune cache flush|clear",
-    "core": "hakobune core version|verify",
+    "core": "hakobune wp-core version|verify|update",
 }
 
 

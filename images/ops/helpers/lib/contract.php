@@ -1,6 +1,6 @@
 <?php
 // The contract with the client (src/hakobune/ops/contract.py). A task takes one JSON object on standard input
-// (deploy takes a tar stream instead) and answers with one JSON line on standard output:
+// (deploy and package take data instead, and package its request as its argument) and answers with one JSON line on standard output:
 //   success  the task's answer, an object (exit 0)
 //   failure  {"error": MESSAGE, "hint": HINT or null, "kind": KIND or null} (exit 1, or 2 for a bad request);
 //            MESSAGE goes to standard error too, for logs and --debug
@@ -22,10 +22,10 @@ function reply(array $data): void
     echo json_encode($data, JSON_UNESCAPED_SLASHES), "\n";
 }
 
-/** The request on standard input: a JSON object, or none. */
-function request(): array
+/** The request on standard input (or RAW, for a task whose standard input is data): a JSON object, or none. */
+function request(?string $raw = null): array
 {
-    $raw = stream_get_contents(STDIN);
+    $raw ??= stream_get_contents(STDIN);
     if ($raw === false || trim($raw) === '') {
         return [];
     }
@@ -45,12 +45,12 @@ function need(array $req, string $key): string
     return $req[$key];
 }
 
-/** REQ's action, one of ALLOWED. */
-function action(array $req, array $allowed): string
+/** REQ's action (or another KEY), one of ALLOWED. */
+function action(array $req, array $allowed, string $key = 'action'): string
 {
-    $action = need($req, 'action');
+    $action = need($req, $key);
     if (!in_array($action, $allowed, true)) {
-        fail("unknown action '$action'; actions: " . implode(', ', $allowed), 2);
+        fail("unknown $key '$action'; {$key}s: " . implode(', ', $allowed), 2);
     }
     return $action;
 }

@@ -28,16 +28,6 @@ function write_parts(array $req, array $db, string $work): array
     return $code === 1 ? ["some files changed while they were archived: $stderr"] : [];
 }
 
-/** The WordPress version of the site's core, if it has one. */
-function wordpress_version(): ?string
-{
-    $file = DOCROOT . '/wp-includes/version.php';
-    if (is_file($file) && preg_match('/\$wp_version\s*=\s*\'([^\']+)\'/', (string) file_get_contents($file), $m)) {
-        return $m[1];
-    }
-    return null;
-}
-
 /** The manifest of the parts in WORK. */
 function manifest(array $req, array $db, array $site, string $work): array
 {
@@ -81,5 +71,6 @@ file_put_contents("$work/" . ARCHIVE_CHECKSUM, sha256_line("$work/" . ARCHIVE_MA
 must_run(['tar', '-c', '-f', "$archive.part", '-C', $work, '--owner=0', '--group=0', '--numeric-owner',
           ARCHIVE_MANIFEST, ARCHIVE_CHECKSUM, ...ARCHIVE_PARTS], 'writing the archive');
 rename("$archive.part", $archive);
+keep_checksums();  // the checksums of the site's core outlive the image that carries them
 reply(['archive' => $archive, 'bytes' => filesize($archive), 'wordpress' => $manifest['wordpress'],
        'warnings' => $warnings, 'manifest' => $manifest]);

@@ -1,17 +1,8 @@
 <?php
-// Core files checked against the checksums recorded when the image was built. WordPress is never loaded for it:
-// a tampered site could otherwise run its own code first (and hide itself) before it is checked.
-
-/** Path under the docroot -> MD5, as the image recorded them ("./wp-admin/..." becomes "wp-admin/..."). */
-function recorded_sums(): array
-{
-    $recorded = [];
-    foreach (file('/opt/hakobune/wordpress-md5sums', FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) as $line) {
-        [$sum, $path] = preg_split('/\s+/', $line, 2);
-        $recorded[substr($path, 2)] = $sum;
-    }
-    return $recorded;
-}
+// Core files checked against the checksums of the version the site runs (lib/core.php). WordPress is never
+// loaded for it: a tampered site could otherwise run its own code first (and hide itself) before it is checked.
+// Runs in the ops service, where the kept checksums are. Request: fetch (bool) - ask wordpress.org for the
+// checksums of a version neither the image nor the site has.
 
 /** Files in core's own places that core does not have (a dropped-in backdoor is the usual one). */
 function added_files(array $recorded): array
@@ -37,7 +28,17 @@ function added_files(array $recorded): array
 }
 
 // main
-$recorded = recorded_sums();
+$version = wordpress_version();
+if ($version === null) {
+    fail('this site has no WordPress core (no wp-includes/version.php with a version in it)');
+}
+keep_checksums();
+[$recorded, $source] = checksums_for($version) ?? (($req['fetch'] ?? false)
+    ? [fetch_checksums($version), 'wordpress.org']
+    : fail("no checksums for WordPress $version here: the images carry " . image_wordpress_version()
+           . " and none were kept for $version", 1,
+           'for a core updated from wp-admin, add --fetch (from wordpress.org); or move the site to the images\' '
+           . 'core: hakobune wp-core update'));
 $modified = $missing = [];
 foreach ($recorded as $path => $sum) {
     $file = DOCROOT . "/$path";
@@ -48,5 +49,5 @@ foreach ($recorded as $path => $sum) {
     }
 }
 $added = added_files($recorded);
-reply(['ok' => !$modified && !$missing && !$added, 'checked' => count($recorded),
-    'modified' => $modified, 'missing' => $missing, 'added' => $added]);
+reply(['ok' => !$modified && !$missing && !$added, 'version' => $version, 'checksums' => $source,
+    'checked' => count($recorded), 'modified' => $modified, 'missing' => $missing, 'added' => $added]);

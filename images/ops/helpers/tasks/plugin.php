@@ -1,5 +1,5 @@
 <?php
-// Plugins: list, activate, deactivate; a plugin is named by its folder (or file, for single-file plugins).
+// Plugins: list, activate, deactivate, delete (install and update: package.php); a plugin is named by its folder (or file, for single-file plugins).
 // Runs with WordPress loaded and the request in $req (see hakobune.php).
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 
@@ -45,9 +45,27 @@ function plugin_switch(string $name, bool $on): array
     return ['name' => $name, 'active' => is_plugin_active($file)];
 }
 
+/** delete: the plugin NAME's files removed, as wp-admin removes them (its uninstall hook runs); never an active
+ *  plugin's. */
+function plugin_delete(string $name): array
+{
+    require_once ABSPATH . 'wp-admin/includes/file.php';
+    $file = plugin_file($name);
+    if (is_plugin_active($file)) {
+        fail("plugin $name is active", 1, "deactivate it first: hakobune wp-plugin deactivate $name");
+    }
+    $result = delete_plugins([$file]);
+    if ($result !== true) {
+        fail("WordPress could not delete plugin $name: "
+             . (is_wp_error($result) ? $result->get_error_message() : 'its files cannot be written'));
+    }
+    return ['name' => $name, 'deleted' => true];
+}
+
 // main
-reply(match (action($req, ['list', 'activate', 'deactivate'])) {
+reply(match (action($req, ['list', 'activate', 'deactivate', 'delete'])) {
     'list' => plugin_list(),
     'activate' => plugin_switch(need($req, 'name'), true),
     'deactivate' => plugin_switch(need($req, 'name'), false),
+    'delete' => plugin_delete(need($req, 'name')),
 });

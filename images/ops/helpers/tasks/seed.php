@@ -2,25 +2,6 @@
 // Copies WordPress core and the chosen language into the empty docroot and writes wp-config.php
 // above the docroot (readable only by PHP), with the site's salts and URL.
 
-/** Copy the tree FROM into TO, folders made as needed. */
-function copy_tree(string $from, string $to): void
-{
-    $items = new RecursiveIteratorIterator(
-        new RecursiveDirectoryIterator($from, FilesystemIterator::SKIP_DOTS),
-        RecursiveIteratorIterator::SELF_FIRST
-    );
-    foreach ($items as $item) {
-        $target = $to . substr($item->getPathname(), strlen($from));
-        if ($item->isDir()) {
-            if (!is_dir($target) && !mkdir($target, 0755)) {
-                fail("cannot create $target");
-            }
-        } elseif (!copy($item->getPathname(), $target)) {
-            fail("cannot copy to $target");
-        }
-    }
-}
-
 /** WordPress's translation files for LANG (en_US needs none) into the docroot. */
 function install_language(string $lang): void
 {
