@@ -33,11 +33,14 @@ def core_update(stack: Stack, to: str | None, backup: bool, report: Report) -> d
     if to is not None:
         check_version(to)
     stack.require_running()
-    made = backups.backup(stack, None, None, False, report).where if backup else ""
-    report("Updating WordPress core")
+    request: dict[str, object] = {"url": stack.site.url, "to": to or ""}
+    within = "updating WordPress core"
+    planned = stack.task("core-update", {**request, "check": True}, within=within)
+    # Files change only when the version does; the database upgrade alone needs no backup first.
+    made = backups.backup(stack, None, None, False, report).where if backup and planned["from"] != planned["to"] else ""
+    report(f"Updating WordPress core: {planned['from']} -> {planned['to']}")
     try:
-        result = stack.task("core-update", {"url": stack.site.url, "to": to or ""}, timeout=1800,
-                            within="updating WordPress core")
+        result = stack.task("core-update", request, timeout=1800, within=within)
     except HakobuneError as exc:
         raise HakobuneError(exc.message, exc.hint or (f"the backup made first: {made}" if made else None)) from None
     stack.task("core-keep")

@@ -55,36 +55,36 @@ function refuse_links_out(string $root, string $what): void
     }
 }
 
-/** Copy the tree FROM into the folder TO, folders made as needed, leaving out paths under SKIP (relative to
- *  FROM, e.g. 'wp-content/'). Each file is written beside its place and renamed into it, so PHP never reads half
- *  a file, and a link in its place is replaced, never written through; a link where a folder goes is refused.
- *  Returns how many files were copied. */
-function copy_tree(string $from, string $to, string $skip = "\0"): int
+/** Copy the tree FROM into the folder TO, folders made as needed (see copy_file). */
+function copy_tree(string $from, string $to): void
 {
     $items = new RecursiveIteratorIterator(
         new RecursiveDirectoryIterator($from, FilesystemIterator::SKIP_DOTS),
         RecursiveIteratorIterator::SELF_FIRST
     );
-    $copied = 0;
     foreach ($items as $item) {
-        $relative = substr($item->getPathname(), strlen($from) + 1);
-        if (str_starts_with($relative, $skip)) {
-            continue;
-        }
-        $target = "$to/$relative";
-        if ($item->isDir()) {
-            if (is_link($target)) {
-                fail("$target is a symbolic link where a folder belongs");
-            }
-            if (!is_dir($target) && !mkdir($target, 0755)) {
-                fail("cannot create $target");
-            }
-        } elseif (!copy($item->getPathname(), "$target.hb-new") || !rename("$target.hb-new", $target)) {
-            @unlink("$target.hb-new");
-            fail("cannot copy to $target");
-        } else {
-            $copied++;
+        if (!$item->isDir()) {
+            copy_file($item->getPathname(), $to . substr($item->getPathname(), strlen($from)));
         }
     }
-    return $copied;
+}
+
+/** Copy the file FROM to TO, its folders made as needed: written beside its place and renamed into it, so PHP
+ *  never reads half a file, and a link in its place is replaced, never written through; a link where a folder
+ *  goes is refused. */
+function copy_file(string $from, string $to): void
+{
+    $dir = dirname($to);
+    for ($up = $dir; $up !== '/' && $up !== '.'; $up = dirname($up)) {
+        if (is_link($up)) {
+            fail("$up is a symbolic link where a folder belongs");
+        }
+    }
+    if (!is_dir($dir) && !mkdir($dir, 0755, true)) {
+        fail("cannot create $dir");
+    }
+    if (!copy($from, "$to.hb-new") || !rename("$to.hb-new", $to)) {
+        @unlink("$to.hb-new");
+        fail("cannot copy to $to");
+    }
 }
