@@ -30,6 +30,7 @@ hb_enum PHP_SMTP_TLS starttls starttls tls off
 hb_match PHP_SMTP_USER "" '^[A-Za-z0-9._@+=-]*$' "must be a user name (letters, digits and . _ @ + = -)"
 hb_match PHP_SMTP_FROM "" '^([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+)?$' "must be an e-mail address, or empty to keep the sender's"
 hb_secret PHP_SMTP_PASSWORD
+hb_enum PHP_WP_UPDATES on on off
 [ "$PHP_OPCACHE_MEMORY" = auto ] || [ "$PHP_OPCACHE_MEMORY" -ge 8 ] \
     || hb_invalid PHP_OPCACHE_MEMORY "$PHP_OPCACHE_MEMORY" "must be 'auto' or a size in MB (at least 8)"
 
@@ -176,6 +177,14 @@ catch_workers_output = yes
 decorate_workers_output = no
 clear_env = no
 CONF
+
+# Hakobune's must-use plugins follow the image: a site gets the image's own at every start, an upgraded one too.
+mu_plugins=/srv/site/public/wp-content/mu-plugins
+if [ -d "$mu_plugins" ] && [ ! -L "$mu_plugins" ] && [ -w "$mu_plugins" ]; then
+    for plugin in /opt/hakobune/mu-plugins/*.php; do
+        cp "$plugin" "$mu_plugins/.hb-new" && mv -f "$mu_plugins/.hb-new" "$mu_plugins/${plugin##*/}"
+    done
+fi
 
 if [ "$#" -eq 0 ]; then
     set -- php-fpm8.4 --nodaemonize --fpm-config "$HB_RUN_DIR/php-fpm.conf"

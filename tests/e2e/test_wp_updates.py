@@ -132,6 +132,21 @@ def _marker(url: str) -> str | None:
     return text.split('<p id="hb-marker">', 1)[1].split("<", 1)[0] if 'id="hb-marker"' in text else None
 
 
+UPDATER = """$_SERVER['HTTP_HOST'] = 'localhost'; $_SERVER['HTTPS'] = 'on';
+require '/srv/site/public/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/file.php';
+require_once ABSPATH . 'wp-admin/includes/class-wp-upgrader.php';
+wp_set_current_user(1);
+echo json_encode(['method' => get_filesystem_method([], WP_CONTENT_DIR), 'file_mods' => wp_is_file_mod_allowed('hb'),
+    'update_plugins' => current_user_can('update_plugins'), 'install_themes' => current_user_can('install_themes'),
+    'auto_updates_off' => (new WP_Automatic_Updater())->is_disabled()]);"""
+
+
+def _updater(site: str) -> dict[str, object]:
+    """What WordPress's updater may do in SITE's php container, for its administrator."""
+    return json.loads(docker("exec", f"hb-{site}-php-1", "php", "-r", UPDATER).strip().splitlines()[-1])
+
+
 def _names(folder: Path, kind: str) -> set[str]:
     return {item["name"] for item in json.loads(ok(hb(f"wp-{kind}", "list", "--json", cwd=folder)))}
 
@@ -177,6 +192,15 @@ def test_plugins_and_themes_are_installed_updated_and_deleted_from_zips_and_fold
         assert refused.returncode == 1 and "theme twentytwentyfive is the site's" in refused.stderr
         ok(hb("wp-theme", "delete", "hb-plain", "-y", cwd=folder))
         assert "hb-plain" not in _names(folder, "theme") and "twentytwentyfive" in _names(folder, "theme")
+
+        # WordPress's own updater, as PHP-FPM's user sees it: it may write the site's files (no FTP form, no
+        # read-only path) until PHP_WP_UPDATES=off switches it off; Hakobune's commands work either way.
+        assert _updater(site.name) == {"method": "direct", "file_mods": True, "update_plugins": True,
+                                       "install_themes": True, "auto_updates_off": False}
+        ok(hb("config", "set", "PHP_WP_UPDATES=off", cwd=folder))
+        assert _updater(site.name) == {"method": "direct", "file_mods": False, "update_plugins": False,
+                                       "install_themes": False, "auto_updates_off": True}
+        assert ok(hb("wp-theme", "install", str(theme), cwd=folder)).strip() == "Theme hb-plain 2.0 installed."
     finally:
         ok(hb("remove", "-y", str(folder), cwd=sites_dir))
 
