@@ -61,7 +61,7 @@ class Source:
 def source(kind: str, given: str) -> Source:
     """GIVEN, checked whole before anything else happens."""
     path = Path(given)
-    if path.is_dir() or path.is_file():
+    if given and (path.is_dir() or path.is_file()):
         return Source(path, folder=_zip_file_folder(kind, path) if path.is_file() else _folder(kind, path))
     if _SLUG.match(given):
         return Source(None, given, given)
@@ -81,14 +81,14 @@ def _zip_file_folder(kind: str, path: Path) -> str:
                     raise InvalidInput(f"{path} has an entry outside its folder: {info.filename}")
                 if stat.S_ISLNK(info.external_attr >> 16):
                     raise InvalidInput(f"{path} holds a symbolic link ({info.filename}): a {kind} has none")
-                tops.add(parts[0])
+                tops.add(parts[0] if len(parts) > 1 else "")  # a file beside the folder
             if archive.testzip() is not None:
                 raise InvalidInput(f"{path} is a damaged zip archive")
     except (zipfile.BadZipFile, OSError) as exc:
         raise InvalidInput(f"{path} is not a zip archive: {exc}") from None
     if len(tops) != 1 or not _FOLDER.match(next(iter(tops))):
         raise InvalidInput(f"{path} must hold one folder, the {kind}'s, and nothing beside it",
-                           f"found: {', '.join(sorted(tops)[:5]) or 'nothing'}")
+                           f"found: {', '.join(sorted(top or '(files)' for top in tops)[:5]) or 'nothing'}")
     return next(iter(tops))
 
 

@@ -35,7 +35,8 @@ function package_folder(string $zip): string
     }
     $tops = [];
     for ($i = 0; $i < $archive->numFiles; $i++) {
-        $tops[explode('/', (string) $archive->getNameIndex($i))[0]] = true;
+        $name = (string) $archive->getNameIndex($i);
+        $tops[str_contains($name, '/') ? explode('/', $name)[0] : ''] = true;  // '': a file beside the folder
     }
     $archive->close();
     $folder = (string) array_key_first($tops);
