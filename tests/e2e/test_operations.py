@@ -336,7 +336,7 @@ def test_core_verify_finds_changed_and_added_core_files(site):
                                                             "enclosed in double quotes: line 1 column 2 (char 1)"),
         (["wp", "--", "plugin", "list"], 1, "error: wp-cli is not in the ops image (it cannot be fetched where the "
                                             "images are built) (hint: use hakobune wp-plugin "
-                                            "list|activate|deactivate)"),
+                                            "list|install|update|activate|deactivate|delete)"),
     ],
 )
 def test_bad_wordpress_input_is_one_line_and_changes_nothing(site, args, code, message):
