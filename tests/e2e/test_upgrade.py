@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from hakobune.versions import image_refs
-from tests.e2e.helpers import NOTHING, hb, leftovers, ok, provision_site
-from tests.e2e.upgrading import Load, content, image_id, image_set, running_images
+from tests.e2e.helpers import NOTHING, docker, hb, leftovers, ok, provision_site
+from tests.e2e.upgrading import Load, content, image_id, image_set, previous_mariadb, running_images, server_version
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,8 @@ PAGES = ("/", "/?s=hello", "/wp-login.php")
 
 @pytest.fixture(scope="module")
 def older(images, tmp_path_factory):
-    yield from image_set("0.0.1", tmp_path_factory.mktemp("older"))
+    """Builds of 0.0.1, the database MariaDB 10.11 (the major version before the images')."""
+    yield from image_set("0.0.1", tmp_path_factory.mktemp("older"), bases={"mariadb": previous_mariadb()})
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,7 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
     try:
         before, data = running_images(site.name), content(site.name)
         assert before["web"] == image_id("hakobune/nginx:0.0.1")
+        assert server_version(site.name).startswith("10.11.")
 
         # The folder as a Hakobune of format 4 wrote it (before sites with ports of their own had an acme service).
         settings = yaml.safe_load((site.folder / "hakobune.yaml").read_text())
@@ -78,6 +80,9 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
         recorded = yaml.safe_load((site.folder / "hakobune.yaml").read_text())["site"]["images"]
         assert all(ref.startswith(f"hakobune/{name}:{image_refs()[name].split(':')[1]}-")
                    for name, ref in recorded.items()), recorded  # pinned to numbered builds
+        # MariaDB 10.11 -> 11.8: the system tables upgraded, every row and checksum as it was.
+        assert server_version(site.name).startswith("11.8.")
+        assert docker("exec", f"hb-{site.name}-db-1", "cat", "/var/lib/mysql/mariadb_upgrade_info").startswith("11.8.")
         assert content(site.name) == data
         assert "backup made first" in out and "the database was down for at most" in out, out
         assert "checked: front page, login page, a post, page cache" in out, out

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import yaml
 
+from hakobune.engine import Engine
+from hakobune.ops.base_image import bootstrap_base
 from hakobune.versions import image_refs
 from tests.e2e.helpers import REPO, docker
 
@@ -21,10 +23,11 @@ SITE_IMAGES = ("nginx", "httpd", "php", "mariadb", "valkey", "ops")
 
 
 def image_set(version: str, tmp: Path, broken: str | None = None, same: tuple[str, ...] = (),
-              extra: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
+              extra: dict[str, str] | None = None, bases: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
     """This Hakobune's images as builds of VERSION (each a new image: one label more; SAME: the very image),
     numbered -1, with image sources that name VERSION; BROKEN: that image's containers exit at once; EXTRA:
-    more Dockerfile lines for an image. Yields the environment that points hakobune at those sources."""
+    more Dockerfile lines for an image; BASES: another image to start from than this Hakobune's. Yields the
+    environment that points hakobune at those sources."""
     refs = []
     for name in SITE_IMAGES:
         ref = f"hakobune/{name}:{version}"
@@ -33,7 +36,7 @@ def image_set(version: str, tmp: Path, broken: str | None = None, same: tuple[st
             docker("tag", image_refs()[name], f"{ref}-1")
             refs += [ref, f"{ref}-1"]
             continue
-        dockerfile = f"FROM {image_refs()[name]}\nLABEL io.hakobune.e2e-version={version}\n"
+        dockerfile = f"FROM {(bases or {}).get(name, image_refs()[name])}\nLABEL io.hakobune.e2e-version={version}\n"
         if name == broken:
             dockerfile += 'ENTRYPOINT ["sh", "-c", "echo this build is broken >&2; exit 1"]\n'
         dockerfile += (extra or {}).get(name, "")
@@ -48,6 +51,27 @@ def image_set(version: str, tmp: Path, broken: str | None = None, same: tuple[st
     (sources / "versions.yaml").write_text(yaml.safe_dump(versions))
     yield {"HAKOBUNE_IMAGES_DIR": str(sources)}
     subprocess.run(["docker", "rmi", *refs], capture_output=True, check=False)
+
+
+PREVIOUS_MARIADB = "hakobune-test/mariadb:10.11"
+
+
+def previous_mariadb() -> str:
+    """MariaDB 10.11, the major version before the images' (Debian bookworm's), built from images/mariadb on a
+    bookworm base made the way `images build` makes trixie's when it cannot be pulled."""
+    base = "debian:bookworm-slim"
+    if subprocess.run(["docker", "image", "inspect", base], capture_output=True, check=False).returncode != 0:
+        bootstrap_base(Engine(), base, None, REPO / "images" / "common" / "dpkg-slim.cfg", lambda line: None,
+                       lambda line: None)
+    subprocess.run(["docker", "build", "-q", "-t", PREVIOUS_MARIADB, "--build-arg", f"BASE_IMAGE={base}",
+                    "--build-arg", "HAKOBUNE_EXPECT=mariadb-client-core=1:10.11. mariadb-server-core=1:10.11.",
+                    "-f", "mariadb/Dockerfile", "."], cwd=REPO / "images", check=True, capture_output=True,
+                   timeout=1200)
+    return PREVIOUS_MARIADB
+
+
+def server_version(site: str) -> str:
+    return docker("exec", f"hb-{site}-db-1", "mariadb", "-N", "-e", "SELECT VERSION()").strip()
 
 
 def running_images(site: str) -> dict[str, str]:
@@ -69,7 +93,8 @@ def content(site: str) -> str:
                   "ORDER BY ID)) FROM wp_posts WHERE post_type IN ('post', 'page', 'attachment'); "
                   "SELECT COUNT(*), MD5(GROUP_CONCAT(ID, user_login, user_pass, user_email ORDER BY ID)) "
                   "FROM wp_users; "
-                  "CHECKSUM TABLE wp_usermeta; "
+                  "SELECT COUNT(*), MD5(GROUP_CONCAT(umeta_id, user_id, meta_key, meta_value ORDER BY umeta_id)) "
+                  "FROM wp_usermeta; "
                   "SELECT option_name, option_value FROM wp_options WHERE option_name IN "
                   "('blogname', 'siteurl', 'home', 'admin_email', 'template') ORDER BY option_name")
 
