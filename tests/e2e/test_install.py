@@ -1,5 +1,5 @@
 """Hakobune without a checkout: the wheel `python -m build` makes carries the image sources, and Hakobune
-installed from it into a fresh environment builds its images and provisions a site from any folder."""
+installed from it with pipx (as the README says) builds its images and provisions a site from any folder."""
 
 from __future__ import annotations
 
@@ -36,19 +36,21 @@ def test_the_wheel_installs_builds_its_images_and_provisions_a_site_without_the_
     assert "hakobune/_images/versions.yaml" in names
     assert not [n for n in names if "__pycache__" in n or n.startswith(("build/", "hakobune/_images/build/"))]
 
-    venv = tmp_path / "venv"
-    assert run(sys.executable, "-m", "venv", venv, cwd=tmp_path).returncode == 0
-    installed = run(venv / "bin" / "pip", "install", "--quiet", "--disable-pip-version-check", f"{wheel}[compose]",
-                    cwd=tmp_path, timeout=600)
+    # pipx, with its home and its commands' folder here: the user's own are left alone.
+    pipx = {"PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(tmp_path / "bin"),
+            "PIPX_MAN_DIR": str(tmp_path / "man")}
+    installed = run(sys.executable, "-m", "pipx", "install", f"{wheel}[compose]", cwd=tmp_path,
+                    env={**os.environ, **pipx}, timeout=600)
     assert installed.returncode == 0, installed.stderr
+    venv = tmp_path / "pipx" / "venvs" / "hakobune"
 
     # Nothing of the checkout is on the way: not its virtual environment, not an images folder named outside.
     path = [p for p in os.environ["PATH"].split(os.pathsep) if not p.startswith(str(REPO))]
     env = {k: v for k, v in os.environ.items() if k not in ("HAKOBUNE_IMAGES_DIR", "PYTHONPATH", "VIRTUAL_ENV")}
-    env["PATH"] = os.pathsep.join([str(venv / "bin"), *path])
+    env["PATH"] = os.pathsep.join([pipx["PIPX_BIN_DIR"], *path])
     work = tmp_path / "work"
     work.mkdir()
-    cli = venv / "bin" / "hakobune"
+    cli = Path(pipx["PIPX_BIN_DIR"]) / "hakobune"
 
     version = run(cli, "--version", cwd=work, env=env)
     assert version.returncode == 0 and hakobune.__version__ in version.stdout, version
