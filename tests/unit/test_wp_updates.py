@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from hakobune.errors import InvalidInput
+from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops import wp_updates
+from hakobune.ops.sitedir import SiteDir
+from hakobune.ops.stack import Stack
+from hakobune.site import Site, SiteSecrets
+from tests.unit.fake_engine import FakeEngine
 
 
 def _zip(path: Path, entries: dict[str, str], link: str | None = None) -> Path:
@@ -86,3 +90,49 @@ def test_a_wordpress_version_is_accepted(version):
 def test_anything_else_is_not_a_version(version):
     with pytest.raises(InvalidInput, match="is not a WordPress version"):
         wp_updates.check_version(version)
+
+
+def _stack(tmp_path: Path, answer: dict[str, object]) -> tuple[FakeEngine, Stack]:
+    engine = FakeEngine(answers={"core-update": answer})
+    sitedir = SiteDir(tmp_path / "shop")
+    images = {name: f"hakobune/{name}:0.6.0" for name in ("nginx", "php", "mariadb", "valkey", "ops")}
+    sitedir.create(Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, images=images,
+                        site_id="1" * 32), SiteSecrets())
+    return engine, Stack.open(engine.mock, sitedir)
+
+
+UPDATED = {"from": "6.8.12", "to": "6.8.13", "files": 40, "removed": 0, "db_version": [60421, 60421]}
+
+
+def test_core_update_asks_first_then_backs_up_then_updates_and_keeps_the_checksums(tmp_path, monkeypatch):
+    engine, stack = _stack(tmp_path, UPDATED)
+    monkeypatch.setattr(wp_updates.backups, "backup", lambda *a: engine.log.append("backup") or
+                        type("Made", (), {"where": "/b/shop.tar"})())
+    done = wp_updates.core_update(stack, None, True, lambda line: None)
+    tasks = [line for line in engine.log if line.startswith(("task", "backup"))]
+    assert tasks == ["task core-update", "backup", "task core-update", "task core-keep"]
+    assert done["backup"] == "/b/shop.tar" and done["files"] == 40
+    assert engine.log[-1].startswith("exec web hakobune-cache refresh")  # the page cache emptied last
+
+
+def test_core_update_makes_no_backup_when_the_version_stays(tmp_path, monkeypatch):
+    _, stack = _stack(tmp_path, {**UPDATED, "from": "6.8.13"})
+    monkeypatch.setattr(wp_updates.backups, "backup", lambda *a: pytest.fail("a backup for nothing"))
+    assert wp_updates.core_update(stack, None, True, lambda line: None)["backup"] == ""
+
+
+def test_a_failed_core_update_names_the_backup_made_first(tmp_path, monkeypatch):
+    _, stack = _stack(tmp_path, UPDATED)
+    monkeypatch.setattr(wp_updates.backups, "backup", lambda *a: type("Made", (), {"where": "/b/shop.tar"})())
+    real = Stack.task
+    calls: list[str] = []
+
+    def task(self: Stack, name: str, request: dict[str, object] | None = None, *args: object, **kw: object):
+        calls.append(name)
+        if name == "core-update" and calls.count(name) == 2:
+            raise HakobuneError("updating WordPress core failed: cannot copy to /srv/site/public/index.php")
+        return real(self, name, request, *args, **kw)
+    monkeypatch.setattr(Stack, "task", task)
+    with pytest.raises(HakobuneError) as failed:
+        wp_updates.core_update(stack, None, True, lambda line: None)
+    assert failed.value.hint == "the backup made first: /b/shop.tar" and "core-keep" not in calls
