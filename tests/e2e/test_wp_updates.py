@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.helpers import REPO, client, docker, hb, ok, provision_site
+from tests.e2e.helpers import REPO, Provisioned, client, docker, hb, ok, provision_site
 from tests.e2e.upgrading import Load, content, image_set
 
 pytestmark = pytest.mark.e2e
@@ -147,6 +147,56 @@ def _updater(site: str) -> dict[str, object]:
     return json.loads(docker("exec", f"hb-{site}-php-1", "php", "-r", UPDATER).strip().splitlines()[-1])
 
 
+# wordpress.org's plugin API as WordPress asks it (plugins_api: /plugins/info/1.2/), and a download.
+WPORG = """<?php
+$path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
+if ($path === '/plugins/info/1.2/') {
+    header('Content-Type: application/json');
+    echo json_encode(($_GET['request']['slug'] ?? '') === 'hb-remote'
+        ? ['name' => 'HB Remote', 'slug' => 'hb-remote', 'version' => '3.0',
+           'download_link' => 'http://downloads.wordpress.org/plugin/hb-remote.3.0.zip']
+        : ['error' => 'Plugin not found.']);
+} elseif ($path === '/plugin/hb-remote.3.0.zip') {
+    header('Content-Type: application/zip');
+    readfile(__DIR__ . '/remote.zip');
+} else {
+    http_response_code(404);
+}
+"""
+# WordPress downloads only from public addresses (wp_safe_remote_get); the stand-in is on the site's network.
+LET_THROUGH = """<?php
+add_filter('http_request_host_is_external', fn ($external, $host) => $external
+    || in_array($host, ['api.wordpress.org', 'downloads.wordpress.org'], true), 10, 2);
+"""
+
+
+def _by_slug_from_a_stand_in(site: Provisioned, tmp_path: Path, package: Path) -> None:
+    """A plugin installed by its slug: the engine cannot reach wordpress.org here, so a container on the site's
+    network answers for api.wordpress.org and downloads.wordpress.org (plain HTTP: WordPress falls back to it
+    when HTTPS fails, as it does for wordpress.org)."""
+    served = tmp_path / "wporg"
+    served.mkdir()
+    (served / "router.php").write_text(WPORG)
+    (served / "remote.zip").write_bytes(package.read_bytes())
+    stand_in = f"hb-e2e-wporg-{site.name}"
+    mu_plugin = "/srv/site/public/wp-content/mu-plugins/hb-e2e-wporg.php"
+    docker("run", "-d", "--name", stand_in, "--network", f"hb-{site.name}_site",
+           "--network-alias", "api.wordpress.org", "--network-alias", "downloads.wordpress.org", "--user", "0",
+           "-v", f"{served}:/srv/wporg:ro", image_refs()["ops"], "php", "-S", "0.0.0.0:80", "-t", "/srv/wporg",
+           "/srv/wporg/router.php")
+    subprocess.run(["docker", "exec", "-i", f"hb-{site.name}-php-1", "sh", "-c", f"cat > {mu_plugin}"],
+                   input=LET_THROUGH, text=True, check=True)
+    try:
+        done = ok(hb("wp-plugin", "install", "hb-remote", cwd=site.folder))
+        assert done.strip() == "Plugin hb-remote 3.0 installed.", done
+        missing = hb("wp-plugin", "install", "no-such-plugin", cwd=site.folder)
+        assert missing.returncode == 1 and "wordpress.org has no plugin 'no-such-plugin'" in missing.stderr
+        ok(hb("wp-plugin", "delete", "hb-remote", "-y", cwd=site.folder))
+    finally:
+        docker("exec", f"hb-{site.name}-php-1", "rm", "-f", mu_plugin)
+        docker("rm", "-f", stand_in)
+
+
 def _names(folder: Path, kind: str) -> set[str]:
     return {item["name"] for item in json.loads(ok(hb(f"wp-{kind}", "list", "--json", cwd=folder)))}
 
@@ -192,6 +242,9 @@ def test_plugins_and_themes_are_installed_updated_and_deleted_from_zips_and_fold
         assert refused.returncode == 1 and "theme twentytwentyfive is the site's" in refused.stderr
         ok(hb("wp-theme", "delete", "hb-plain", "-y", cwd=folder))
         assert "hb-plain" not in _names(folder, "theme") and "twentytwentyfive" in _names(folder, "theme")
+
+        _by_slug_from_a_stand_in(site, tmp_path, _zip(tmp_path / "remote.zip", {
+            "hb-remote/hb-remote.php": "<?php\n/*\n * Plugin Name: HB Remote\n * Version: 3.0\n */\n"}))
 
         # WordPress's own updater, as PHP-FPM's user sees it: it may write the site's files (no FTP form, no
         # read-only path) until PHP_WP_UPDATES=off switches it off; Hakobune's commands work either way.
