@@ -215,3 +215,10 @@ def test_all_sites_go_by_name_and_the_first_failure_stops_the_rest(tmp_path):
     assert opened == ["/s/a", "/s/b"] and len(seen) == 1
     assert failed.value.message == ("b: site b is not running; the sites after it were not touched "
                                     "(upgraded before it: a)")
+
+
+def test_an_ops_image_that_cannot_keep_core_checksums_does_not_stop_the_upgrade(tmp_path):
+    engine = engine_with(failing="task core-keep")
+    said: list[str] = []
+    upgrade.upgrade(Stack.open(engine.mock, site_folder(tmp_path)), backup=False, to=None, report=said.append)
+    assert engine.log == SWITCH and any("could not be kept" in line for line in said)

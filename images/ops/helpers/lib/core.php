@@ -54,29 +54,32 @@ function checksums_for(string $version): ?array
 }
 
 /** Keep the image's checksums for the site's version, when the site runs the image's version and the backups
- *  volume is here (the ops service). Returns the version kept, or null. */
+ *  volume is here (the ops service). Returns the version kept, or null. Never fails the task it is part of (a
+ *  backup): a full volume only means they are not kept. */
 function keep_checksums(): ?string
 {
     $version = wordpress_version();
     if ($version === null || $version !== image_wordpress_version() || !is_dir(BACKUP_DIR)) {
         return null;
     }
-    write_kept($version, (string) file_get_contents(IMAGE_CHECKSUMS));
-    return $version;
+    return write_kept($version, (string) file_get_contents(IMAGE_CHECKSUMS)) ? $version : null;
 }
 
-function write_kept(string $version, string $list): void
+/** Keep LIST (md5sum's lines) as VERSION's checksums, unless they are kept already; whether they are. */
+function write_kept(string $version, string $list): bool
 {
     if (is_file(kept_file($version))) {
-        return;
+        return true;
     }
-    if (!is_dir(KEPT_CHECKSUMS) && !mkdir(KEPT_CHECKSUMS, 0750)) {
-        fail('cannot create ' . KEPT_CHECKSUMS);
+    if (!is_dir(KEPT_CHECKSUMS) && !@mkdir(KEPT_CHECKSUMS, 0750)) {
+        return false;
     }
     $part = kept_file($version) . '.part';
-    if (file_put_contents($part, $list) === false || !rename($part, kept_file($version))) {
-        fail("cannot keep the checksums of WordPress $version");
+    if (@file_put_contents($part, $list) === false || !@rename($part, kept_file($version))) {
+        @unlink($part);
+        return false;
     }
+    return true;
 }
 
 /** VERSION's checksums from wordpress.org (core files only: wp-content is the site's), kept for next time; the
@@ -96,13 +99,13 @@ function fetch_checksums(string $version): array
              'the engine must reach api.wordpress.org; or update core to the images\' version: ' .
              'hakobune wp-core update');
     }
-    $list = '';
+    $core = [];
     foreach ($sums as $path => $sum) {
         if (is_string($sum) && preg_match('/^[0-9a-f]{32}$/', $sum) && !str_starts_with((string) $path, 'wp-content/')
             && !str_contains((string) $path, '..')) {
-            $list .= "$sum  ./$path\n";
+            $core[(string) $path] = $sum;
         }
     }
-    write_kept($version, $list);
-    return read_checksums(kept_file($version));
+    write_kept($version, implode('', array_map(fn ($path, $sum) => "$sum  ./$path\n", array_keys($core), $core)));
+    return $core;
 }
