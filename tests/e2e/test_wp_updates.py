@@ -194,7 +194,7 @@ def _by_slug_from_a_stand_in(site: Provisioned, tmp_path: Path, package: Path) -
         ok(hb("wp-plugin", "delete", "hb-remote", "-y", cwd=site.folder))
     finally:
         docker("exec", f"hb-{site.name}-php-1", "rm", "-f", mu_plugin)
-        docker("rm", "-f", stand_in)
+        docker("rm", "-f", "-v", stand_in)  # and the anonymous volume the ops image declares
 
 
 def _names(folder: Path, kind: str) -> set[str]:
