@@ -45,9 +45,11 @@ E2E_PACKAGES := golang-go golang-github-coreos-bbolt-dev openssh-client
 # each test file runs whole in one worker, so its module fixtures (its sites) are made once.
 E2E_WORKERS := -n 2 --dist loadfile
 
+# Tests marked `serial` act on every site on the engine (`upgrade --all`): they run alone, after the others.
 e2e: venv
 	scripts/apt-install.sh $(E2E_PACKAGES)
-	scripts/docker-engine.sh run -- pytest -m e2e $(E2E_WORKERS) --durations=20 tests/e2e
+	scripts/docker-engine.sh run -- sh -c "pytest -m 'e2e and not serial' $(E2E_WORKERS) --durations=20 tests/e2e \
+		&& pytest -m 'e2e and serial' tests/e2e"
 
 test: lint unit e2e
 

@@ -65,7 +65,7 @@ def test_core_is_checked_against_its_own_version_and_updated_from_the_images(old
         # The images move on; the ops image, which no container runs, moves too, and the checksums of the
         # site's WordPress are kept first.
         planned = ok(hb("upgrade", "--dry-run", cwd=site.folder))
-        assert "ops: hakobune/ops:0.0.4 -> hakobune/ops:" in planned and "the next task uses it" in planned
+        assert "ops: hakobune/ops:0.0.4-1 -> hakobune/ops:" in planned and "the next task uses it" in planned
         ok(hb("upgrade", "--no-backup", cwd=site.folder))
         moved = _version(site.folder)
         new = moved["image_wordpress"]

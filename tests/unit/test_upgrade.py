@@ -10,13 +10,13 @@ import pytest
 import yaml
 
 from hakobune.errors import HakobuneError
-from hakobune.ops import upgrade
+from hakobune.ops import provision, upgrade
 from hakobune.ops.rollback import FAILPOINT_ENV
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Stack
 from hakobune.site import Site, SiteSecrets
 from hakobune.site_format import FORMAT
-from hakobune.versions import image_versions
+from hakobune.versions import image_refs, image_versions, images_for
 from tests.unit.fake_engine import FakeEngine
 
 NAMES = {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey"}
@@ -222,3 +222,20 @@ def test_an_ops_image_that_cannot_keep_core_checksums_does_not_stop_the_upgrade(
     said: list[str] = []
     upgrade.upgrade(Stack.open(engine.mock, site_folder(tmp_path)), backup=False, to=None, report=said.append)
     assert engine.log == SWITCH and any("could not be kept" in line for line in said)
+
+
+def test_a_new_site_names_the_numbered_builds_its_versions_name_now(tmp_path):
+    """So that a later `images build` (the version's tag moves) reaches the site only through `upgrade`."""
+    engine = engine_with()
+    site = replace(SITE, name="fresh", images=images_for("nginx"), acme_image=image_refs()["edge"])
+    provision.provision(engine.mock, site, SiteSecrets(), tmp_path, lambda line: None, password_generated=True)
+    recorded = SiteDir(tmp_path / "fresh").load()
+    assert recorded.images == {name: newest(name) for name in OLD}
+    assert recorded.acme_image == newest("edge")
+
+
+def test_an_image_without_a_numbered_build_keeps_its_tag():
+    engine = engine_with()
+    engine.mock.images.side_effect = lambda reference, full_ids=False: [
+        {"Repository": reference, "Tag": "0.0.1", "ID": "sha256:x"}]
+    assert provision.pinned(engine.mock, SITE) == SITE

@@ -56,6 +56,12 @@ class Builds:
         tags = [entry["Tag"] for entry in self.tags(name) if entry["ID"] == image_id and build_number(entry["Tag"])]
         return f"hakobune/{name}:{max(tags, key=lambda tag: build_number(tag) or ((), 0))}" if tags else None
 
+    def pinned(self, ref: str) -> str:
+        """REF (hakobune/NAME:VERSION) by the numbered build that tag names now; REF itself when it names none."""
+        name, _, tag = ref.removeprefix("hakobune/").partition(":")
+        image_id = self.image_id(name, tag) if ref.startswith("hakobune/") else None
+        return (self.build_of(name, image_id) if image_id else None) or ref
+
     def packages(self, image_id: str) -> dict[str, Package] | None:
         """IMAGE_ID's packages; None for an image without a readable SBOM."""
         if image_id not in self._packages:

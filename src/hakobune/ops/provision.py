@@ -12,6 +12,7 @@ from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.ops.certs import AcmeAccount, Certs
 from hakobune.ops.edge import Edge
 from hakobune.ops.limits import with_host_memory
+from hakobune.ops.outdated import Builds
 from hakobune.ops.ports import check_ports_free
 from hakobune.ops.rollback import Rollback, UndoIncomplete, failpoint
 from hakobune.ops.sitedir import SiteDir
@@ -61,6 +62,15 @@ def preflight(engine: Engine, site: Site, target: Path) -> None:
                            "WordPress locales from Debian's wordpress-l10n, such as ja or de_DE")
 
 
+def pinned(engine: Engine, site: Site) -> Site:
+    """SITE naming each image by the numbered build its version's tag names now: a later `images build` moves
+    the tag, and the site then moves only through `hakobune upgrade` (a backup first, a check after), never by a
+    recreate (restart, config set)."""
+    builds = Builds(engine)
+    return replace(site, images={name: builds.pinned(ref) for name, ref in site.images.items()},
+                   acme_image=builds.pinned(site.acme_image) if site.acme_image else "")
+
+
 def check_external_db(engine: Engine, site: Site, secrets: SiteSecrets) -> None:
     """Connect to the external database as the site will, from a throw-away container on the engine (where the
     site will run), and try everything WordPress does; nothing is created if this fails."""
@@ -80,7 +90,7 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
         site = replace(site, site_id=new_site_id())
     target = parent / site.name
     preflight(engine, site, target)
-    site = with_host_memory(site, engine.memory_total())
+    site = pinned(engine, with_host_memory(site, engine.memory_total()))
     if site.external_db:
         report(f"Checking the database on {site.db_host}:{site.db_port}")
         check_external_db(engine, site, secrets)
