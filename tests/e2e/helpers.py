@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from hakobune.versions import image_refs
+
 REPO = Path(__file__).resolve().parents[2]
 HAKOBUNE = Path(sys.executable).parent / "hakobune"
 LABEL = "io.hakobune.site"
@@ -35,6 +37,23 @@ def hb(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float 
 
 def docker(*args: str) -> str:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=300).stdout
+
+
+def pinned(recorded: dict[str, str]) -> dict[str, str]:
+    """RECORDED (image name -> the build a site names) where each is a numbered build of this Hakobune's version
+    and the very image its version's tag names, as provision records them, each as that version's tag (so that
+    a test compares with image_refs(); another test's rebuild may have given the same image a newer number)."""
+    found = {}
+    for name, ref in recorded.items():
+        version_ref = image_refs()[name]
+        number = ref.removeprefix(f"{version_ref}-")
+        same = number.isdigit() and _image_id(ref) == _image_id(version_ref)
+        found[name] = version_ref if same else ref
+    return found
+
+
+def _image_id(ref: str) -> str:
+    return docker("image", "inspect", "--format", "{{.Id}}", ref).strip()
 
 
 def leftovers(site: str) -> dict[str, list[str]]:

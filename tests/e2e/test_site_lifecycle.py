@@ -30,6 +30,7 @@ from tests.e2e.helpers import (
     docker,
     hb,
     leftovers,
+    pinned,
     provision_site,
 )
 
@@ -69,7 +70,7 @@ def test_site_folder_holds_settings_compose_and_private_secrets(site):
 
 def test_site_records_its_images_and_the_engine_lists_who_uses_them(site):
     recorded = yaml.safe_load((site.folder / "hakobune.yaml").read_text())["site"]["images"]
-    assert recorded == {name: ref for name, ref in image_refs().items() if name in recorded}
+    assert pinned(recorded) == {name: ref for name, ref in image_refs().items() if name in recorded}
     listing = json.loads(hb("images", "list", "--json", cwd=site.folder).stdout)
     users = {item["ref"]: item["sites"] for item in listing}
     assert set(recorded) == {site.web, "php", "mariadb", "valkey", "ops"}
