@@ -47,12 +47,12 @@ def pinned(recorded: dict[str, str]) -> dict[str, str]:
     for name, ref in recorded.items():
         version_ref = image_refs()[name]
         number = ref.removeprefix(f"{version_ref}-")
-        same = number.isdigit() and _image_id(ref) == _image_id(version_ref)
+        same = number.isdigit() and image_id(ref) == image_id(version_ref)
         found[name] = version_ref if same else ref
     return found
 
 
-def _image_id(ref: str) -> str:
+def image_id(ref: str) -> str:
     return docker("image", "inspect", "--format", "{{.Id}}", ref).strip()
 
 

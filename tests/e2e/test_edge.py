@@ -29,11 +29,12 @@ from tests.e2e.helpers import (
     docker,
     free_port,
     hb,
+    image_id,
     leftovers,
     ok,
     site_name,
 )
-from tests.e2e.upgrading import Load, content, image_id, image_set, running_images
+from tests.e2e.upgrading import Load, content, image_set, running_images
 from tests.helpers import TestPKI
 
 pytestmark = pytest.mark.e2e

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from hakobune.versions import image_refs
-from tests.e2e.helpers import NOTHING, docker, hb, leftovers, ok, provision_site
-from tests.e2e.upgrading import Load, content, image_id, image_set, previous_mariadb, running_images, server_version
+from tests.e2e.helpers import NOTHING, docker, hb, image_id, leftovers, ok, provision_site
+from tests.e2e.upgrading import Load, content, image_set, previous_mariadb, running_images, server_version
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,8 @@ import os
 import pytest
 
 from hakobune.versions import image_refs
-from tests.e2e.helpers import NOTHING, client, hb, leftovers, ok, provision_site
-from tests.e2e.upgrading import content, image_id, image_set, running_images
+from tests.e2e.helpers import NOTHING, client, hb, image_id, leftovers, ok, provision_site
+from tests.e2e.upgrading import content, image_set, running_images
 
 pytestmark = [pytest.mark.e2e, pytest.mark.serial]
 

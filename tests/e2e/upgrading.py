@@ -81,10 +81,6 @@ def running_images(site: str) -> dict[str, str]:
     return {c["Config"]["Labels"]["com.docker.compose.service"]: c["Image"] for c in found}
 
 
-def image_id(ref: str) -> str:
-    return docker("image", "inspect", "--format", "{{.Id}}", ref).strip()
-
-
 def content(site: str) -> str:
     """SITE's posts and pages, users and settings in the database: row counts and checksums. (WordPress adds rows
     of its own as it serves: the block theme's styles, transients.)"""

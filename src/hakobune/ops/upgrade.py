@@ -160,7 +160,7 @@ def _newest(builds: Builds, name: str) -> tuple[str, str]:
     image_id = builds.image_id(name, version.version)
     if image_id is None:
         raise HakobuneError(f"image not built: {version.ref}", "run 'hakobune images build'")
-    return builds.build_of(name, image_id) or version.ref, image_id
+    return builds.pinned(version.ref), image_id
 
 
 def _name_for(builds: Builds, name: str, recorded: str, image_id: str) -> str:
