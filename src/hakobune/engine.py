@@ -11,7 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -270,6 +270,14 @@ class Engine:
         if proc.returncode != 0:
             raise self._failure(argv, "\n".join(tail))
 
+    def container_logs(self, container: str, *, since: str | None, tail: str | None, follow: bool) -> LogStream:
+        """CONTAINER's log, stdout and stderr together, each line after docker's timestamp."""
+        argv = [*self._docker(), "logs", "--timestamps", *(["--follow"] if follow else []),
+                *(["--since", since] if since else []), *(["--tail", tail] if tail is not None else []), container]
+        if self.debug:
+            self.echo("+ " + shlex.join(argv))
+        return LogStream(self, argv)
+
     # -- labelled resources -------------------------------------------------------------------------
 
     def labelled(self, kind: str, value: str, label: str = SITE_LABEL) -> list[str]:
@@ -310,7 +318,13 @@ class Engine:
         """`docker inspect` of every container that carries a Hakobune site label (SITE's, when given)."""
         selector = f"label={SITE_LABEL}" + (f"={site}" if site else "")
         ids = self.docker("ps", "-a", "-q", "--filter", selector).stdout.split()
-        return list(json.loads(self.docker("inspect", *ids).stdout)) if ids else []
+        if not ids:
+            return []
+        # One removed since `ps` (a one-shot container, another client's work) is not an error: it is gone.
+        found = self.docker("inspect", *ids, check=False)
+        if found.returncode != 0 and "No such" not in found.stderr:
+            raise self._failure(["docker", "inspect"], found.stderr)
+        return list(json.loads(found.stdout or "[]"))
 
     def address(self, container: str, network: str) -> str:
         """CONTAINER's IP address on NETWORK ("" when it is not on it)."""
@@ -415,3 +429,36 @@ class Engine:
         if out.startswith("["):  # older Compose prints one array, newer one object a line
             return list(json.loads(out))
         return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+# What `docker logs --timestamps` puts before each line (RFC 3339, nanoseconds always written out).
+STAMPED = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z) (.*)$", re.DOTALL)
+
+
+class LogStream:
+    """One container's log as (time, text) pairs while `docker logs` runs; close() ends it (following, the
+    only way it ends but the container's). A container removed meanwhile just has no more lines."""
+
+    def __init__(self, engine: Engine, argv: list[str]) -> None:
+        self._engine, self._argv = engine, argv
+        self._proc = subprocess.Popen(argv, env=engine._env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True, errors="replace")
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        said: list[str] = []  # docker's own words: a line without a timestamp
+        assert self._proc.stdout is not None  # noqa: S101 - Popen with PIPE always has it
+        for raw in self._proc.stdout:
+            found = STAMPED.match(raw.rstrip("\n"))
+            if found:
+                yield found.group(1), found.group(2)
+            else:
+                said = [*said[-20:], raw.rstrip()]
+        code = self._proc.wait()
+        text = "\n".join(said)
+        if code not in (0, -signal.SIGKILL) and "No such container" not in text:
+            raise self._engine._failure(self._argv, text)
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()

@@ -142,7 +142,7 @@ def test_logs_show_requests_with_timestamps(site):
         http.get(f"{site.url}/?logged=1")
     result = hb("logs", "web", "--tail", "20", "--since", "10m", cwd=site.folder)
     assert result.returncode == 0, result.stderr
-    line = next(line for line in result.stdout.splitlines() if "GET /?logged=1" in line)
+    line = next(line for line in result.stdout.splitlines() if '"path":"/?logged=1"' in line)
     assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", line)
     every = hb("logs", "--tail", "5", cwd=site.folder).stdout
     assert {"web-1", "php-1", "db-1"} <= {line.split()[0] for line in every.splitlines() if line.strip()}
@@ -158,7 +158,7 @@ def test_logs_follow_until_ctrl_c(site):
             http.get(f"{site.url}/?followed=1")
         deadline = time.monotonic() + 60
         line = ""
-        while "GET /?followed=1" not in line:
+        while '"path":"/?followed=1"' not in line:
             assert time.monotonic() < deadline, "the request never showed in the followed log"
             line = proc.stdout.readline()
     finally:
@@ -187,7 +187,7 @@ def test_a_users_compose_override_is_applied_and_kept(site):
     ("args", "code", "message"),
     [
         (["restart", "phpp"], 2, "error: unknown service 'phpp' (hint: did you mean php?)"),
-        (["logs", "mysql"], 2, "error: unknown service 'mysql' (hint: services: web, php, db, valkey)"),
+        (["logs", "mysql"], 2, "error: unknown service 'mysql' (hint: services: web, php, db, valkey, backup, acme)"),
         (["exec", "redis", "--", "true"], 2,
          "error: unknown service 'redis' (hint: services: web, php, db, valkey, ops, wp)"),
         (["shell", "dbb"], 2, "error: unknown service 'dbb' (hint: did you mean db?)"),

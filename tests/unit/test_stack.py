@@ -78,21 +78,6 @@ def test_what_runs_is_a_typed_view_of_compose_ps(tmp_path):
     stack.require_running(["web"])
 
 
-def test_logs_arguments(tmp_path):
-    engine = FakeEngine()
-    stack = make_stack(tmp_path, engine)
-    lifecycle.logs(stack, None, False, None, None)
-    lifecycle.logs(stack, "db", True, "10m", "50")
-    lifecycle.logs(stack, None, False, None, "all")
-    assert engine.log == ["logs --timestamps web php db valkey",
-                          "logs --timestamps --follow --since 10m --tail 50 db",
-                          "logs --timestamps --tail all web php db valkey"]
-    with pytest.raises(InvalidInput, match="--tail '-1' must be a number of lines or 'all'"):
-        lifecycle.logs(stack, None, False, None, "-1")
-    with pytest.raises(InvalidInput, match="--since 'yesterday' is not a time"):
-        lifecycle.logs(stack, None, False, "yesterday", None)
-
-
 def test_commands_run_in_the_running_service_or_a_one_shot_container(tmp_path):
     engine = FakeEngine()
     stack = make_stack(tmp_path, engine)

@@ -12,6 +12,7 @@ from hakobune.engine import INTERRUPTED
 from hakobune.errors import HakobuneError
 from hakobune.ops import edge_move
 from hakobune.ops.edge import Edge
+from hakobune.ops.logs import Filter
 from hakobune.render.edge import RENEW_DAYS, RENEW_EVERY, EdgeSettings, validate_options
 from hakobune.versions import image_refs
 
@@ -124,6 +125,7 @@ def logs(
     tail: str | None = typer.Option(None, "--tail", help="Only the last N lines."),
 ) -> None:
     """The edge's log: one line per request (site, status, timings) and HAProxy's notices."""
+    Filter.of(since, tail, None)  # checked before anything runs
     code = Edge(state(ctx).engine).logs(follow, since, tail)
     if code not in (0, INTERRUPTED):  # Ctrl-C is how -f ends
         raise HakobuneError(f"docker compose logs exited with {code}")

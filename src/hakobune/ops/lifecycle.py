@@ -1,10 +1,9 @@
-"""Everyday commands on a running site: start, stop, restart, logs, shell, exec, info, and `list` of every site
+"""Everyday commands on a running site: start, stop, restart, shell, exec, info, and `list` of every site
 on the engine."""
 
 from __future__ import annotations
 
 import difflib
-import re
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -17,9 +16,6 @@ from hakobune.ops.stack import Stack
 from hakobune.site import COMPOSE_SERVICE_LABEL, ONE_SHOT_SERVICES, SERVICES, SITE_LABEL, URL_LABEL
 
 WORKING_DIR_LABEL = "com.docker.compose.project.working_dir"
-# What `docker compose logs --since` takes: a duration, a Unix time, or an RFC 3339 date and time.
-_SINCE = re.compile(r"^(\d+(\.\d+)?(ns|us|ms|s|m|h)?|\d+(h\d+m)?(\d+s)?"
-                    r"|\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?)?)$")
 
 
 def check_service(name: str, allowed: tuple[str, ...] = SERVICES) -> str:
@@ -53,16 +49,6 @@ def interact(stack: Stack, service: str, command: list[str], tty: bool) -> int:
     """COMMAND in SERVICE (a long-running one, or a new one-shot container) with the user's terminal."""
     check_service(service, (*stack.site.services, *ONE_SHOT_SERVICES))
     return stack.interact(service, command, tty)
-
-
-def logs(stack: Stack, service: str | None, follow: bool, since: str | None, tail: str | None) -> int:
-    if tail is not None and tail != "all" and not tail.isdigit():
-        raise InvalidInput(f"--tail '{tail}' must be a number of lines or 'all'")
-    if since and not _SINCE.match(since):
-        raise InvalidInput(f"--since '{since}' is not a time",
-                           "a duration such as 10m or 2h, or a time such as 2026-01-31T10:00:00")
-    services = (check_service(service, stack.site.services),) if service else stack.site.services
-    return stack.logs(services, follow, since, tail)
 
 
 @dataclass(frozen=True)

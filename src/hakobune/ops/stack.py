@@ -159,10 +159,6 @@ class Stack(ABC):
         """COMMAND in SERVICE with the user's terminal (a new container for a one-shot service); its exit code."""
 
     @abstractmethod
-    def logs(self, services: Sequence[str], follow: bool, since: str | None, tail: str | None) -> int:
-        """The services' logs, with timestamps, on the user's terminal."""
-
-    @abstractmethod
     def remove(self) -> None:
         """Delete the site's containers, volumes and network: what carries its id, and nothing else."""
 
@@ -278,11 +274,6 @@ class ComposeStack(Stack):
             return self.engine.compose_attached(self.path, "run", "--rm", "--no-deps", *terminal, service,
                                                 *command)
         return self.engine.compose_attached(self.path, "exec", *terminal, service, *command)
-
-    def logs(self, services: Sequence[str], follow: bool, since: str | None, tail: str | None) -> int:
-        args = ["logs", "--timestamps", *(["--follow"] if follow else []), *(["--since", since] if since else []),
-                *(["--tail", tail] if tail is not None else [])]
-        return self.engine.compose_attached(self.path, *args, *services)
 
     def remove(self) -> None:
         """Sites made before ids existed go by their Compose project, then their name."""
