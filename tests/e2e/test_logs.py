@@ -48,11 +48,11 @@ def test_access_lines_are_json_with_every_field_on_both_web_servers(sites, sites
     lines = requests_logged(sites_dir, marker)
     by_site = {web: [line for line in lines if line["site"] == site.name] for web, site in sites.items()}
     assert [line["time"] for line in lines] == sorted(line["time"] for line in lines)  # merged in time order
-    for web, site in sites.items():
+    for web in sites:
         records = [line["request"] for line in by_site[web]]
         assert len(records) == 4, by_site[web]
         assert all(set(record) == FIELDS for record in records)
-        page, again, login, missing = records
+        page, _, login, missing = records
         # the path as the visitor sent it, still percent-encoded, before any rewrite
         assert page["path"] == f"/?p={marker}%22%01%0a"
         assert page["method"] == "GET" and page["status"] == 200 and page["bytes"] > 1000
