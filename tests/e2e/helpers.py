@@ -70,9 +70,25 @@ NOTHING = {"containers": [], "volumes": [], "networks": []}
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("0.0.0.0", 0))  # noqa: S104 - the same test Docker makes when publishing
-        return int(sock.getsockname()[1])
+    """A port free for both TCP and UDP (the TLS port is published for HTTP/3 too), taken below the kernel's
+    ephemeral range: a port in that range can be taken at any moment by an outgoing socket, a DNS query's among
+    them, which made a site's publish fail once in CI."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    chooser = secrets.SystemRandom()
+    for _ in range(200):
+        port = chooser.randrange(10000, low)
+        if all(_bindable(port, kind) for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM)):
+            return port
+    raise RuntimeError(f"no port below {low} is free for both TCP and UDP")
+
+
+def _bindable(port: int, kind: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        try:
+            sock.bind(("0.0.0.0", port))  # noqa: S104 - the same test Docker makes when publishing
+        except OSError:
+            return False
+        return True
 
 
 def site_name(prefix: str) -> str:

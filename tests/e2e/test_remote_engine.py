@@ -80,7 +80,8 @@ def remote_docker(remote, *args: str) -> str:
 def starting(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """A command that starts containers on the remote engine, once more when the nested engine's runtime failed
     to start one ("read init-p: connection reset by peer": runc's init, in a container of a container, seen
-    once in many runs). The command undoes what it did when it fails, so the second is as the first."""
+    once in many runs). provision undoes what it did when it fails and `edge up` brings the edge to its settings
+whatever state it is in, so the second run is as the first."""
     result = hb(*args, cwd=cwd, env=env)
     if result.returncode != 0 and "read init-p: connection reset by peer" in result.stderr:
         print(f"the nested engine failed to start a container; once more:\n{result.stderr}")
