@@ -1,29 +1,28 @@
 #!/bin/sh
 # The `backup` service of a site's stack (hakobune backup schedule): writes an archive into the backups volume
-# every hour (on the hour) or every day (03:00 UTC), then keeps only the HB_KEEP newest of the site's.
+# when HB_SCHEDULE, a five-field cron expression (UTC), says, then keeps only the HB_KEEP newest of the site's.
 # Each run logs one line. A failed run marks the service unhealthy until a run succeeds. SIGUSR1 runs one now.
-#   HB_SCHEDULE=hourly|daily  HB_KEEP=N  HB_SITE=name  HB_BACKUP_REQUEST=JSON (the backup task's request)
+#   HB_SCHEDULE='17 3 * * *'  HB_KEEP=N  HB_SITE=name  HB_BACKUP_REQUEST=JSON (the backup task's request)
 set -u
 helper=/opt/hakobune/helpers/hakobune.php
 failed=/tmp/backup-failed
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) hakobune backup: $*"; }
 
-case "${HB_SCHEDULE:-}" in
-    hourly | daily) ;;
-    *) log "invalid HB_SCHEDULE '${HB_SCHEDULE:-}': hourly or daily" >&2; exit 1 ;;
-esac
+# The expression is read as the cron service reads its jobs' (images/php/cron.php): Debian's cron-expression.
+# shellcheck disable=SC2016 # PHP code, not the shell's
+cron_php='require "Cron/autoload.php"; $e = (string) getenv("HB_SCHEDULE");'
+# shellcheck disable=SC2016 # PHP code, not the shell's
+php -r "$cron_php"' exit(Cron\CronExpression::isValidExpression($e) ? 0 : 1);' \
+    || { log "invalid HB_SCHEDULE '${HB_SCHEDULE:-}': a five-field cron expression" >&2; exit 1; }
 case "${HB_KEEP:-}" in
     '' | *[!0-9]* | 0) log "invalid HB_KEEP '${HB_KEEP:-}': a number of archives, 1 or more" >&2; exit 1 ;;
 esac
 
 seconds_to_next() {
-    now=$(date -u +%s)
-    if [ "$HB_SCHEDULE" = hourly ]; then
-        echo $((3600 - now % 3600))
-    else
-        echo $(((86400 + 3 * 3600 - now % 86400) % 86400 + 1))
-    fi
+    # shellcheck disable=SC2016 # PHP code, not the shell's
+    php -r "$cron_php"' echo (new Cron\CronExpression($e))->getNextRunDate("now", 0, false, "UTC")->getTimestamp()
+        - time();'
 }
 
 # What the backup task answered (one JSON line, src/hakobune/ops/contract.py), in a few words: the archive and

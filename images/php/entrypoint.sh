@@ -179,8 +179,9 @@ clear_env = no
 CONF
 
 # Hakobune's must-use plugins follow the image: a site gets the image's own at every start, an upgraded one too.
+# Only PHP-FPM's container puts them there: the cron service runs this image too, with a command.
 mu_plugins=/srv/site/public/wp-content/mu-plugins
-if [ -d "$mu_plugins" ] && [ ! -L "$mu_plugins" ] && [ -w "$mu_plugins" ]; then
+if [ "$#" -eq 0 ] && [ -d "$mu_plugins" ] && [ ! -L "$mu_plugins" ] && [ -w "$mu_plugins" ]; then
     for plugin in /opt/hakobune/mu-plugins/*.php; do
         cp "$plugin" "$mu_plugins/.hb-new" && mv -f "$mu_plugins/.hb-new" "$mu_plugins/${plugin##*/}"
     done

@@ -1,3 +1,3 @@
 """Hakobune: WordPress and PHP/LAMP sites as loosely coupled container stacks."""
 
-__version__ = "0.6.0"
+__version__ = "0.7.0"

@@ -11,6 +11,7 @@ STAGING = "/srv/site/.hb-restore"  # a restore's staged copy, in the site volume
 CORE_DIR = "/opt/hakobune/wordpress"  # the images' WordPress, which new sites get
 LANG_DIR = "/opt/hakobune/wordpress-languages"
 HELPER = "/opt/hakobune/helpers/hakobune.php"  # the PHP helpers' entry point, in the ops image
+WP_CRON_RUNNER = "/opt/hakobune/wp-cron.php"  # WordPress's due events, run by the cron service (php image)
 SECRETS_DIR = "/run/secrets"  # where services mount the secret volumes
 # Where the one-shot `secrets` service mounts the secret volumes to write them: /srv/VOLUME.
 SECRET_VOLUMES_MOUNT = "/srv"  # noqa: S105 - a folder, not a password

@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from hakobune.errors import InvalidInput
-from hakobune.layout import DEFAULT_DB_PORT
+from hakobune.layout import DEFAULT_DB_PORT, WP_CRON_RUNNER
+from hakobune.schedule import BACKUP_WORDS as BACKUP_WORD_EXPRESSIONS
+from hakobune.schedule import MAX_JOBS, WORDPRESS_JOB, CronJob, backup_expression, check_expression
 
 SITE_LABEL = "io.hakobune.site"
 # Compose labels each container with its service (every one, a user's own too).
@@ -44,19 +46,21 @@ ONE_SHOT_SERVICES = ("ops", "wp")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9._-]{1,128})?$")
 PROFILES = ("wp", "lamp")
-BACKUP_SCHEDULES = ("off", "hourly", "daily")  # `backup schedule`: daily runs at 03:00 UTC
+# `backup schedule`: off, a word (hourly, daily: in the 03:00 hour) at the site's own minute, or a cron expression
+BACKUP_WORDS = ("off", *BACKUP_WORD_EXPRESSIONS)
 MAX_KEEP = 1000  # a WordPress site, or a plain PHP application with a database
 SETTING_SERVICES = {"NGINX_": "web", "HTTPD_": "web", "PHP_": "php", "MARIADB_": "db", "VALKEY_": "valkey"}
 # Memory and process-count limits of each service's containers, so that one site cannot starve the host or its
 # neighbours (a plugin's leak, a fork bomb, a cache that grows). php and db get their memory from the host when
 # a site is made (ops/provision.py), the others these; PHP's, MariaDB's and valkey's own sizes follow the limit
 # their container has (images/*/entrypoint.sh). `hakobune limits set` changes any of them.
-LIMITED_SERVICES = (*SERVICES, "backup", "acme", *ONE_SHOT_SERVICES)
-DEFAULT_MEMORY = {"web": "256M", "php": "1G", "db": "1G", "valkey": "256M", "backup": "1G", "acme": "128M", "ops": "1G",
-                  "wp": "1G"}
-MIN_MEMORY = {"web": "64M", "php": "256M", "db": "256M", "valkey": "32M", "backup": "128M", "acme": "64M",
-              "ops": "128M", "wp": "128M"}
-DEFAULT_PIDS = {"web": 2048, "php": 512, "db": 2048, "valkey": 128, "backup": 256, "acme": 64, "ops": 256, "wp": 256}
+LIMITED_SERVICES = (*SERVICES, "cron", "backup", "acme", *ONE_SHOT_SERVICES)
+DEFAULT_MEMORY = {"web": "256M", "php": "1G", "db": "1G", "valkey": "256M", "cron": "512M", "backup": "1G",
+                  "acme": "128M", "ops": "1G", "wp": "1G"}
+MIN_MEMORY = {"web": "64M", "php": "256M", "db": "256M", "valkey": "32M", "cron": "128M", "backup": "128M",
+              "acme": "64M", "ops": "128M", "wp": "128M"}
+DEFAULT_PIDS = {"web": 2048, "php": 512, "db": 2048, "valkey": 128, "cron": 256, "backup": 256, "acme": 64,
+                "ops": 256, "wp": 256}
 MIN_PIDS = 32
 HOST_SHARE = ("php", "db")  # a quarter of the engine's memory each, between 512M and 4G
 NGINX_CACHE_MAX_SIZE = "256M"  # the nginx image's default; its page cache lives in the web container's memory
@@ -275,7 +279,7 @@ class Site:
     images: dict[str, str] = field(default_factory=dict)  # image name -> the exact image the site runs
     settings: dict[str, str] = field(default_factory=dict)  # image settings the user changed (config set)
     secret_settings: tuple[str, ...] = ()  # secret image settings the user set: names only, values in the secrets
-    backup_schedule: str = "off"  # backups by the stack's own `backup` service
+    backup_schedule: str = "off"  # backups by the stack's own `backup` service: off, a word or a cron expression
     backup_keep: int = 7  # how many of its archives that service keeps
     page_cache: bool | None = None  # nginx's page cache; None: on for WordPress on nginx, off otherwise
     object_cache: bool | None = None  # WordPress's object cache in the stack's valkey; None: on for WordPress
@@ -298,6 +302,11 @@ class Site:
     # runs the edge's image (lego): this is that image; empty: no such service. Behind the edge, the edge's acme
     # service gets the site's certificates.
     acme_image: str = ""
+    # The site's own jobs (`hakobune cron add`), run by its cron service: CronJob.to_dict() of each.
+    cron_jobs: list[dict[str, Any]] = field(default_factory=list)
+    # Its images take cron schedules: the php image runs the cron service, the ops image backs up on a cron
+    # expression (Hakobune 0.7 on). False for a site made before, until `upgrade` brings it such images.
+    scheduler: bool = True
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -356,8 +365,12 @@ class Site:
             if not isinstance(value, str):
                 raise InvalidInput(f"setting {key} must be text, not {type(value).__name__}")
             validate_line(f"setting {key}", value)
-        if self.backup_schedule not in BACKUP_SCHEDULES:
-            raise InvalidInput(f"backup schedule '{self.backup_schedule}' is not one of {', '.join(BACKUP_SCHEDULES)}")
+        if self.backup_schedule not in BACKUP_WORDS:
+            object.__setattr__(self, "backup_schedule", check_expression(self.backup_schedule, "backup schedule"))
+        object.__setattr__(self, "cron_jobs", [job.to_dict() for job in _jobs(self.cron_jobs)])
+        if not self.scheduler and (self.cron_jobs or self.backup_schedule not in BACKUP_WORDS):
+            raise InvalidInput(f"site {self.name} runs images from before cron schedules",
+                               "upgrade it first: hakobune upgrade")
         validate_keep(self.backup_keep)
         if self.page_cache is None:
             object.__setattr__(self, "page_cache", self.wordpress and self.web == "nginx")
@@ -389,11 +402,28 @@ class Site:
     @property
     def services(self) -> tuple[str, ...]:
         """The services this site runs: no db when its database is external, no valkey without the object cache;
-        backup when scheduled; acme when it gets its certificate from a CA by itself."""
+        cron for WordPress's due events and the site's own jobs; backup when scheduled; acme when it gets its
+        certificate from a CA by itself."""
         running = tuple(s for s in SERVICES if not (s == "db" and self.external_db)
                         and not (s == "valkey" and not self.object_cache))
-        return (*running, *(("backup",) if self.backup_schedule != "off" else ()),
+        return (*running, *(("cron",) if self.scheduler and (self.wordpress or self.cron_jobs) else ()),
+                *(("backup",) if self.backup_schedule != "off" else ()),
                 *(("acme",) if self.acme_image else ()))
+
+    @property
+    def jobs(self) -> tuple[CronJob, ...]:
+        """What the cron service runs: WordPress's due events every minute, then the site's own jobs."""
+        if not self.scheduler:
+            return ()
+        wordpress = (CronJob(WORDPRESS_JOB, "* * * * *", ("php", WP_CRON_RUNNER)),) if self.wordpress else ()
+        return (*wordpress, *_jobs(self.cron_jobs))
+
+    @property
+    def backup_cron(self) -> str:
+        """When the backup service runs: a cron expression, or for older images their word."""
+        if not self.scheduler:
+            return self.backup_schedule
+        return backup_expression(self.backup_schedule, self.site_id or self.name)
 
     @property
     def db_address(self) -> str:
@@ -454,7 +484,7 @@ class Site:
 
     def image_name(self, service: str) -> str:
         """The image SERVICE runs: the web server's, or the one named after the service's software."""
-        names = {"web": self.web, "db": "mariadb", "backup": "ops", "wp": "ops"}
+        names = {"web": self.web, "db": "mariadb", "cron": "php", "backup": "ops", "wp": "ops"}
         return names.get(service, service)
 
     def pids(self, service: str) -> int:
@@ -530,3 +560,17 @@ class SiteSecrets:
             )
         except KeyError as missing:
             raise InvalidInput(f"the secrets file lacks {missing.args[0]}") from None
+
+
+def _jobs(found: object) -> tuple[CronJob, ...]:
+    """The site's own jobs, each checked; their ids are unique."""
+    if not isinstance(found, list) or not all(isinstance(job, dict) for job in found):
+        raise InvalidInput("cron_jobs must be a list of jobs")
+    if len(found) > MAX_JOBS:
+        raise InvalidInput(f"a site has at most {MAX_JOBS} jobs")
+    jobs = tuple(CronJob.checked(str(job.get("id", "")), str(job.get("schedule", "")), job.get("command") or [])
+                 for job in found)
+    ids = [job.id for job in jobs]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("two jobs have the same id")
+    return jobs

@@ -15,7 +15,7 @@ import yaml
 from hakobune.errors import HakobuneError, InvalidInput
 from hakobune.site import Site
 
-FORMAT = 5
+FORMAT = 6
 HEADER = "# Hakobune site settings. Change them with hakobune commands, not by hand.\n"
 
 
@@ -88,5 +88,11 @@ def _from_4(settings: dict[str, Any]) -> dict[str, Any]:
     return {**settings, "acme_image": ""}
 
 
+def _from_5(settings: dict[str, Any]) -> dict[str, Any]:
+    """Format 5 (Hakobune 0.6) had no jobs, and its images no cron service and no cron expressions for backups:
+    the site keeps running as it did until `upgrade` brings it newer images."""
+    return {**settings, "cron_jobs": [], "scheduler": False}
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1, 2: _from_2, 3: _from_3,
-                                                                     4: _from_4}
+                                                                     4: _from_4, 5: _from_5}

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import yaml
 
+from hakobune.site_format import FORMAT
 from hakobune.versions import image_refs
 from tests.e2e.helpers import NOTHING, docker, hb, image_id, leftovers, ok, provision_site
 from tests.e2e.upgrading import Load, content, image_set, previous_mariadb, running_images, server_version
@@ -49,12 +50,17 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
         assert before["web"] == image_id("hakobune/nginx:0.0.1")
         assert server_version(site.name).startswith("10.11.")
 
-        # The folder as a Hakobune of format 4 wrote it (before sites with ports of their own had an acme service).
+        # The folder as a Hakobune of format 4 wrote it (before sites with ports of their own had an acme service,
+        # and before the scheduler: no cron service).
         settings = yaml.safe_load((site.folder / "hakobune.yaml").read_text())
-        del settings["site"]["acme_image"]
+        for key in ("acme_image", "cron_jobs", "scheduler"):
+            del settings["site"][key]
         (site.folder / "hakobune.yaml").write_text(yaml.safe_dump({**settings, "format": 4}))
+        docker("rm", "-f", f"hb-{site.name}-cron-1")
+        del before["cron"]
         shown = ok(hb("status", "-C", folder, cwd=sites_dir))
-        assert "folder: format 4, read as format 5: 'hakobune upgrade' writes it in format 5" in shown, shown
+        assert f"folder: format 4, read as format {FORMAT}: 'hakobune upgrade' writes it in format {FORMAT}" in shown, \
+            shown
         assert "'hakobune upgrade --dry-run' says what an upgrade does" in shown, shown
 
         planned = json.loads(ok(hb("upgrade", "--dry-run", "--json", "-C", folder, cwd=sites_dir)))
@@ -62,7 +68,7 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
         assert not planned["current"] and running_images(site.name) == before
         text = ok(hb("upgrade", "--dry-run", "-C", folder, cwd=sites_dir))
         assert "mariadb-upgrade" in text and "hakobune/nginx:0.0.1-1 -> hakobune/nginx:" in text, text
-        assert "the site folder from format 4 to 5" in text, text
+        assert f"the site folder from format 4 to {FORMAT}" in text, text
         assert "php: hakobune/php:0.0.1-1 -> " in text and "(beside the running one" in text, text
         assert "(restarted: down meanwhile)" in text, text  # web: ports of its own
 
@@ -77,6 +83,7 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
         after = running_images(site.name)
         for service, image in {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey"}.items():
             assert after[service] == image_id(image_refs()[image]) != before[service], service
+        assert after["cron"] == after["php"]  # the scheduler came with the new images
         recorded = yaml.safe_load((site.folder / "hakobune.yaml").read_text())["site"]["images"]
         assert all(ref.startswith(f"hakobune/{name}:{image_refs()[name].split(':')[1]}-")
                    for name, ref in recorded.items()), recorded  # pinned to numbered builds
@@ -90,7 +97,7 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
         assert backup.is_file()
         shown = json.loads(ok(hb("status", "--json", "-C", folder, cwd=sites_dir)))
         assert shown["images"] == "current" and shown["folder"] == "current", shown
-        assert yaml.safe_load((site.folder / "hakobune.yaml").read_text())["format"] == 5
+        assert yaml.safe_load((site.folder / "hakobune.yaml").read_text())["format"] == FORMAT
         with httpx.Client(verify=False) as http:  # noqa: S501
             page = http.get(f"https://localhost:{site.tls_port}/")
             assert page.status_code == 200 and site.title in page.text

@@ -32,7 +32,7 @@ SECRETS = SiteSecrets(admin_password="admin-password-1", db_password="db-passwor
 def test_services_images_and_profile():
     doc = compose_document(SITE)
     assert doc["name"] == "hb-shop"
-    assert set(doc["services"]) == {"web", "php", "db", "valkey", "ops", "wp", "secrets"}
+    assert set(doc["services"]) == {"web", "php", "db", "valkey", "cron", "ops", "wp", "secrets"}
     assert doc["services"]["ops"]["profiles"] == ["ops"]
     assert doc["services"]["secrets"]["profiles"] == ["init"]
     for name, image in {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey", "ops": "ops",
@@ -185,7 +185,7 @@ def test_settings_go_to_their_service_only():
     site = Site(name="s", fqdn="localhost", images=images_for("nginx"), settings=settings)
     services = compose_document(site)["services"]
     assert services["php"]["environment"] == {"PHP_MEMORY_LIMIT": "512M", "HAKOBUNE_CACHE_PURGE": "http://web:8081",
-                                              "HAKOBUNE_OBJECT_CACHE": "valkey:6379",
+                                              "HAKOBUNE_OBJECT_CACHE": "valkey:6379", "HAKOBUNE_CRON": "service",
                                               "PHP_FPM_LISTEN": "/run/hakobune-fpm/php.sock"}
     assert services["web"]["environment"]["NGINX_GZIP"] == "off"
     assert services["db"]["environment"]["MARIADB_MAX_CONNECTIONS"] == "50"
@@ -215,30 +215,31 @@ def test_an_external_database_has_no_db_service_and_reaches_the_docker_host():
     site = Site(name="ext", fqdn="ext.example.com", images=images_for("nginx"), db_host="db.example.net",
                 db_port=3307, db_tls=True, db_name="extwp", db_user="extuser")
     doc = compose_document(site)
-    assert set(doc["services"]) == {"web", "php", "valkey", "ops", "wp", "secrets"}
+    assert set(doc["services"]) == {"web", "php", "valkey", "cron", "ops", "wp", "secrets"}
     assert "db" not in doc["volumes"]
     assert "depends_on" not in doc["services"]["php"]
     assert doc["services"]["php"]["extra_hosts"] == ["host.docker.internal:host-gateway"]
     assert not any("secrets-db" in v for v in doc["services"]["ops"]["volumes"])
-    assert site.services == ("web", "php", "valkey") and site.db_address == "db.example.net:3307"
+    assert site.services == ("web", "php", "valkey", "cron") and site.db_address == "db.example.net:3307"
     seed = seed_request(site, SECRETS)
     assert seed["db"] == {"host": "db.example.net", "port": 3307, "name": "extwp", "user": "extuser",
                           "tls": True, "own": False}
-    assert SITE.db_address == "db" and SITE.services == ("web", "php", "db", "valkey")
+    assert SITE.db_address == "db" and SITE.services == ("web", "php", "db", "valkey", "cron")
 
 
 def test_a_backup_schedule_adds_a_hardened_service_that_only_reads_the_site():
     from dataclasses import replace
 
     site = replace(SITE, backup_schedule="hourly", backup_keep=24, title="Costs $5, not ${HOME}")
-    assert site.services == ("web", "php", "db", "valkey", "backup")
+    assert site.services == ("web", "php", "db", "valkey", "cron", "backup")
     doc = compose_document(site)
     backup = doc["services"]["backup"]
     assert backup["image"] == image_refs()["ops"] and "profiles" not in backup
     assert backup["volumes"] == ["site:/srv/site:ro", "backups:/srv/backups", "secrets-app:/run/secrets/app:ro"]
     assert backup["read_only"] is True and backup["cap_drop"] == ["ALL"] and "user" not in backup
     env = backup["environment"]
-    assert (env["HB_SCHEDULE"], env["HB_KEEP"], env["HB_SITE"]) == ("hourly", "24", "shop")
+    # hourly, at the site's own minute
+    assert (env["HB_SCHEDULE"], env["HB_KEEP"], env["HB_SITE"]) == ("47 * * * *", "24", "shop")
     request = json.loads(env["HB_BACKUP_REQUEST"].replace("$$", "$"))
     assert request["db"] == {"host": "db", "port": 3306, "name": "wordpress", "user": "wordpress", "tls": False,
                              "own": True}

@@ -162,7 +162,8 @@ def test_a_failure_anywhere_in_the_switch_brings_the_previous_builds_and_files_b
         upgrade.upgrade(Stack.open(engine.mock, sitedir), backup=False, to=None, report=lambda line: None)
     # A new container that did not come up is looked for, and removed, before the rollback.
     looked = ["ps"] if "--scale" in failing else []
-    assert engine.log == [*SWITCH[:SWITCH.index(failing) + 1], *looked, "up"]
+    # ... and the stack brought back, a service the switch brought removed
+    assert engine.log == [*SWITCH[:SWITCH.index(failing) + 1], *looked, "up --remove-orphans"]
     # The files as they were, but naming the build that ran by a name that still names it.
     assert sitedir.load().images == {**OLD, **{name: f"{OLD[name]}-was-old-{name}" for name in NAMES.values()}}
     assert sitedir.snapshot()["secrets.env"] == before["secrets.env"]
@@ -177,7 +178,7 @@ def test_a_failpoint_rolls_back_to_the_very_files(tmp_path, monkeypatch, step):
     before = sitedir.snapshot()
     with pytest.raises(HakobuneError, match=f"rolled back: stopped at step '{step}'"):
         upgrade.upgrade(Stack.open(engine.mock, sitedir), backup=False, to=None, report=lambda line: None)
-    assert sitedir.snapshot() == before and engine.log[-1] == "up"
+    assert sitedir.snapshot() == before and engine.log[-1] == "up --remove-orphans"
 
 
 def test_the_backup_comes_first_and_its_path_is_in_the_failure(tmp_path, monkeypatch):
@@ -239,3 +240,34 @@ def test_an_image_without_a_numbered_build_keeps_its_tag():
     engine.mock.images.side_effect = lambda reference, full_ids=False: [
         {"Repository": reference, "Tag": "0.0.1", "ID": "sha256:x"}]
     assert provision.pinned(engine.mock, SITE) == SITE
+
+
+def folder_of_format_5(tmp_path: Path) -> SiteDir:
+    """A site folder as Hakobune 0.6 wrote it: no jobs, images without the scheduler."""
+    sitedir = site_folder(tmp_path)
+    document = yaml.safe_load((sitedir.path / "hakobune.yaml").read_text())
+    document["format"] = 5
+    del document["site"]["cron_jobs"], document["site"]["scheduler"]
+    (sitedir.path / "hakobune.yaml").write_text(yaml.safe_dump(document))
+    return sitedir
+
+
+def test_a_site_from_before_the_scheduler_gets_its_cron_service_with_the_new_images(tmp_path):
+    sitedir = folder_of_format_5(tmp_path)
+    assert sitedir.load().scheduler is False and "cron" not in sitedir.load().services
+    engine = engine_with()
+    upgrade.upgrade(Stack.open(engine.mock, sitedir), backup=False, to=None, report=lambda line: None)
+    assert engine.log == SWITCH  # the last `up` brings the whole stack, the cron service with it
+    assert sitedir.load().scheduler is True and "cron" in sitedir.load().services
+    assert "hakobune-cron" in (sitedir.path / "compose.yaml").read_text()
+
+
+def test_an_upgrade_that_fails_leaves_such_a_site_without_the_service(tmp_path):
+    sitedir = folder_of_format_5(tmp_path)
+    before = sitedir.snapshot()
+    engine = engine_with(failing="task smoke")
+    with pytest.raises(HakobuneError, match="rolled back"):
+        upgrade.upgrade(Stack.open(engine.mock, sitedir), backup=False, to=None, report=lambda line: None)
+    assert engine.log[-1] == "up --remove-orphans"  # the cron service the switch started goes again
+    assert sitedir.load().scheduler is False and "hakobune-cron" not in (sitedir.path / "compose.yaml").read_text()
+    assert sitedir.snapshot()["hakobune.yaml"] == before["hakobune.yaml"]

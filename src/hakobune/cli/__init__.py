@@ -16,6 +16,7 @@ from hakobune.cli import (
     cert,
     clone,
     config,
+    cron,
     deploy,
     domain,
     edge,
@@ -65,6 +66,7 @@ app.command()(lifecycle.shell)
 app.command("exec")(lifecycle.exec_)
 wordpress.register(app)
 app.add_typer(backup.app, name="backup")
+app.add_typer(cron.app, name="cron")
 app.command()(restore.restore)
 app.command()(clone.clone)
 app.command("import")(import_site.import_)

@@ -84,7 +84,8 @@ def list_(
 @app.command("schedule")
 def schedule(
     ctx: typer.Context,
-    when: str = typer.Argument(..., help="hourly (on the hour), daily (03:00 UTC) or off."),
+    when: str = typer.Argument(..., help="hourly or daily (in the 03:00 hour), each at a minute of the site's "
+                                         "own; a cron expression such as '30 2 * * *' (UTC); or off."),
     keep: int | None = typer.Option(None, "--keep", help="How many of the site's archives the service keeps "
                                                          "(default: 7, or what was set before)."),
     directory: Path | None = SITE_DIRECTORY,
@@ -99,8 +100,8 @@ def schedule(
     if site.backup_schedule == "off":
         st.output.out.print(f"Scheduled backups of {site.name} are off; archives already made are kept.")
     else:
-        st.output.out.print(f"Backups of {site.name}: {site.backup_schedule}, keeping the newest "
-                            f"{site.backup_keep} on the engine.", markup=False)
+        st.output.out.print(f"Backups of {site.name}: {site.backup_schedule} ({site.backup_cron} UTC), keeping "
+                            f"the newest {site.backup_keep} on the engine.", markup=False)
 
 
 def _inside_site() -> bool:

@@ -16,7 +16,8 @@ from hakobune.ops.contract import KIND_DB_UNREACHABLE, TaskFailed
 from hakobune.ops.sitedir import SiteDir
 from hakobune.ops.stack import Report, Stack
 from hakobune.render.requests import backup_request
-from hakobune.site import BACKUP_SCHEDULES, Site, validate_keep
+from hakobune.schedule import check_expression
+from hakobune.site import BACKUP_WORDS, Site, validate_keep
 
 # Where archives go unless --to says otherwise: a `backups` folder beside the site folders, so removing a
 # site never removes its backups.
@@ -108,8 +109,13 @@ def _prune_on_host(stack: Stack, keep: int) -> list[str]:
 def schedule(stack: Stack, when: str, keep: int | None, report: Report) -> Site:
     """Start, change or stop the site's own `backup` service; its archives stay in the backups volume. A change
     that does not come up is undone."""
-    if when not in BACKUP_SCHEDULES:
-        raise InvalidInput(f"'{when}' is not a schedule", f"use one of {', '.join(BACKUP_SCHEDULES)}")
+    if when not in BACKUP_WORDS:
+        try:
+            when = check_expression(when, "backup schedule")
+        except InvalidInput as exc:
+            raise InvalidInput(f"'{when}' is not a schedule{exc.message.partition('expression')[2]}",
+                               "hourly, daily, off, or a cron expression such as '30 2 * * *' "
+                               "(minute hour day month weekday, in UTC)") from None
     site = stack.site
     new = replace(site, backup_schedule=when, backup_keep=validate_keep(keep) if keep else site.backup_keep)
     report("Starting the backup service" if when != "off" else "Stopping the backup service")

@@ -30,6 +30,9 @@ Report = Callable[[str], None]
 START_TIMEOUT = 240  # seconds a service gets to become healthy
 STOP_TIMEOUT = 20  # seconds a service gets to stop before it is killed
 TASK_TIMEOUT = 600  # seconds a helper task gets
+# What `up` waits for until healthy: the services that serve the site, and its scheduler. backup and acme are
+# started and left to their healthchecks (unhealthy there means a failed run, not a failed start).
+WAITED = (*SERVICES, "cron")
 # Tasks that run the site's code (WordPress with its plugins and themes) or write into its docroot: they run in
 # the `wp` service, which has what the php service has and no more. The others (backups, restores, the
 # database's setup) run in `ops`, which holds the root password and the backups volume.
@@ -230,10 +233,10 @@ class ComposeStack(Stack):
         if services is None:
             self._compose("up", *wait, *how, check=check, timeout=START_TIMEOUT + 120)
             return
-        serving = tuple(s for s in services if s in SERVICES)
+        serving = tuple(s for s in services if s in WAITED)
         if serving:
             self._compose("up", *wait, "--no-deps", *how, *serving, check=check, timeout=START_TIMEOUT + 120)
-        others = tuple(s for s in services if s not in SERVICES)
+        others = tuple(s for s in services if s not in WAITED)
         if others:
             self._compose("up", "--detach", "--no-deps", *how, *others, check=check, timeout=START_TIMEOUT)
 

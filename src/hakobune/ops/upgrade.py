@@ -30,7 +30,7 @@ from hakobune.versions import image_versions
 # The order services move in: the database and the object cache first; the web server before PHP, so that a web
 # server that falls back to PHP's spare socket is in place when PHP moves. One-shot services (ops, wp) have no
 # container to move.
-ORDER = ("db", "valkey", "web", "php", "backup", "acme")
+ORDER = ("db", "valkey", "web", "php", "cron", "backup", "acme")
 # The signal of each server's graceful stop, sent to an old container replaced by one beside it (images of any
 # age: older builds declare no STOPSIGNAL).
 GRACEFUL = {"nginx": "SIGQUIT", "httpd": "SIGWINCH", "php": "SIGQUIT"}
@@ -189,7 +189,8 @@ def upgrade(stack: Stack, *, backup: bool, to: Path | None, report: Report) -> U
     rollback.on_failure("bring the previous builds back", lambda: _back(stack, before, planned))
     seconds: dict[str, float] = {}
     try:
-        stack.save(replace(site, images=planned.images, acme_image=planned.acme_image))
+        # The newest images run cron schedules: a site from before gets its cron service with them.
+        stack.save(replace(site, images=planned.images, acme_image=planned.acme_image, scheduler=True))
         for move in planned.moves:
             started = time.monotonic()
             if move.beside:
@@ -286,7 +287,7 @@ def _back(stack: Stack, before: dict[str, str], planned: Plan) -> None:
     if pinned != site:
         stack.save(pinned)
     stack.site = pinned
-    stack.up()
+    stack.up(orphans=True)  # a service the new format brought (cron) goes with it
 
 
 def every_site(engine: Engine) -> list[tuple[str, str]]:

@@ -64,6 +64,7 @@ RUNTIMES = {
     "php": Runtime("php", UIDS["www-data"], (RUN_DIR, "/tmp")),
     "db": Runtime("mariadb", UIDS["mysql"], (RUN_DIR, "/run/mysqld", "/tmp")),
     "valkey": Runtime("valkey", UIDS["valkey"], (RUN_DIR,)),
+    "cron": Runtime("php", UIDS["www-data"], (RUN_DIR, "/tmp")),
     "ops": Runtime("ops", UIDS["www-data"], ("/tmp",)),
     "wp": Runtime("ops", UIDS["www-data"], ("/tmp",)),
     "backup": Runtime("ops", UIDS["www-data"], ("/tmp",)),
@@ -179,7 +180,7 @@ def compose_document(site: Site) -> dict[str, Any]:
         ),
         "php": _service(
             site, "php",
-            environment={**_cache_env(site), **_fpm_listen(site), **site.settings_for("php"),
+            environment={**_cache_env(site), **_fpm_listen(site), **_wp_cron_env(site), **site.settings_for("php"),
                          **_secret_settings_env(site, "php")},
             volumes=[f"site:{SITE_DIR}", *_fpm_socket(site, "rw"), *_secrets("secrets-app")],
             **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {"depends_on": {"db": healthy}}),
@@ -230,6 +231,8 @@ def compose_document(site: Site) -> dict[str, Any]:
             "volumes": [f"{volume}:{SECRET_VOLUMES_MOUNT}/{volume}" for volume in SECRET_VOLUMES],
         },
     }
+    if "cron" in site.services:
+        services["cron"] = _cron_service(site)
     if site.backup_schedule != "off":
         services["backup"] = _backup_service(site)
     if site.acme_image:
@@ -277,13 +280,36 @@ def _acme_service(site: Site) -> dict[str, Any]:
     )
 
 
+def _wp_cron_env(site: Site) -> dict[str, str]:
+    """WordPress's due events run from the cron service, not on page loads (the image's must-use plugin)."""
+    return {"HAKOBUNE_CRON": "service"} if site.wordpress and "cron" in site.services else {}
+
+
+def _cron_service(site: Site) -> dict[str, Any]:
+    """The site's scheduler (images/php/cron.php): the php image with what the php service has (the site's files,
+    its settings, the database user's password), running the site's jobs on their schedules."""
+    return _service(
+        site, "cron",
+        command=["hakobune-cron"],
+        environment={**_cache_env(site), **_wp_cron_env(site), "HB_SITE_URL": site.url,
+                     "HB_CRON_JOBS": json.dumps([job.to_dict() for job in site.jobs]), **site.settings_for("php"),
+                     **_secret_settings_env(site, "php")},
+        volumes=[f"site:{SITE_DIR}", *_secrets("secrets-app")],
+        healthcheck={"test": ["CMD", "hakobune-cron", "health"], "interval": "10s", "timeout": "5s",
+                     "start_period": "10s", "retries": 3},
+        stop_signal="SIGTERM",
+        **({"extra_hosts": EXTRA_HOSTS} if site.external_db
+           else {"depends_on": {"db": {"condition": "service_healthy"}}}),
+    )
+
+
 def _backup_service(site: Site) -> dict[str, Any]:
     """`backup schedule`: the ops image, writing archives into the backups volume on the schedule. It reads the
     site volume (never writes it) and needs only the site user's database password."""
     return _service(
         site, "backup",
         command=["sh", "/opt/hakobune/backup-schedule"],
-        environment={"HB_SCHEDULE": site.backup_schedule, "HB_KEEP": str(site.backup_keep), "HB_SITE": site.name,
+        environment={"HB_SCHEDULE": site.backup_cron, "HB_KEEP": str(site.backup_keep), "HB_SITE": site.name,
                      "HB_BACKUP_REQUEST": json.dumps(backup_request(site), sort_keys=True)},
         volumes=[f"site:{SITE_DIR}:ro", f"backups:{BACKUP_DIR}", *_secrets("secrets-app")],
         healthcheck={"test": ["CMD", "sh", "-c", "! test -e /tmp/backup-failed"], "interval": "5s",
