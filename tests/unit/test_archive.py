@@ -244,3 +244,9 @@ def test_an_archive_whose_files_link_out_is_refused_though_its_checksums_are_rig
 def test_links_inside_the_site_are_fine(tmp_path):
     path = make_archive(tmp_path / "fine.tar", links=(("./public/latest", "index.php"),))
     assert archive.verify(path).site == "blog"
+
+
+def test_a_copy_of_a_site_from_before_the_scheduler_runs_it_on_the_new_images(tmp_path):
+    manifest = archive.verify(make_archive(tmp_path / "a.tar"))
+    older = replace(manifest, settings={**manifest.settings, "scheduler": False})
+    assert new_site(older, "staging", "staging.example.com", 8080, 8443).scheduler is True
