@@ -307,6 +307,8 @@ class Site:
     # Its images take cron schedules: the php image runs the cron service, the ops image backs up on a cron
     # expression (Hakobune 0.7 on). False for a site made before, until `upgrade` brings it such images.
     scheduler: bool = True
+    # `cron hold`: no job runs, WordPress's events included (its page-load trigger stays off), until `cron release`.
+    cron_held: bool = False
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -406,7 +408,8 @@ class Site:
         certificate from a CA by itself."""
         running = tuple(s for s in SERVICES if not (s == "db" and self.external_db)
                         and not (s == "valkey" and not self.object_cache))
-        return (*running, *(("cron",) if self.scheduler and (self.wordpress or self.cron_jobs) else ()),
+        scheduled = self.scheduler and not self.cron_held and (self.wordpress or self.cron_jobs)
+        return (*running, *(("cron",) if scheduled else ()),
                 *(("backup",) if self.backup_schedule != "off" else ()),
                 *(("acme",) if self.acme_image else ()))
 

@@ -161,26 +161,16 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
-# wp_options, less the rows WordPress's scheduler (the site's cron service, every minute) rewrites on its own: its
-# list of events, transients and locks, site health's weekly result. What a test did shows in the rest.
-OPTIONS_CHECKSUM = (
-    "SELECT COUNT(*), SUM(CRC32(CONCAT_WS(0x1f, option_name, option_value, autoload))) FROM wordpress.wp_options "
-    "WHERE option_name NOT IN ('cron', 'health-check-site-status-result') AND option_name NOT LIKE '%transient%' "
-    "AND option_name NOT LIKE '%.lock'")
-
-
 def fingerprint(folder: Path) -> dict[str, str]:
-    """Everything a restore may change: the checksum of every table (wp_options less what the scheduler
-    rewrites), the databases on the server, and every file of the site volume with its size, time and mode."""
+    """Everything a restore may change: the checksum of every table, the databases on the server, and every
+    file of the site volume with its size, time and mode."""
     def run(*args: str) -> str:
         return ok(hb("exec", *args, cwd=folder))
 
     tables = run("db", "--", "mariadb", "-N", "-e", "SELECT GROUP_CONCAT(CONCAT('wordpress.', table_name)) "
-                 "FROM information_schema.tables WHERE table_schema = 'wordpress' "
-                 "AND table_name NOT LIKE '%\\_options'").strip()
+                 "FROM information_schema.tables WHERE table_schema = 'wordpress'").strip()
     return {
         "tables": run("db", "--", "mariadb", "-N", "-e", f"CHECKSUM TABLE {tables} EXTENDED"),
-        "options": run("db", "--", "mariadb", "-N", "-e", OPTIONS_CHECKSUM),
         "databases": run("db", "--", "mariadb", "-N", "-e", "SHOW DATABASES"),
         "files": hashlib.sha256(run("php", "--", "find", "/srv/site", "-mindepth", "1", "-printf",
                                     "%p %s %T@ %m\\n").encode()).hexdigest(),

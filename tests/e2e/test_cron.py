@@ -155,3 +155,20 @@ def test_a_bad_backup_schedule_is_refused(wordpress):
         "(minute hour day month weekday, in UTC))")
     assert "backup" not in {s["service"] for s in json.loads(ok(hb("status", "--json", cwd=wordpress.folder)))[
         "services"]}
+
+
+def test_held_jobs_do_not_run_until_they_are_released(wordpress):
+    php = started_at(wordpress.name, "php")
+    assert ok(hb("cron", "hold", cwd=wordpress.folder)).strip() == f"The jobs of {wordpress.name} are held."
+    assert docker("ps", "-a", "-q", "--filter", f"name=hb-{wordpress.name}-cron") == ""  # no service, no run
+    assert [j["next_run"] for j in json.loads(ok(hb("cron", "list", "--json", cwd=wordpress.folder)))] == [None]
+    assert "held" in ok(hb("cron", "list", cwd=wordpress.folder))
+    # PHP is left as it is: WordPress's trigger on page loads stays off, so nothing runs its events meanwhile
+    env = docker("inspect", "--format", "{{json .Config.Env}}", f"hb-{wordpress.name}-php-1")
+    assert "HAKOBUNE_CRON=service" in env and started_at(wordpress.name, "php") == php
+    again = ok(hb("cron", "hold", cwd=wordpress.folder))
+    assert again.strip() == f"The jobs of {wordpress.name} are held already."
+
+    assert ok(hb("cron", "release", cwd=wordpress.folder)).strip() == f"The jobs of {wordpress.name} are running."
+    status = json.loads(ok(hb("status", "--json", cwd=wordpress.folder)))
+    assert {s["service"]: s["health"] for s in status["services"]}["cron"] == "healthy"

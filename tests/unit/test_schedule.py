@@ -208,3 +208,25 @@ def test_the_list_has_wordpress_the_jobs_and_the_backup_each_with_its_next_run()
         {"id": "backup", "schedule": f"{minute} 3 * * *", "command": "backup, keeping 3",
          "next_run": f"2026-12-07T03:{minute:02d}:00+00:00", "kind": "backup"},
     ]
+
+
+def test_held_jobs_stop_the_service_and_keep_wordpress_off_its_page_load_trigger(tmp_path):
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine, replace(WORDPRESS, cron_jobs=[JOB]))
+    assert cron.hold(stack, True, print) is True
+    site = stack.sitedir.load()
+    assert site.cron_held and "cron" not in site.services
+    doc = compose_document(site)
+    assert "cron" not in doc["services"] and doc["services"]["php"]["environment"]["HAKOBUNE_CRON"] == "service"
+    assert [job.next_run for job in cron.listed(site)] == [None, None]
+    assert cron.hold(stack, True, print) is False  # so already: nothing is done
+    assert cron.hold(stack, False, print) is True and "cron" in stack.sitedir.load().services
+    assert engine.log == ["up --remove-orphans", "up --remove-orphans"]
+
+
+def test_a_site_from_before_the_scheduler_cannot_hold_what_it_does_not_run(tmp_path):
+    engine = FakeEngine()
+    stack = make_stack(tmp_path, engine, replace(WORDPRESS, scheduler=False))
+    with pytest.raises(InvalidInput, match="runs images from before cron schedules"):
+        cron.hold(stack, True, print)
+    assert engine.log == []

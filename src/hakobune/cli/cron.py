@@ -1,4 +1,4 @@
-"""`hakobune cron list|add|remove`: the jobs the site's cron service runs (times in UTC)."""
+"""`hakobune cron list|add|remove|hold|release`: the jobs the site's cron service runs (times in UTC)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def list_(
         return
     table = Table("id", "schedule", "next run (UTC)", "command", box=None)
     for job in found:
-        table.add_row(job.id, job.schedule, job.next_run[:16].replace("T", " "), job.command)
+        table.add_row(job.id, job.schedule, job.next_run[:16].replace("T", " ") if job.next_run else "held",
+                      job.command)
     st.output.out.print(table)
 
 
@@ -58,6 +59,29 @@ def add(
     with st.output.working("Adding the job"):
         job = ops.add(st.stack(directory), schedule, command, job_id, st.output.step)
     st.output.out.print(f"Job {job.id} added: {job.schedule}: {' '.join(job.command)}", markup=False)
+
+
+@app.command("hold")
+def hold(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
+    """Run none of the site's jobs, WordPress's events included, until 'cron release' (backups keep their own
+    schedule). For maintenance: a migration, a restore you check by hand, a job that misbehaves."""
+    _hold(ctx, directory, held=True)
+
+
+@app.command("release")
+def release(ctx: typer.Context, directory: Path | None = SITE_DIRECTORY) -> None:
+    """Run the site's jobs again after 'cron hold'."""
+    _hold(ctx, directory, held=False)
+
+
+def _hold(ctx: typer.Context, directory: Path | None, held: bool) -> None:
+    st = state(ctx)
+    stack = st.stack(directory)
+    with st.output.working("Holding the jobs" if held else "Releasing the jobs"):
+        changed = ops.hold(stack, held, st.output.step)
+    word = "held" if held else "running"
+    st.output.out.print(f"The jobs of {stack.site.name} are {word}" + ("." if changed else " already."),
+                        markup=False)
 
 
 @app.command("remove")

@@ -18,10 +18,10 @@ class Listed:
     id: str
     schedule: str
     command: str
-    next_run: str  # ISO 8601, UTC
+    next_run: str | None  # ISO 8601, UTC; None while the site's jobs are held
     kind: str  # wordpress (built in), backup (backup schedule), job (cron add)
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str | None]:
         return {"id": self.id, "schedule": self.schedule, "command": self.command, "next_run": self.next_run,
                 "kind": self.kind}
 
@@ -32,7 +32,7 @@ def listed(site: Site, now: datetime | None = None) -> list[Listed]:
     def when(expression: str) -> str:
         return next_run(expression, moment).isoformat()
 
-    found = [Listed(job.id, job.schedule, " ".join(job.command), when(job.schedule),
+    found = [Listed(job.id, job.schedule, " ".join(job.command), None if site.cron_held else when(job.schedule),
                     "wordpress" if job.id == WORDPRESS_JOB else "job") for job in site.jobs]
     if site.backup_schedule != "off" and site.scheduler:
         found.append(Listed("backup", site.backup_cron, f"backup, keeping {site.backup_keep}",
@@ -67,6 +67,19 @@ def remove(stack: Stack, job_id: str, report: Report) -> CronJob:
                            f"its jobs: {', '.join(own)}" if own else "it has none of its own")
     _apply(stack, replace(site, cron_jobs=[job.to_dict() for job in own.values() if job.id != job_id]), report)
     return own[job_id]
+
+
+def hold(stack: Stack, held: bool, report: Report) -> bool:
+    """Hold the site's jobs (the cron service stops; WordPress's events do not run on page loads either) or
+    release them. False when the site was so already."""
+    site = stack.site
+    if not site.scheduler:
+        raise InvalidInput(f"site {site.name} runs images from before cron schedules",
+                           "upgrade it first: hakobune upgrade")
+    if site.cron_held == held:
+        return False
+    _apply(stack, replace(site, cron_held=held), report)
+    return True
 
 
 def _free_id(taken: set[str]) -> str:

@@ -282,7 +282,7 @@ def _acme_service(site: Site) -> dict[str, Any]:
 
 def _wp_cron_env(site: Site) -> dict[str, str]:
     """WordPress's due events run from the cron service, not on page loads (the image's must-use plugin)."""
-    return {"HAKOBUNE_CRON": "service"} if site.wordpress and "cron" in site.services else {}
+    return {"HAKOBUNE_CRON": "service"} if site.wordpress and site.scheduler else {}
 
 
 def _cron_service(site: Site) -> dict[str, Any]:
