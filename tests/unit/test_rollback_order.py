@@ -50,7 +50,8 @@ def _provision(engine: FakeEngine, tmp_path: Path, site: Site = SITE) -> None:
     provision.provision(engine.mock, site, SiteSecrets(), tmp_path, lambda line: None, password_generated=True)
 
 
-PROVISION = ["task write-secrets", "up", "task db-setup", "task seed", "task install"]
+# The scheduler starts last, once WordPress is installed (a second `up`).
+PROVISION = ["task write-secrets", "up", "task db-setup", "task seed", "task install", "up"]
 
 
 @pytest.mark.parametrize(("step", "done"), [("folder", 0), ("started", 2), ("installed", 5)])
@@ -177,7 +178,7 @@ def test_an_import_that_fails_in_its_restore_undoes_the_restore_then_the_new_sit
 EDGE_SITE = replace(SITE, edge=True, http_port=80, tls_port=443)
 ACCOUNT = AcmeAccount("ops@example.com", "https://ca.test/dir")
 EDGE_PROVISION = ["network create hb-shop-edge", "task write-secrets", "up", "network connect hb-shop-edge",
-                  "exec proxy hakobune-edge set shop", "task db-setup", "task seed", "task install",
+                  "exec proxy hakobune-edge set shop", "task db-setup", "task seed", "task install", "up",
                   "exec acme hakobune-acme configure shop"]
 OFF_THE_EDGE = ["exec proxy hakobune-edge remove shop", "network disconnect hb-shop-edge"]
 

@@ -117,7 +117,11 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
         report("Storing the site's secrets in its secret volumes")
         stack.task("write-secrets", secrets_request(secrets), service="secrets")
 
-        report(f"Starting {', '.join(site.services)} and waiting until they are healthy")
+        # The scheduler is held until the site's content is in place: a run before would find no WordPress.
+        scheduled = "cron" in site.services
+        if scheduled:
+            stack.save(replace(site, cron_held=True))
+        report(f"Starting {', '.join(stack.site.services)} and waiting until they are healthy")
         stack.up()
         if site.edge:
             report(f"Routing {site.fqdn} through the edge")
@@ -138,6 +142,10 @@ def provision(engine: Engine, site: Site, secrets: SiteSecrets, parent: Path, re
             report("Writing the docroot's index page")
             stack.task("seed-lamp", seed_lamp_request(site))
         failpoint("installed")
+        if scheduled:
+            report("Starting the scheduler")
+            stack.save(replace(stack.site, cron_held=False))
+            stack.up()
         if acme is not None:
             Certs(engine).configure(stack, acme)
     except BaseException:
