@@ -29,7 +29,7 @@ demo: venv
 	fi
 
 lint: venv
-	ruff check src tests bench
+	ruff check src tests bench images
 	mypy
 	python3 scripts/apply-templates.py --check
 	hadolint images/*/Dockerfile tests/e2e/*/Dockerfile bench/contenders/Dockerfile

@@ -10,6 +10,7 @@ hb_match SITE_ALIASES "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "mus
 hb_match SITE_REDIRECT_301 "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
 hb_match SITE_REDIRECT_308 "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
 hb_enum SITE_ACME off on off
+hb_enum SITE_METRICS off on off
 hb_uint HTTPD_PUBLIC_TLS_PORT 443 1 65535
 hb_uint HTTPD_THREADS_PER_CHILD 25 1 64
 hb_uint HTTPD_MAX_REQUEST_WORKERS 150 1
@@ -49,6 +50,7 @@ hb_option acme-challenge "$SITE_ACME"
 hb_option security-headers "$HTTPD_SECURITY_HEADERS"
 hb_option compress "$HTTPD_BROTLI-$HTTPD_GZIP" HB_COMPRESS_TYPES
 hb_option xmlrpc "$HTTPD_XMLRPC"
+hb_option metrics "$SITE_METRICS"
 hb_option remoteip "$(hb_given "$HTTPD_TRUSTED_PROXIES")" HTTPD_TRUSTED_PROXIES HTTPD_FROM_PROXY
 # shellcheck disable=SC2086 # the site's names, one word each
 hb_self_signed_certificate "$SITE_FQDN" $SITE_ALIASES $SITE_REDIRECT_301 $SITE_REDIRECT_308

@@ -9,6 +9,7 @@ hb_match SITE_ALIASES "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "mus
 hb_match SITE_REDIRECT_301 "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
 hb_match SITE_REDIRECT_308 "" '^ *([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])? *)*$' "must be host names separated by spaces"
 hb_enum SITE_ACME off on off
+hb_enum SITE_METRICS off on off
 hb_uint NGINX_PUBLIC_TLS_PORT 443 1 65535
 hb_match NGINX_WORKER_PROCESSES auto '^(auto|[1-9][0-9]*)$' "must be 'auto' or a whole number"
 hb_uint NGINX_WORKER_CONNECTIONS 1024 16
@@ -56,6 +57,7 @@ hb_option http3 "$NGINX_HTTP3" NGINX_PUBLIC_TLS_PORT
 hb_option xmlrpc "$NGINX_XMLRPC"
 hb_option page-cache "$NGINX_CACHE" NGINX_CACHE_TTL
 hb_option realip "$(hb_given "$NGINX_TRUSTED_PROXIES")"
+hb_option metrics "$SITE_METRICS"
 # The lists: each path of NGINX_CACHE_BYPASS (and everything below it) skips the page cache (of the characters
 # allowed, only '.' means something in a regular expression, and none needs quoting in nginx's configuration);
 # each trusted proxy is believed.

@@ -173,6 +173,10 @@ pm.max_spare_servers = $PHP_FPM_MAX_SPARE_SERVERS
 pm.max_requests = $PHP_FPM_MAX_REQUESTS
 ping.path = /.hakobune/ping
 ping.response = pong
+; The pool's numbers, for the site's metrics service, on a listener of their own (never the site's): a
+; busy pool still answers them.
+pm.status_path = /.hakobune/status
+pm.status_listen = 9001
 catch_workers_output = yes
 decorate_workers_output = no
 clear_env = no

@@ -19,7 +19,7 @@ IMAGES_ENV = "HAKOBUNE_IMAGES_DIR"
 # Image -> the service that runs it.
 IMAGE_SERVICE = {"nginx": "web", "httpd": "web", "php": "php", "mariadb": "db", "valkey": "valkey"}
 # Set by Hakobune from the site's model; a user changes them with their own commands, not `config set`.
-MANAGED = {"SITE_FQDN", "SITE_ALIASES", "SITE_REDIRECT_301", "SITE_REDIRECT_308", "SITE_ACME",
+MANAGED = {"SITE_FQDN", "SITE_ALIASES", "SITE_REDIRECT_301", "SITE_REDIRECT_308", "SITE_ACME", "SITE_METRICS",
            "NGINX_PUBLIC_TLS_PORT", "HTTPD_PUBLIC_TLS_PORT", "PHP_FPM_ADDRESS", "PHP_FPM_LISTEN",
            "MARIADB_ROOT_PASSWORD", "NGINX_CACHE"}
 # The command that changes a managed setting, where there is one.

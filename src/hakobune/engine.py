@@ -361,6 +361,15 @@ class Engine:
         found = json.loads(self.docker("network", "inspect", name).stdout)
         return str(found[0]["IPAM"]["Config"][0]["Subnet"])
 
+    def network_ensure(self, name: str, labels: dict[str, str], *, internal: bool = False) -> None:
+        """Network NAME, made when it is missing (by two commands at once: one makes it, both go on)."""
+        if self.docker("network", "inspect", name, check=False).returncode == 0:
+            return
+        flags = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
+        made = self.docker("network", "create", *flags, *(["--internal"] if internal else []), name, check=False)
+        if made.returncode != 0 and self.docker("network", "inspect", name, check=False).returncode != 0:
+            raise EngineError(f"the network {name} could not be made: {made.stderr.strip()}", stderr=made.stderr)
+
     def network_connect(self, network: str, container: str) -> None:
         """Attach CONTAINER to NETWORK (already attached: nothing to do)."""
         members = json.loads(self.docker("network", "inspect", network).stdout)[0].get("Containers") or {}

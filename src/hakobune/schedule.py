@@ -40,6 +40,20 @@ def next_run(expression: str, after: datetime) -> datetime:
     return next(CronSim(expression, after))
 
 
+def longest_gap(expression: str, start: datetime | None = None) -> int:
+    """The most seconds between two runs of EXPRESSION, over its next 2,000 runs or 400 days, whichever ends
+    first (a backup older than twice this is late: docs/monitoring.md); a year at most."""
+    year = 366 * 86400
+    runs = CronSim(expression, start or datetime.now(UTC))
+    first = previous = next(runs)
+    longest = 0
+    for _, when in zip(range(2000), runs, strict=False):
+        longest, previous = max(longest, int((when - previous).total_seconds())), when
+        if (when - first).total_seconds() > 400 * 86400:
+            break
+    return min(longest, year) or year
+
+
 def spread_minute(key: str) -> int:
     """The minute of the hour a site's hourly and daily work runs at: the same for the site every time, and
     spread over the hour across sites, so sites on one engine do not all start at once."""

@@ -21,7 +21,13 @@ COMPOSE_SERVICE_LABEL = "com.docker.compose.service"
 SITE_ID_LABEL = "io.hakobune.site-id"
 SERVICE_LABEL = "io.hakobune.service"
 URL_LABEL = "io.hakobune.url"
-IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "valkey", "ops", "edge")
+# The engine's monitoring network: each site's metrics service on it, labelled with the port it serves on, is
+# what Prometheus scrapes (`hakobune monitor`). Internal: nothing on it reaches out.
+MONITOR_NETWORK = "hakobune-monitor"
+MONITOR_NETWORK_LABEL = "io.hakobune.monitor"
+METRICS_PORT_LABEL = "io.hakobune.metrics-port"
+METRICS_PORT = 9100
+IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "valkey", "metrics", "ops", "edge")
 WEB_SERVERS = ("nginx", "httpd")
 # Image settings of each web server start with its own prefix.
 WEB_PREFIX = {"nginx": "NGINX_", "httpd": "HTTPD_"}
@@ -54,13 +60,13 @@ SETTING_SERVICES = {"NGINX_": "web", "HTTPD_": "web", "PHP_": "php", "MARIADB_":
 # neighbours (a plugin's leak, a fork bomb, a cache that grows). php and db get their memory from the host when
 # a site is made (ops/provision.py), the others these; PHP's, MariaDB's and valkey's own sizes follow the limit
 # their container has (images/*/entrypoint.sh). `hakobune limits set` changes any of them.
-LIMITED_SERVICES = (*SERVICES, "cron", "backup", "acme", *ONE_SHOT_SERVICES)
-DEFAULT_MEMORY = {"web": "256M", "php": "1G", "db": "1G", "valkey": "256M", "cron": "512M", "backup": "1G",
-                  "acme": "128M", "ops": "1G", "wp": "1G"}
-MIN_MEMORY = {"web": "64M", "php": "256M", "db": "256M", "valkey": "32M", "cron": "128M", "backup": "128M",
-              "acme": "64M", "ops": "128M", "wp": "128M"}
-DEFAULT_PIDS = {"web": 2048, "php": 512, "db": 2048, "valkey": 128, "cron": 256, "backup": 256, "acme": 64,
-                "ops": 256, "wp": 256}
+LIMITED_SERVICES = (*SERVICES, "cron", "metrics", "backup", "acme", *ONE_SHOT_SERVICES)
+DEFAULT_MEMORY = {"web": "256M", "php": "1G", "db": "1G", "valkey": "256M", "cron": "512M", "metrics": "256M",
+                  "backup": "1G", "acme": "128M", "ops": "1G", "wp": "1G"}
+MIN_MEMORY = {"web": "64M", "php": "256M", "db": "256M", "valkey": "32M", "cron": "128M", "metrics": "64M",
+              "backup": "128M", "acme": "64M", "ops": "128M", "wp": "128M"}
+DEFAULT_PIDS = {"web": 2048, "php": 512, "db": 2048, "valkey": 128, "cron": 256, "metrics": 128, "backup": 256,
+                "acme": 64, "ops": 256, "wp": 256}
 MIN_PIDS = 32
 HOST_SHARE = ("php", "db")  # a quarter of the engine's memory each, between 512M and 4G
 NGINX_CACHE_MAX_SIZE = "256M"  # the nginx image's default; its page cache lives in the web container's memory
@@ -241,8 +247,8 @@ def secret_setting_file(name: str) -> tuple[str, str]:
 
 
 def site_image_names(web: str) -> tuple[str, ...]:
-    """The images a site runs: its web server's, PHP's, MariaDB's, valkey's and the ops image."""
-    return (web, "php", "mariadb", "valkey", "ops")
+    """The images a site runs: its web server's, PHP's, MariaDB's, valkey's, the metrics image and the ops image."""
+    return (web, "php", "mariadb", "valkey", "metrics", "ops")
 
 
 def new_site_id() -> str:
@@ -309,6 +315,9 @@ class Site:
     scheduler: bool = True
     # `cron hold`: no job runs, WordPress's events included (its page-load trigger stays off), until `cron release`.
     cron_held: bool = False
+    # A metrics service (images/metrics) on the engine's monitoring network: Hakobune 0.7 on. False for a site made
+    # before, until `upgrade` brings it the metrics image.
+    metrics: bool = True
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -356,7 +365,7 @@ class Site:
         if self.db_tls and not self.db_host:
             raise InvalidInput("--db-tls is for an external database", "give --dbhost too")
         needed = site_image_names(self.web)
-        optional = {"valkey"}  # sites made before the object cache have no valkey image
+        optional = {"valkey", "metrics"}  # sites made before the object cache, or before metrics
         if self.images and not set(needed) - optional <= set(self.images) <= set(needed):
             raise InvalidInput(f"a site runs the images {', '.join(needed)}; got {', '.join(sorted(self.images))}")
         other_web = [prefix for web, prefix in WEB_PREFIX.items() if web != self.web]
@@ -386,6 +395,9 @@ class Site:
         if self.object_cache and self.images and "valkey" not in self.images:
             raise InvalidInput(f"site {self.name} names no valkey image for its object cache",
                                "sites made before Hakobune 0.4 run without one")
+        if self.metrics and self.images and "metrics" not in self.images:
+            raise InvalidInput(f"site {self.name} names no metrics image", "sites made before Hakobune 0.7 run "
+                               "without one until they are upgraded: hakobune upgrade")
         if self.fpm_socket is None:
             object.__setattr__(self, "fpm_socket", self.web == "nginx")
         if self.fpm_socket and self.web != "nginx":
@@ -404,12 +416,13 @@ class Site:
     @property
     def services(self) -> tuple[str, ...]:
         """The services this site runs: no db when its database is external, no valkey without the object cache;
-        cron for WordPress's due events and the site's own jobs; backup when scheduled; acme when it gets its
+        cron for WordPress's due events and the site's own jobs; metrics; backup when scheduled; acme when it gets its
         certificate from a CA by itself."""
         running = tuple(s for s in SERVICES if not (s == "db" and self.external_db)
                         and not (s == "valkey" and not self.object_cache))
         scheduled = self.scheduler and not self.cron_held and (self.wordpress or self.cron_jobs)
         return (*running, *(("cron",) if scheduled else ()),
+                *(("metrics",) if self.metrics else ()),
                 *(("backup",) if self.backup_schedule != "off" else ()),
                 *(("acme",) if self.acme_image else ()))
 

@@ -89,9 +89,9 @@ def _from_4(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def _from_5(settings: dict[str, Any]) -> dict[str, Any]:
-    """Format 5 (Hakobune 0.6) had no jobs, and its images no cron service and no cron expressions for backups:
-    the site keeps running as it did until `upgrade` brings it newer images."""
-    return {**settings, "cron_jobs": [], "scheduler": False}
+    """Format 5 (Hakobune 0.6) had no jobs, and its images no cron service, no cron expressions for backups and
+    no metrics service: the site keeps running as it did until `upgrade` brings it newer images."""
+    return {**settings, "cron_jobs": [], "scheduler": False, "metrics": False}
 
 
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1, 2: _from_2, 3: _from_3,

@@ -20,7 +20,7 @@ class FakeEngine:
     task's (or a restore action's, "restore:stage") JSON answer. RUNNING: the services `compose ps` shows."""
 
     def __init__(self, *, failing: str | None = None, answers: dict[str, dict[str, object]] | None = None,
-                 running: Sequence[str] = ("web", "php", "db", "valkey", "cron")) -> None:
+                 running: Sequence[str] = ("web", "php", "db", "valkey", "cron", "metrics")) -> None:
         self.log: list[str] = []
         self.failing = failing
         self.answers = answers or {}
@@ -80,7 +80,7 @@ def describe(args: Sequence[str], io: dict[str, object]) -> tuple[str, str]:
     if verb == "up":
         flags = [a for a in args if a in ("--force-recreate", "--no-recreate", "--remove-orphans")]
         flags += [f"--scale {args[at + 1]}" for at, a in enumerate(args) if a == "--scale"]
-        services = [a for a in args if a in (*SERVICES, "cron", "backup")]
+        services = [a for a in args if a in (*SERVICES, "cron", "metrics", "backup")]
         return " ".join(["up", *services, *flags]), ""
     if verb == "exec":
         return " ".join(a for a in args if a != "-T"), ""

@@ -32,11 +32,11 @@ SECRETS = SiteSecrets(admin_password="admin-password-1", db_password="db-passwor
 def test_services_images_and_profile():
     doc = compose_document(SITE)
     assert doc["name"] == "hb-shop"
-    assert set(doc["services"]) == {"web", "php", "db", "valkey", "cron", "ops", "wp", "secrets"}
+    assert set(doc["services"]) == {"web", "php", "db", "valkey", "cron", "metrics", "ops", "wp", "secrets"}
     assert doc["services"]["ops"]["profiles"] == ["ops"]
     assert doc["services"]["secrets"]["profiles"] == ["init"]
-    for name, image in {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey", "ops": "ops",
-                        "wp": "ops", "secrets": "ops"}.items():
+    for name, image in {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey", "metrics": "metrics",
+                        "ops": "ops", "wp": "ops", "secrets": "ops"}.items():
         assert doc["services"][name]["image"] == image_refs()[image]
 
 
@@ -215,23 +215,27 @@ def test_an_external_database_has_no_db_service_and_reaches_the_docker_host():
     site = Site(name="ext", fqdn="ext.example.com", images=images_for("nginx"), db_host="db.example.net",
                 db_port=3307, db_tls=True, db_name="extwp", db_user="extuser")
     doc = compose_document(site)
-    assert set(doc["services"]) == {"web", "php", "valkey", "cron", "ops", "wp", "secrets"}
+    assert set(doc["services"]) == {"web", "php", "valkey", "cron", "metrics", "ops", "wp", "secrets"}
     assert "db" not in doc["volumes"]
     assert "depends_on" not in doc["services"]["php"]
     assert doc["services"]["php"]["extra_hosts"] == ["host.docker.internal:host-gateway"]
     assert not any("secrets-db" in v for v in doc["services"]["ops"]["volumes"])
-    assert site.services == ("web", "php", "valkey", "cron") and site.db_address == "db.example.net:3307"
+    assert site.services == ("web", "php", "valkey", "cron", "metrics") and site.db_address == "db.example.net:3307"
+    metrics = doc["services"]["metrics"]
+    assert metrics["extra_hosts"] == ["host.docker.internal:host-gateway"]
+    assert (metrics["environment"]["METRICS_DB"], metrics["environment"]["METRICS_DB_TLS"]) == \
+        ("db.example.net:3307", "1")
     seed = seed_request(site, SECRETS)
     assert seed["db"] == {"host": "db.example.net", "port": 3307, "name": "extwp", "user": "extuser",
                           "tls": True, "own": False}
-    assert SITE.db_address == "db" and SITE.services == ("web", "php", "db", "valkey", "cron")
+    assert SITE.db_address == "db" and SITE.services == ("web", "php", "db", "valkey", "cron", "metrics")
 
 
 def test_a_backup_schedule_adds_a_hardened_service_that_only_reads_the_site():
     from dataclasses import replace
 
     site = replace(SITE, backup_schedule="hourly", backup_keep=24, title="Costs $5, not ${HOME}")
-    assert site.services == ("web", "php", "db", "valkey", "cron", "backup")
+    assert site.services == ("web", "php", "db", "valkey", "cron", "metrics", "backup")
     doc = compose_document(site)
     backup = doc["services"]["backup"]
     assert backup["image"] == image_refs()["ops"] and "profiles" not in backup

@@ -416,7 +416,7 @@ OWN_ADD = ["exec acme hakobune-acme issue shop www.shop.example.com", "up", "exe
 def own_names_engine(source: str, failing: str | None = None) -> FakeEngine:
     """A site with ports of its own whose certificate covers its name, from SOURCE (acme: its acme service; own:
     its web server); an ACME request makes it cover www.shop.example.com too."""
-    engine = FakeEngine(failing=failing, running=("web", "php", "db", "valkey", "cron", "acme"))
+    engine = FakeEngine(failing=failing, running=("web", "php", "db", "valkey", "cron", "metrics", "acme"))
 
     def answer() -> dict[str, object]:
         issued = any(line.startswith("exec acme hakobune-acme issue shop") for line in engine.log)

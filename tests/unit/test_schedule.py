@@ -96,7 +96,7 @@ def test_a_job_is_checked_whole(job_id, schedule, command, message):
 def test_a_wordpress_site_runs_its_events_every_minute_then_its_own_jobs():
     site = replace(WORDPRESS, cron_jobs=[JOB])
     assert [(job.id, job.schedule) for job in site.jobs] == [("wordpress", "* * * * *"), ("feeds", "*/15 * * * *")]
-    assert site.services == ("web", "php", "db", "valkey", "cron")
+    assert site.services == ("web", "php", "db", "valkey", "cron", "metrics")
     assert LAMP.jobs == () and "cron" not in LAMP.services  # a plain PHP site: the service comes with a job
     assert "cron" in replace(LAMP, cron_jobs=[JOB]).services
 

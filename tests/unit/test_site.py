@@ -152,11 +152,11 @@ def test_the_object_cache_is_on_for_wordpress_sites():
     assert Site(name="a", fqdn="localhost", web="httpd", images=images).object_cache is True
     assert Site(name="a", fqdn="localhost", web="httpd", profile="lamp", images=images).object_cache is False
     assert Site(name="a", fqdn="localhost", web="httpd", images=images, object_cache=False).services == (
-        "web", "php", "db", "cron")
+        "web", "php", "db", "cron", "metrics")
     # A site made before valkey was one of the images (site_format migrates it to object_cache False).
     older = {name: ref for name, ref in images.items() if name != "valkey"}
     assert Site(name="a", fqdn="localhost", web="httpd", images=older, object_cache=False).services == (
-        "web", "php", "db", "cron")
+        "web", "php", "db", "cron", "metrics")
     with pytest.raises(InvalidInput, match="names no valkey image for its object cache"):
         Site(name="a", fqdn="localhost", web="httpd", images=older, object_cache=True)
     with pytest.raises(InvalidInput, match="not a WordPress site: the object cache is WordPress's"):

@@ -38,11 +38,11 @@ def test_the_engine_is_asked_once_and_only_when_needed(tmp_path):
     engine.mock.ping.assert_called_once_with()
 
 
-def test_named_services_and_the_scheduler_are_waited_for_but_not_the_backup_service(tmp_path):
+def test_named_services_the_scheduler_and_metrics_are_waited_for_but_not_the_backup_service(tmp_path):
     engine = FakeEngine()
     stack = make_stack(tmp_path, engine, replace(SITE, backup_schedule="daily"))
     stack.up(stack.site.services)
-    assert engine.log == ["up web php db valkey cron", "up backup"]
+    assert engine.log == ["up web php db valkey cron metrics", "up backup"]
     waited, started = (c.args[1:] for c in engine.mock.compose.call_args_list)
     assert "--wait" in waited and "--no-deps" in waited
     assert "--wait" not in started
@@ -63,7 +63,8 @@ def test_start_keeps_containers_restart_recreates_them(tmp_path):
     lifecycle.start(stack)
     lifecycle.restart(stack, None)
     lifecycle.restart(stack, "db")
-    assert engine.log == ["up web php db valkey cron --no-recreate", "up web php db valkey cron --force-recreate",
+    assert engine.log == ["up web php db valkey cron metrics --no-recreate",
+                          "up web php db valkey cron metrics --force-recreate",
                           "up db --force-recreate"]
 
 

@@ -21,7 +21,10 @@ from tests.unit.fake_engine import FakeEngine
 
 NAMES = {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey"}
 OLD = {name: f"hakobune/{name}:0.0.1" for name in ("nginx", "php", "mariadb", "valkey", "ops")}
-SITE = Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, images=OLD, site_id="1" * 32)
+# The images after an upgrade: a site from before Hakobune 0.7 gets the metrics image too.
+NEW_NAMES = (*OLD, "metrics")
+SITE = Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, images=OLD, site_id="1" * 32,
+            metrics=False)
 ANSWERS = {"option": {"value": "Shop"}, "smoke": {"checked": ["front page", "login page"]}}
 
 
@@ -69,7 +72,7 @@ def test_the_plan_moves_each_service_in_order_to_the_newest_numbered_build(tmp_p
     assert [(m.service, m.running, m.target) for m in planned.moves] == [
         ("db", "hakobune/mariadb:0.0.1-1", newest("mariadb")), ("valkey", "hakobune/valkey:0.0.1-1", newest("valkey")),
         ("web", "hakobune/nginx:0.0.1-1", newest("nginx")), ("php", "hakobune/php:0.0.1-1", newest("php"))]
-    assert planned.images == {name: newest(name) for name in OLD}
+    assert planned.images == {name: newest(name) for name in NEW_NAMES}
     assert planned.previous == OLD and planned.pins == {} and planned.database
     assert planned.format == (FORMAT, FORMAT)
     lines = planned.lines()
@@ -95,7 +98,7 @@ def test_an_older_folder_format_is_planned_and_a_current_site_is_left_alone(tmp_
     (sitedir.path / "hakobune.yaml").write_text(yaml.safe_dump(document))
     assert upgrade.plan(Stack.open(engine_with().mock, sitedir)).format == (4, FORMAT)
 
-    current = replace(SITE, images={name: newest(name) for name in OLD})
+    current = replace(SITE, images={name: newest(name) for name in NEW_NAMES}, metrics=True)
     sitedir = SiteDir(tmp_path / "current")
     sitedir.create(replace(current, name="current"), SiteSecrets())
     engine = engine_with()
@@ -110,7 +113,8 @@ def test_an_older_folder_format_is_planned_and_a_current_site_is_left_alone(tmp_
 
 def test_an_older_ops_image_alone_is_planned_and_saved_though_no_container_runs_it(tmp_path):
     sitedir = SiteDir(tmp_path / "shop")
-    sitedir.create(replace(SITE, images={**{name: newest(name) for name in OLD}, "ops": OLD["ops"]}), SiteSecrets())
+    images = {**{name: newest(name) for name in NEW_NAMES}, "ops": OLD["ops"]}
+    sitedir.create(replace(SITE, images=images, metrics=True), SiteSecrets())
     engine = engine_with()
     for container in engine.mock.site_containers.return_value:
         container["Image"] = new_id(NAMES[container["Config"]["Labels"]["com.docker.compose.service"]])
@@ -148,7 +152,7 @@ def test_the_switch_goes_service_by_service_then_checks_the_site(tmp_path):
     done = upgrade.upgrade(Stack.open(engine.mock, sitedir), backup=False, to=None, report=lambda line: None)
     assert engine.log == SWITCH
     assert done.checked == ["front page", "login page"] and done.database_seconds is not None
-    assert sitedir.load().images == {name: newest(name) for name in OLD}
+    assert sitedir.load().images == {name: newest(name) for name in NEW_NAMES} and sitedir.load().metrics
     smoke = next(c.kwargs["input"] for c in engine.mock.compose.call_args_list if "smoke" in c.args)
     assert '"title": "Shop"' in smoke and '"page_cache": true' in smoke
 
@@ -231,7 +235,7 @@ def test_a_new_site_names_the_numbered_builds_its_versions_name_now(tmp_path):
     site = replace(SITE, name="fresh", images=images_for("nginx"), acme_image=image_refs()["edge"])
     provision.provision(engine.mock, site, SiteSecrets(), tmp_path, lambda line: None, password_generated=True)
     recorded = SiteDir(tmp_path / "fresh").load()
-    assert recorded.images == {name: newest(name) for name in OLD}
+    assert recorded.images == {name: newest(name) for name in NEW_NAMES}
     assert recorded.acme_image == newest("edge")
 
 

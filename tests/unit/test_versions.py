@@ -21,7 +21,7 @@ def test_every_image_has_a_version_and_pinned_packages():
 def test_a_site_runs_exactly_its_images():
     site = Site(name="s", fqdn="localhost", images=images_for("nginx"))
     assert site.image("ops") == image_refs()["ops"]
-    assert set(images_for("httpd")) == {"httpd", "php", "mariadb", "valkey", "ops"}
+    assert set(images_for("httpd")) == {"httpd", "php", "mariadb", "valkey", "metrics", "ops"}
     with pytest.raises(InvalidInput, match="a site runs the images"):
         Site(name="s", fqdn="localhost", images={"nginx": "hakobune/nginx:1"})
     with pytest.raises(InvalidInput, match="a site runs the images"):
@@ -44,7 +44,7 @@ def test_unknown_image_name_is_refused_before_anything_runs(capsys, monkeypatch,
         main(["images", command, "nginx", "ngnix"])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err == ("error: unknown image(s): ngnix "
-                                       "(hint: images: nginx, httpd, php, mariadb, valkey, ops, edge)\n")
+                                       "(hint: images: nginx, httpd, php, mariadb, valkey, metrics, ops, edge)\n")
 
 
 def test_scan_without_a_database_says_nothing_was_checked(capsys, monkeypatch, tmp_path):

@@ -95,7 +95,7 @@ def test_anything_else_is_not_a_version(version):
 def _stack(tmp_path: Path, answer: dict[str, object]) -> tuple[FakeEngine, Stack]:
     engine = FakeEngine(answers={"core-update": answer})
     sitedir = SiteDir(tmp_path / "shop")
-    images = {name: f"hakobune/{name}:0.6.0" for name in ("nginx", "php", "mariadb", "valkey", "ops")}
+    images = {name: f"hakobune/{name}:0.7.0" for name in ("nginx", "php", "mariadb", "valkey", "metrics", "ops")}
     sitedir.create(Site(name="shop", fqdn="shop.example.com", http_port=8080, tls_port=8443, images=images,
                         site_id="1" * 32), SiteSecrets())
     return engine, Stack.open(engine.mock, sitedir)

@@ -222,7 +222,7 @@ def new_site(manifest: archive.Manifest, name: str, fqdn: str, http_port: int | 
     settings = dict(manifest.settings)
     for key in ("name", "fqdn", "http_port", "tls_port", "images", "secret_settings", "db_host", "db_port",
                 "db_tls", "object_cache", "fpm_socket", "site_id", "limits", "host_memory", "edge", "edge_subnet",
-                "aliases", "acme_image", "scheduler"):
+                "aliases", "acme_image", "scheduler", "metrics"):
         settings.pop(key, None)
     try:
         base = Site.from_dict({**settings, "name": validate_name(name), "fqdn": validate_fqdn(fqdn),

@@ -22,7 +22,15 @@ from hakobune.layout import HELPER
 from hakobune.ops import contract
 from hakobune.ops.rollback import Rollback, UndoIncomplete
 from hakobune.ops.sitedir import COMPOSE, SiteDir
-from hakobune.site import ONE_SHOT_SERVICES, SERVICES, SITE_ID_LABEL, Site, SiteSecrets
+from hakobune.site import (
+    MONITOR_NETWORK,
+    MONITOR_NETWORK_LABEL,
+    ONE_SHOT_SERVICES,
+    SERVICES,
+    SITE_ID_LABEL,
+    Site,
+    SiteSecrets,
+)
 
 # What long operations say of their progress, a line at a time.
 Report = Callable[[str], None]
@@ -30,9 +38,9 @@ Report = Callable[[str], None]
 START_TIMEOUT = 240  # seconds a service gets to become healthy
 STOP_TIMEOUT = 20  # seconds a service gets to stop before it is killed
 TASK_TIMEOUT = 600  # seconds a helper task gets
-# What `up` waits for until healthy: the services that serve the site, and its scheduler. backup and acme are
-# started and left to their healthchecks (unhealthy there means a failed run, not a failed start).
-WAITED = (*SERVICES, "cron")
+# What `up` waits for until healthy: the services that serve the site, its scheduler and its metrics. backup and
+# acme are started and left to their healthchecks (unhealthy there means a failed run, not a failed start).
+WAITED = (*SERVICES, "cron", "metrics")
 # Tasks that run the site's code (WordPress with its plugins and themes) or write into its docroot: they run in
 # the `wp` service, which has what the php service has and no more. The others (backups, restores, the
 # database's setup) run in `ops`, which holds the root password and the backups volume.
@@ -227,6 +235,7 @@ class ComposeStack(Stack):
 
     def up(self, services: Sequence[str] | None = None, *, recreate: bool = False, keep: bool = False,
            orphans: bool = False, check: bool = True) -> None:
+        self._monitor_network()
         how = [*(["--force-recreate", "--timeout", str(STOP_TIMEOUT)] if recreate else []),
                *(["--no-recreate"] if keep else []), *(["--remove-orphans"] if orphans else [])]
         wait = ["--detach", "--wait", "--wait-timeout", str(START_TIMEOUT)]
@@ -240,7 +249,13 @@ class ComposeStack(Stack):
         if others:
             self._compose("up", "--detach", "--no-deps", *how, *others, check=check, timeout=START_TIMEOUT)
 
+    def _monitor_network(self) -> None:
+        """The engine's monitoring network, which every site's metrics service joins: made by the first."""
+        if self.site.metrics:
+            self.engine.network_ensure(MONITOR_NETWORK, {MONITOR_NETWORK_LABEL: "1"}, internal=True)
+
     def beside(self, service: str, signal: str, ready: Callable[[list[str]], None] | None = None) -> None:
+        self._monitor_network()
         old = self._container_ids(service)
         try:
             self._compose("up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT), "--no-deps",

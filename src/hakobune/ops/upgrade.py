@@ -30,7 +30,8 @@ from hakobune.versions import image_versions
 # The order services move in: the database and the object cache first; the web server before PHP, so that a web
 # server that falls back to PHP's spare socket is in place when PHP moves. One-shot services (ops, wp) have no
 # container to move.
-ORDER = ("db", "valkey", "web", "php", "cron", "backup", "acme")
+ORDER = ("db", "valkey", "web", "php", "cron", "metrics", "backup", "acme")
+ADDED_IMAGES = ("metrics",)  # Hakobune 0.7 on; a site made before gets it with its first upgrade
 # The signal of each server's graceful stop, sent to an old container replaced by one beside it (images of any
 # age: older builds declare no STOPSIGNAL).
 GRACEFUL = {"nginx": "SIGQUIT", "httpd": "SIGWINCH", "php": "SIGQUIT"}
@@ -119,7 +120,9 @@ def plan(stack: Stack, backup: bool = True) -> Plan:
     running = {(c["Config"].get("Labels") or {}).get(COMPOSE_SERVICE_LABEL): c
                for c in engine.site_containers(site.name) if c["State"].get("Running")}
     names = {**site.images, **({"edge": site.acme_image} if site.acme_image else {})}
-    newest = {name: _newest(builds, name) for name in names}
+    # Images the newest Hakobune runs that the site has none of yet: their services start with the upgrade.
+    added = [name for name in ADDED_IMAGES if name not in site.images]
+    newest = {name: _newest(builds, name) for name in (*names, *added)}
     previous = dict(names)
     pins: dict[str, str] = {}
     moves = []
@@ -145,7 +148,8 @@ def plan(stack: Stack, backup: bool = True) -> Plan:
     one_shot = {name: after[name] for name in site.images
                 if name not in used and builds.image_id(name, names[name].partition(":")[2]) != newest[name][1]}
     return Plan(site.name, str(stack.path), (stack.sitedir.format(), FORMAT),
-                {name: after[name] for name in site.images}, after["edge"] if site.acme_image else "", moves,
+                {**{name: after[name] for name in site.images}, **{name: newest[name][0] for name in added}},
+                after["edge"] if site.acme_image else "", moves,
                 {name: previous[name] for name in site.images}, previous.get("edge", "") if site.acme_image else "",
                 backup, pins, one_shot)
 
@@ -190,7 +194,8 @@ def upgrade(stack: Stack, *, backup: bool, to: Path | None, report: Report) -> U
     seconds: dict[str, float] = {}
     try:
         # The newest images run cron schedules: a site from before gets its cron service with them.
-        stack.save(replace(site, images=planned.images, acme_image=planned.acme_image, scheduler=True))
+        stack.save(replace(site, images=planned.images, acme_image=planned.acme_image, scheduler=True,
+                          metrics=True))
         for move in planned.moves:
             started = time.monotonic()
             if move.beside:

@@ -26,11 +26,26 @@ from hakobune.layout import (
     UIDS,
 )
 from hakobune.render.edge import HSTS_MAX_AGE, RENEW_DAYS, RENEW_EVERY
-from hakobune.render.requests import backup_request
-from hakobune.site import SERVICE_LABEL, SITE_ID_LABEL, SITE_LABEL, URL_LABEL, WEB_PREFIX, Site, secret_setting_file
+from hakobune.render.requests import backup_request, db_request
+from hakobune.schedule import longest_gap
+from hakobune.site import (
+    METRICS_PORT,
+    METRICS_PORT_LABEL,
+    MONITOR_NETWORK,
+    SERVICE_LABEL,
+    SITE_ID_LABEL,
+    SITE_LABEL,
+    URL_LABEL,
+    WEB_PREFIX,
+    Site,
+    secret_setting_file,
+)
 
 # nginx's control port, where WordPress's cache plugin purges pages (see images/nginx).
 CACHE_PURGE_URL = "http://web:8081"
+# The web server's status page, on its control port (never published), for the metrics service's exporter.
+METRICS_WEB_STATUS = {"nginx": "http://web:8081/status", "httpd": "http://web:8081/status?auto"}
+FPM_STATUS_PORT = 9001  # PHP-FPM's status listener (images/php/entrypoint.sh)
 # The object cache's server, for WordPress in the php and ops containers (images/php/drop-ins/object-cache.php).
 OBJECT_CACHE_ADDRESS = "valkey:6379"
 # An external database on the Docker host itself is reached as host.docker.internal, as Docker Desktop names it.
@@ -65,6 +80,8 @@ RUNTIMES = {
     "db": Runtime("mariadb", UIDS["mysql"], (RUN_DIR, "/run/mysqld", "/tmp")),
     "valkey": Runtime("valkey", UIDS["valkey"], (RUN_DIR,)),
     "cron": Runtime("php", UIDS["www-data"], (RUN_DIR, "/tmp")),
+    # As the site's PHP user: it reads the database user's password and the backups volume (read-only).
+    "metrics": Runtime("metrics", UIDS["www-data"], (RUN_DIR, "/tmp")),
     "ops": Runtime("ops", UIDS["www-data"], ("/tmp",)),
     "wp": Runtime("ops", UIDS["www-data"], ("/tmp",)),
     "backup": Runtime("ops", UIDS["www-data"], ("/tmp",)),
@@ -74,6 +91,7 @@ RUNTIMES = {
 ACME_STATE = "/var/lib/hakobune/acme"  # the acme service's account, settings and renewal state
 ACME_WEBROOT = "/srv/acme-challenge"  # the challenges it writes, which the web server answers
 TLS_DIR = "/var/lib/hakobune/tls"  # the web server's certificate
+METRICS_SOCKET_DIR = "/run/hakobune-metrics"  # the web server sends its access lines to the metrics service here
 
 
 def _labels(site: Site, service: str | None = None) -> dict[str, str]:
@@ -129,6 +147,8 @@ def _web_env(site: Site) -> dict[str, str]:
         env[f"{prefix}HSTS_MAX_AGE"] = str(HSTS_MAX_AGE)
     if site.web == "nginx":
         env["NGINX_CACHE"] = "on" if site.page_cache else "off"
+    if site.metrics:
+        env["SITE_METRICS"] = "on"
     env.update(site.settings_for("web"))
     if site.edge:  # the edge's network holds the edge and this container alone: forwarded headers from it are true
         trusted = f"{prefix}TRUSTED_PROXIES"
@@ -175,7 +195,8 @@ def compose_document(site: Site) -> dict[str, Any]:
             networks=_web_networks(site),
             environment=_web_env(site),
             volumes=[f"site:{SITE_DIR}:ro", f"tls:{TLS_DIR}", *_fpm_socket(site, "ro"),
-                     *([f"acme-challenge:{ACME_WEBROOT}:ro"] if site.acme_image else [])],
+                     *([f"acme-challenge:{ACME_WEBROOT}:ro"] if site.acme_image else []),
+                     *([f"metrics-socket:{METRICS_SOCKET_DIR}:ro"] if site.metrics else [])],
             depends_on={"php": healthy},
         ),
         "php": _service(
@@ -233,6 +254,8 @@ def compose_document(site: Site) -> dict[str, Any]:
     }
     if "cron" in site.services:
         services["cron"] = _cron_service(site)
+    if site.metrics:
+        services["metrics"] = _metrics_service(site)
     if site.backup_schedule != "off":
         services["backup"] = _backup_service(site)
     if site.acme_image:
@@ -245,23 +268,31 @@ def compose_document(site: Site) -> dict[str, Any]:
         if "environment" in service:
             service["environment"] = {k: v.replace("$", "$$") for k, v in service["environment"].items()}
     volumes = ("site", *(() if site.external_db else ("db",)), "tls", "backups", *SECRET_VOLUMES,
-               *(("fpm",) if site.fpm_socket else ()), *(("acme", "acme-challenge") if site.acme_image else ()))
+               *(("fpm",) if site.fpm_socket else ()), *(("acme", "acme-challenge") if site.acme_image else ()),
+               *(("metrics-socket",) if site.metrics else ()))
     return {
         "name": site.project,
         "services": services,
         "networks": {"site": {"labels": _labels(site)},
                      # Made by Hakobune before the stack (ops/edge.py), its address range known in advance.
-                     **({"edge": {"name": site.edge_network, "external": True}} if site.edge else {})},
+                     **({"edge": {"name": site.edge_network, "external": True}} if site.edge else {}),
+                     # Made by Hakobune before the stack (ops/stack.py), shared by every site on the engine.
+                     **({"monitor": {"name": MONITOR_NETWORK, "external": True}} if site.metrics else {})},
         "volumes": {name: {"labels": _labels(site), **_volume_options(name)} for name in volumes},
     }
 
 
 def _volume_options(name: str) -> dict[str, Any]:
-    if name != "acme-challenge":
+    if name == "acme-challenge":
+        # Challenges live for seconds: in memory, writable by the acme service, readable by the web server (one
+        # user).
+        uid, mode = RUNTIMES["acme"].uid, "0750"
+    elif name == "metrics-socket":
+        # The metrics service's socket alone, which the web server (another user) sends to.
+        uid, mode = RUNTIMES["metrics"].uid, "0711"
+    else:
         return {}
-    # Challenges live for seconds: in memory, writable by the acme service, readable by the web server (one user).
-    uid = RUNTIMES["acme"].uid
-    return {"driver_opts": {"type": "tmpfs", "device": "tmpfs", "o": f"uid={uid},gid={uid},mode=0750,size=1m"}}
+    return {"driver_opts": {"type": "tmpfs", "device": "tmpfs", "o": f"uid={uid},gid={uid},mode={mode},size=1m"}}
 
 
 def _acme_service(site: Site) -> dict[str, Any]:
@@ -300,6 +331,32 @@ def _cron_service(site: Site) -> dict[str, Any]:
         stop_signal="SIGTERM",
         **({"extra_hosts": EXTRA_HOSTS} if site.external_db
            else {"depends_on": {"db": {"condition": "service_healthy"}}}),
+    )
+
+
+def _metrics_service(site: Site) -> dict[str, Any]:
+    """The site's metrics (images/metrics) on the monitoring network, where Prometheus finds it by its labels;
+    never published. It reads what each part of the site tells of itself: the web server's status page and
+    access lines, PHP-FPM's status listener, the database's and valkey's counters, the certificate, the backups."""
+    db = db_request(site)
+    env = {"METRICS_WEB": site.web, "METRICS_WEB_STATUS": METRICS_WEB_STATUS[site.web],
+           "METRICS_FPM": f"php:{FPM_STATUS_PORT}",
+           "METRICS_DB": f"{db['host']}:{db['port']}", "METRICS_DB_USER": site.db_user,
+           "METRICS_DB_PASSWORD_FILE": DB_PASSWORD_FILE,
+           "METRICS_TLS": "web:8443", "METRICS_TLS_NAME": site.fqdn,
+           "METRICS_BACKUPS": BACKUP_DIR, "METRICS_ACCESS_SOCKET": f"{METRICS_SOCKET_DIR}/access.sock",
+           **({"METRICS_DB_TLS": "1"} if site.db_tls else {}),
+           **({"METRICS_VALKEY": OBJECT_CACHE_ADDRESS} if site.object_cache else {})}
+    if site.backup_schedule != "off":
+        env["METRICS_BACKUP_INTERVAL"] = str(longest_gap(site.backup_cron))
+    labels = {**_labels(site, "metrics"), METRICS_PORT_LABEL: str(METRICS_PORT)}
+    return _service(
+        site, "metrics",
+        labels=labels,
+        networks=["site", "monitor"],
+        environment=env,
+        volumes=[f"backups:{BACKUP_DIR}:ro", f"metrics-socket:{METRICS_SOCKET_DIR}", *_secrets("secrets-app")],
+        **({"extra_hosts": EXTRA_HOSTS} if site.external_db else {}),
     )
 
 
