@@ -34,15 +34,25 @@ summary() {
             . round($r["bytes"] / 1e6, 1) . " MB");'
 }
 
+# The last run's end and result, for the site's metrics service (images/metrics), which reads the volume.
+record() {
+    if ! { printf '{"time":%s,"ok":%s}\n' "$(date +%s)" "$1" >/srv/backups/.last-run.json.new \
+        && mv -f /srv/backups/.last-run.json.new /srv/backups/.last-run.json; }; then
+        log "the run's result could not be kept for the metrics service"
+    fi
+}
+
 run_backup() {
     # The task's own stderr (its message again) stays out of the log: each run logs one line.
     if result=$(printf '%s' "$HB_BACKUP_REQUEST" | php "$helper" backup 2>/dev/null); then
         rm -f "$failed"
+        record true
         log "written: $(summary "$result")"
         printf '{"action":"prune","site":"%s","keep":%s}' "$HB_SITE" "$HB_KEEP" | php "$helper" backups >/dev/null \
             2>&1 || log "pruning older archives failed"
     else
         touch "$failed"
+        record false
         log "FAILED: $(summary "$result")" >&2
     fi
 }

@@ -64,6 +64,7 @@ class Plan:
     backup: bool
     pins: dict[str, str] = field(default_factory=dict)  # tags made for the way back (tag -> image ID)
     one_shot: dict[str, str] = field(default_factory=dict)  # images of no running container (ops) -> their build
+    added: dict[str, str] = field(default_factory=dict)  # images the site had none of (metrics) -> their build
 
     @property
     def database(self) -> bool:
@@ -72,7 +73,7 @@ class Plan:
 
     @property
     def nothing(self) -> bool:
-        return not self.moves and not self.one_shot and self.format[0] == self.format[1]
+        return not self.moves and not self.one_shot and not self.added and self.format[0] == self.format[1]
 
     def lines(self) -> list[str]:
         """What the upgrade does, in the order it does it."""
@@ -90,13 +91,16 @@ class Plan:
             lines.append(f"  {move.service}: {move.running} -> {move.target} ({how})")
         for name, target in self.one_shot.items():
             lines.append(f"  {name}: {self.previous[name]} -> {target} (no container runs it: the next task uses it)")
+        for name, target in self.added.items():
+            lines.append(f"  {name}: {target} (new: its service starts with the new builds)")
         lines.append("  then a check of the front page, the login page, a post and the page cache; when anything "
                      "fails, the previous builds and files come back")
         return lines
 
     def to_dict(self) -> dict[str, Any]:
         return {"site": self.site, "folder": self.folder, "format": list(self.format), "backup": self.backup,
-                "moves": [asdict(move) for move in self.moves], "one_shot": self.one_shot, "current": self.nothing}
+                "moves": [asdict(move) for move in self.moves], "one_shot": self.one_shot, "added": self.added,
+                "current": self.nothing}
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ def plan(stack: Stack, backup: bool = True) -> Plan:
                 {**{name: after[name] for name in site.images}, **{name: newest[name][0] for name in added}},
                 after["edge"] if site.acme_image else "", moves,
                 {name: previous[name] for name in site.images}, previous.get("edge", "") if site.acme_image else "",
-                backup, pins, one_shot)
+                backup, pins, one_shot, {name: newest[name][0] for name in added})
 
 
 def _image(site: Site, service: str) -> str:
