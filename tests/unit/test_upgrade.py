@@ -82,7 +82,7 @@ def test_the_plan_moves_each_service_in_order_to_the_newest_numbered_build(tmp_p
     assert lines[5].startswith("  php: ") and "beside the running one" in lines[5]
     # A site from before Hakobune 0.7 gets a metrics service.
     assert planned.added == {"metrics": newest("metrics")}
-    assert lines[6] == f"  metrics: {newest('metrics')} (new: its service starts with the new builds)"
+    assert lines[7] == f"  metrics: {newest('metrics')} (new: its service starts with the new builds)"
     assert engine.log == ["ps"]  # asked, nothing changed
 
 
