@@ -70,7 +70,7 @@ def test_provision_on_an_external_database_over_tls(server, sites_dir):
         assert f"Checking the database on host.docker.internal:{server['port']}" in result.stderr
         folder = sites_dir / name
         status = json.loads(hb("status", "--json", cwd=folder).stdout)
-        assert [s["service"] for s in status["services"]] == ["web", "php", "valkey", "cron"]
+        assert [s["service"] for s in status["services"]] == ["web", "php", "valkey", "cron", "metrics"]
         assert "db" not in yaml.safe_load((folder / "compose.yaml").read_text())["volumes"]
         assert logs_in(status["url"], "admin", ADMIN_PASSWORD)
         # WordPress's tables are on the external server, and the site's connection to it is encrypted.

@@ -52,7 +52,7 @@ def test_status_shows_urls_states_and_images(site):
     result = json.loads(hb("status", "--json", cwd=site.folder).stdout)
     assert result["url"] == site.url and result["admin_url"] == f"{site.url}/wp-admin/"
     images = {svc["service"]: svc["image"] for svc in result["services"]}
-    named = {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey", "cron": "php"}
+    named = {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey", "cron": "php", "metrics": "metrics"}
     # Each names the numbered build of this Hakobune's version.
     assert pinned({named[service]: ref for service, ref in images.items()}) == \
         {name: image_refs()[name] for name in named.values()}
@@ -101,7 +101,8 @@ def test_stop_then_start(site, tmp_path):
     assert result.returncode == 0, result.stderr
     states = {svc["service"]: svc["state"] for svc in json.loads(hb("status", "--json", cwd=site.folder).stdout)
               ["services"]}
-    assert states == {"web": "exited", "php": "exited", "db": "exited", "valkey": "exited", "cron": "exited"}
+    assert states == {"web": "exited", "php": "exited", "db": "exited", "valkey": "exited", "cron": "exited",
+                      "metrics": "exited"}
     listed = {s["site"]: s for s in json.loads(hb("list", "--json", cwd=tmp_path).stdout)}
     assert listed[site.name]["running"] == 0
     assert not serves(site)
@@ -188,9 +189,9 @@ def test_a_users_compose_override_is_applied_and_kept(site):
     [
         (["restart", "phpp"], 2, "error: unknown service 'phpp' (hint: did you mean php?)"),
         (["logs", "mysql"], 2,
-         "error: unknown service 'mysql' (hint: services: web, php, db, valkey, cron, backup, acme)"),
+         "error: unknown service 'mysql' (hint: services: web, php, db, valkey, cron, metrics, backup, acme)"),
         (["exec", "redis", "--", "true"], 2,
-         "error: unknown service 'redis' (hint: services: web, php, db, valkey, cron, ops, wp)"),
+         "error: unknown service 'redis' (hint: services: web, php, db, valkey, cron, metrics, ops, wp)"),
         (["shell", "dbb"], 2, "error: unknown service 'dbb' (hint: did you mean db?)"),
         (["exec", "php", "--"], 2, "error: exec needs a command (hint: e.g. hakobune exec php -- php -v)"),
         (["logs", "--tail", "many"], 2, "error: --tail 'many' must be a number of lines or 'all'"),
@@ -381,7 +382,7 @@ def test_every_service_runs_within_its_limits_and_php_follows_a_change(site):
 
     found = {limit["service"]: limit for limit in json.loads(ok(hb("limits", "--json", cwd=site.folder)))}
     assert found["php"]["changed"] == [] and found["php"]["memory"].endswith("M")  # the host's share
-    for service in ("web", "php", "db", "valkey", "cron"):
+    for service in ("web", "php", "db", "valkey", "cron", "metrics"):
         limits = json.loads(docker("inspect", f"hb-{site.name}-{service}-1"))[0]["HostConfig"]
         assert limits["Memory"] == size_bytes(found[service]["memory"]), service
         assert limits["PidsLimit"] == found[service]["pids"], service

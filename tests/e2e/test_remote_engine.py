@@ -116,7 +116,7 @@ def test_a_site_on_a_remote_engine_over_ssh(remote, tmp_path):
     by_context = {**env, "DOCKER_HOST": ""}
     listed = {s["site"]: s for s in json.loads(hb("list", "--json", cwd=tmp_path,
                                                   env={**by_context, "DOCKER_CONTEXT": "hbremote"}).stdout)}
-    assert listed[name]["url"] == url and listed[name]["healthy"] == 5
+    assert listed[name]["url"] == url and listed[name]["healthy"] == 6
     app = tmp_path / "app"
     app.mkdir()
     (app / "hello.txt").write_text("from the client\n")

@@ -161,7 +161,7 @@ def test_wrong_password_is_refused(site):
 def test_status_shows_every_service_healthy(site, sites_dir):
     result = hb("status", "-C", str(site.folder), cwd=sites_dir)
     assert result.returncode == 0, result.stderr
-    for service in ("web", "php", "db", "valkey", "cron"):
+    for service in ("web", "php", "db", "valkey", "cron", "metrics"):
         assert re.search(rf"^ *{service} +running +healthy", result.stdout, re.MULTILINE), result.stdout
     inside = hb("status", "--json", cwd=site.folder)
     assert inside.returncode == 0, inside.stderr
@@ -169,11 +169,11 @@ def test_status_shows_every_service_healthy(site, sites_dir):
     assert data["site"] == site.name
     assert {s["service"]: s["health"] for s in data["services"]} == {"web": "healthy", "php": "healthy",
                                                                        "db": "healthy", "valkey": "healthy",
-                                                                       "cron": "healthy"}
+                                                                       "cron": "healthy", "metrics": "healthy"}
 
 
 def test_running_containers_are_hardened(site):
-    for service in ("web", "php", "db", "valkey", "cron"):
+    for service in ("web", "php", "db", "valkey", "cron", "metrics"):
         (info,) = json.loads(docker("inspect", f"hb-{site.name}-{service}-1"))
         host = info["HostConfig"]
         assert info["Config"]["User"] not in ("", "root", "0"), service

@@ -51,13 +51,15 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
         assert server_version(site.name).startswith("10.11.")
 
         # The folder as a Hakobune of format 4 wrote it (before sites with ports of their own had an acme service,
-        # and before the scheduler: no cron service).
+        # and before the scheduler and metrics: no cron service, no metrics service or image).
         settings = yaml.safe_load((site.folder / "hakobune.yaml").read_text())
-        for key in ("acme_image", "cron_jobs", "scheduler"):
+        for key in ("acme_image", "cron_jobs", "scheduler", "metrics"):
             del settings["site"][key]
+        del settings["site"]["images"]["metrics"]
         (site.folder / "hakobune.yaml").write_text(yaml.safe_dump({**settings, "format": 4}))
-        docker("rm", "-f", f"hb-{site.name}-cron-1")
-        del before["cron"]
+        for service in ("cron", "metrics"):
+            docker("rm", "-f", f"hb-{site.name}-{service}-1")
+            del before[service]
         shown = ok(hb("status", "-C", folder, cwd=sites_dir))
         assert f"folder: format 4, read as format {FORMAT}: 'hakobune upgrade' writes it in format {FORMAT}" in shown, \
             shown
@@ -83,7 +85,9 @@ def test_a_site_made_with_older_builds_is_upgraded_with_its_content_kept(older, 
         after = running_images(site.name)
         for service, image in {"web": "nginx", "php": "php", "db": "mariadb", "valkey": "valkey"}.items():
             assert after[service] == image_id(image_refs()[image]) != before[service], service
-        assert after["cron"] == after["php"]  # the scheduler came with the new images
+        assert after["cron"] == after["php"]  # the scheduler came with the new images, and the metrics service
+        assert after["metrics"] == image_id(image_refs()["metrics"])
+        assert f"metrics: {image_refs()['metrics']}" in text, text
         recorded = yaml.safe_load((site.folder / "hakobune.yaml").read_text())["site"]["images"]
         assert all(ref.startswith(f"hakobune/{name}:{image_refs()[name].split(':')[1]}-")
                    for name, ref in recorded.items()), recorded  # pinned to numbered builds

@@ -16,7 +16,7 @@ from tests.e2e.upgrading import content, image_set, running_images
 
 pytestmark = [pytest.mark.e2e, pytest.mark.serial]
 
-IMAGES = {"web": None, "php": "php", "db": "mariadb", "valkey": "valkey", "cron": "php"}
+IMAGES = {"web": None, "php": "php", "db": "mariadb", "valkey": "valkey", "cron": "php", "metrics": "metrics"}
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from hakobune.ops.base_image import bootstrap_base
 from hakobune.versions import image_refs
 from tests.e2e.helpers import REPO, docker
 
-SITE_IMAGES = ("nginx", "httpd", "php", "mariadb", "valkey", "ops")
+SITE_IMAGES = ("nginx", "httpd", "php", "mariadb", "valkey", "metrics", "ops")
 
 
 def image_set(version: str, tmp: Path, broken: str | None = None, same: tuple[str, ...] = (),
