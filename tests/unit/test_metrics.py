@@ -97,3 +97,9 @@ def test_up_makes_the_monitoring_network_first_for_a_site_with_metrics(tmp_path)
     old = replace(SITE, name="old", images=old_images, metrics=False)
     Stack.open(engine.mock, _site_folder(tmp_path, old)).up()
     engine.mock.network_ensure.assert_not_called()
+
+
+def test_behind_the_edge_the_web_servers_own_certificate_is_not_the_one_measured():
+    edge = replace(SITE, edge=True, http_port=80, tls_port=443)
+    env = compose_document(edge)["services"]["metrics"]["environment"]
+    assert "METRICS_TLS" not in env and "METRICS_TLS_NAME" not in env

@@ -19,7 +19,8 @@ from hakobune.ops.lifecycle import check_service
 from hakobune.site import COMPOSE_SERVICE_LABEL, SERVICES, SITE_LABEL
 
 NUMBER_LABEL = "com.docker.compose.container-number"
-LOGGED_SERVICES = (*SERVICES, "cron", "metrics", "backup", "acme")  # what runs for good: one-shot containers go with their work
+# What runs for good: one-shot containers go with their work.
+LOGGED_SERVICES = (*SERVICES, "cron", "metrics", "backup", "acme")
 # What `docker logs --since` takes: a duration, a Unix time, or an RFC 3339 date and time.
 _SINCE = re.compile(r"^(\d+(\.\d+)?(ns|us|ms|s|m|h)?|\d+(h\d+m)?(\d+s)?"
                     r"|\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?)?)$")

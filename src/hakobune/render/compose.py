@@ -343,10 +343,11 @@ def _metrics_service(site: Site) -> dict[str, Any]:
            "METRICS_FPM": f"php:{FPM_STATUS_PORT}",
            "METRICS_DB": f"{db['host']}:{db['port']}", "METRICS_DB_USER": site.db_user,
            "METRICS_DB_PASSWORD_FILE": DB_PASSWORD_FILE,
-           "METRICS_TLS": "web:8443", "METRICS_TLS_NAME": site.fqdn,
            "METRICS_BACKUPS": BACKUP_DIR, "METRICS_ACCESS_SOCKET": f"{METRICS_SOCKET_DIR}/access.sock",
            **({"METRICS_DB_TLS": "1"} if site.db_tls else {}),
            **({"METRICS_VALKEY": OBJECT_CACHE_ADDRESS} if site.object_cache else {})}
+    if not site.edge:  # behind the edge, the certificate visitors get is the edge's, not the web server's
+        env.update({"METRICS_TLS": "web:8443", "METRICS_TLS_NAME": site.fqdn})
     if site.backup_schedule != "off":
         env["METRICS_BACKUP_INTERVAL"] = str(longest_gap(site.backup_cron))
     labels = {**_labels(site, "metrics"), METRICS_PORT_LABEL: str(METRICS_PORT)}
