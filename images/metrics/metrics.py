@@ -10,6 +10,7 @@ a variable set by Hakobune (src/hakobune/render/compose.py); a part without its 
   METRICS_DB=HOST:PORT  METRICS_DB_USER  METRICS_DB_PASSWORD_FILE  [METRICS_DB_TLS=1]
   METRICS_VALKEY=HOST:PORT
   METRICS_TLS=HOST:PORT  METRICS_TLS_NAME=NAME     the certificate the web server presents for NAME
+  METRICS_SITE=HOST:PORT  METRICS_SITE_NAME=NAME   the front page, asked of the web server for NAME
   METRICS_BACKUPS=DIR  [METRICS_BACKUP_INTERVAL=SECONDS]   the backups volume, read-only
   METRICS_ACCESS_SOCKET=PATH                       a datagram socket the web server sends its JSON access lines to
 
@@ -36,6 +37,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
 PORT = int(os.environ.get("METRICS_PORT", "9100"))
+USER_AGENT = "hakobune-metrics"  # its requests to the front page, which the request counts leave out
 TIMEOUT = 4.0  # each part's answer, well within Prometheus's scrape timeout
 # The children's own runtime families (go_*, process_*) would be served once per child: left out.
 CHILD_NOISE = ("go_", "process_", "promhttp_")
@@ -174,6 +176,32 @@ class Certificate:
         yield family
 
 
+class FrontPage:
+    """The site's front page, asked of its web server as a visitor's request would (the site's name, over TLS):
+    up when it answers below 500. Redirects are answers: a site may send its front page elsewhere."""
+
+    def __init__(self, address: str, name: str) -> None:
+        self.address, self.name = address, name
+
+    def collect(self):
+        host, _, port = self.address.rpartition(":")
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        started, status = time.monotonic(), 0
+        try:
+            with socket.create_connection((host, int(port)), timeout=TIMEOUT) as raw, \
+                    context.wrap_socket(raw, server_hostname=self.name) as tls:
+                tls.sendall(f"HEAD / HTTP/1.1\r\nHost: {self.name}\r\nUser-Agent: hakobune-metrics\r\n"
+                            "Connection: close\r\n\r\n".encode())
+                status = int(tls.recv(64).split(b" ", 2)[1])
+        except (OSError, ValueError, IndexError) as error:
+            log(f"front page of {self.name}: {error}")
+        yield GaugeMetricFamily("hakobune_site_up", "1 when the front page answers below 500",
+                                value=int(0 < status < 500))
+        yield GaugeMetricFamily("hakobune_site_probe_seconds", "time to the front page's status line",
+                                value=time.monotonic() - started)
+
+
 class Backups:
     """The newest archive in the backups volume (any backup, scheduled or not) and the scheduled service's last
     run (`.last-run.json`, written by images/ops/backup-schedule.sh)."""
@@ -225,6 +253,8 @@ class AccessLines:
         except (ValueError, KeyError, TypeError):
             self.unreadable.inc()
             return
+        if line.get("user_agent") == USER_AGENT:  # this service's own look at the front page
+            return
         self.requests.labels(f"{status // 100}xx", line.get("cache") or "NONE").inc()
         if isinstance(request_ms, (int, float)):
             self.seconds.observe(request_ms / 1000)
@@ -253,6 +283,8 @@ def main(env: dict[str, str]) -> int:
         registry.register(FpmPool(env["METRICS_FPM"]))
     if env.get("METRICS_TLS"):
         registry.register(Certificate(env["METRICS_TLS"], env.get("METRICS_TLS_NAME", "")))
+    if env.get("METRICS_SITE"):
+        registry.register(FrontPage(env["METRICS_SITE"], env.get("METRICS_SITE_NAME", "")))
     if env.get("METRICS_BACKUPS"):
         registry.register(Backups(env["METRICS_BACKUPS"], env.get("METRICS_BACKUP_INTERVAL", "")))
     if env.get("METRICS_ACCESS_SOCKET"):

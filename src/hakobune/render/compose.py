@@ -343,6 +343,7 @@ def _metrics_service(site: Site) -> dict[str, Any]:
            "METRICS_FPM": f"php:{FPM_STATUS_PORT}",
            "METRICS_DB": f"{db['host']}:{db['port']}", "METRICS_DB_USER": site.db_user,
            "METRICS_DB_PASSWORD_FILE": DB_PASSWORD_FILE,
+           "METRICS_SITE": "web:8443", "METRICS_SITE_NAME": site.fqdn,
            "METRICS_BACKUPS": BACKUP_DIR, "METRICS_ACCESS_SOCKET": f"{METRICS_SOCKET_DIR}/access.sock",
            **({"METRICS_DB_TLS": "1"} if site.db_tls else {}),
            **({"METRICS_VALKEY": OBJECT_CACHE_ADDRESS} if site.object_cache else {})}
