@@ -191,7 +191,7 @@ class FrontPage:
         try:
             with socket.create_connection((host, int(port)), timeout=TIMEOUT) as raw, \
                     context.wrap_socket(raw, server_hostname=self.name) as tls:
-                tls.sendall(f"HEAD / HTTP/1.1\r\nHost: {self.name}\r\nUser-Agent: hakobune-metrics\r\n"
+                tls.sendall(f"HEAD / HTTP/1.1\r\nHost: {self.name}\r\nUser-Agent: {USER_AGENT}\r\n"
                             "Connection: close\r\n\r\n".encode())
                 status = int(tls.recv(64).split(b" ", 2)[1])
         except (OSError, ValueError, IndexError) as error:
