@@ -32,7 +32,7 @@ import urllib.request
 from pathlib import Path
 
 from cryptography import x509
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -272,6 +272,7 @@ class AccessLines:
 
 
 def main(env: dict[str, str]) -> int:
+    disable_created_metrics()  # a `_created` series beside every counter: noise Prometheus does not use
     registry = CollectorRegistry()
     started = children(env)
     if "mariadb" in started:
