@@ -120,7 +120,7 @@ def test_the_archive_holds_checksummed_parts_and_no_secrets(content, archive):
     assert names == ["manifest.json", "manifest.sha256", "site.yaml", "database.sql.gz", "files.tar.gz"]
     assert manifest["site"]["name"] == content.site.name and manifest["format"] == 1
     assert manifest["wordpress"].startswith("6.8.") and manifest["table_prefix"] == "wp_"
-    assert set(manifest["images"]) == {"nginx", "php", "mariadb", "valkey", "ops"}
+    assert set(manifest["images"]) == {"nginx", "php", "mariadb", "valkey", "metrics", "ops"}
     for name, data in parts.items():
         assert manifest["parts"][name] == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     plain = gzip.decompress(parts["database.sql.gz"]) + gzip.decompress(parts["files.tar.gz"])

@@ -61,7 +61,8 @@ def remote(images, tmp_path_factory):
         # The images, as a registry would bring them: saved here, loaded there.
         subprocess.run(["docker", "build", "-q", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", ACME_CA_IMAGE,
                         str(REPO / "tests" / "e2e" / "acme_ca")], check=True, capture_output=True, timeout=900)
-        refs = [*(image_refs()[n] for n in ("nginx", "php", "mariadb", "valkey", "ops", "edge")), ACME_CA_IMAGE]
+        refs = [*(image_refs()[n] for n in ("nginx", "php", "mariadb", "valkey", "metrics", "ops", "edge")),
+                ACME_CA_IMAGE]
         save = subprocess.Popen(["docker", "save", *refs], stdout=subprocess.PIPE)
         subprocess.run(["docker", "exec", "-i", name, "docker", "load", "-q"], stdin=save.stdout, check=True,
                        capture_output=True, timeout=600)

@@ -22,6 +22,7 @@ from sslyze import (
 )
 from sslyze.plugins.scan_commands import ScanCommand
 
+from hakobune.site import MONITOR_NETWORK
 from hakobune.versions import image_refs
 from tests.e2e.helpers import (
     ADMIN_PASSWORD,
@@ -73,7 +74,7 @@ def test_site_records_its_images_and_the_engine_lists_who_uses_them(site):
     assert pinned(recorded) == {name: ref for name, ref in image_refs().items() if name in recorded}
     listing = json.loads(hb("images", "list", "--json", cwd=site.folder).stdout)
     users = {item["ref"]: item["sites"] for item in listing}
-    assert set(recorded) == {site.web, "php", "mariadb", "valkey", "ops"}
+    assert set(recorded) == {site.web, "php", "mariadb", "valkey", "metrics", "ops"}
     for ref in (recorded[site.web], recorded["php"], recorded["mariadb"]):
         assert site.name in users[ref]
     assert all(item["size"] > 10_000_000 for item in listing)
@@ -181,7 +182,9 @@ def test_running_containers_are_hardened(site):
         assert host["ReadonlyRootfs"] is True, service
         assert host["CapDrop"] == ["ALL"] and not host["CapAdd"], service
         assert "no-new-privileges:true" in host["SecurityOpt"], service
-        assert list(info["NetworkSettings"]["Networks"]) == [f"hb-{site.name}_site"], service
+        # The site's network alone; the metrics service is on the engine's monitoring network too.
+        networks = {f"hb-{site.name}_site", *((MONITOR_NETWORK,) if service == "metrics" else ())}
+        assert set(info["NetworkSettings"]["Networks"]) == networks, service
         published = {port for port, bindings in (info["NetworkSettings"]["Ports"] or {}).items() if bindings}
         # HTTP/3 is nginx's: the TLS port's UDP twin
         web_ports = {"8080/tcp", "8443/tcp"} | ({"8443/udp"} if site.web == "nginx" else set())
