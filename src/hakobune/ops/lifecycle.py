@@ -82,7 +82,7 @@ def list_sites(engine: Engine) -> list[ListedSite]:
     found: dict[str, list[dict[str, Any]]] = {name: [] for name in engine.sites()}
     for container in engine.site_containers():
         labels = container["Config"]["Labels"] or {}
-        if labels.get(COMPOSE_SERVICE_LABEL) in (*SERVICES, "cron", "acme"):  # what serves, runs and certifies it
+        if labels.get(COMPOSE_SERVICE_LABEL) in (*SERVICES, "cron", "metrics", "acme"):  # what serves, runs, watches it
             found.setdefault(labels[SITE_LABEL], []).append(container)
     certs = certificates(engine)  # sites behind the edge are those it routes
     builds = Builds(engine)
