@@ -66,8 +66,8 @@ def test_list_finds_the_site_by_label_from_any_folder(site, tmp_path):
     listed = {s["site"]: s for s in json.loads(hb("list", "--json", cwd=tmp_path).stdout)}
     # Ports of its own: the certificate its web server serves.
     assert listed[site.name].pop("certificate").startswith("self-signed: CN=localhost, ")
-    assert listed[site.name] == {"site": site.name, "url": site.url, "folder": str(site.folder), "running": 5,
-                                 "healthy": 5, "services": 5, "state": "healthy", "warnings": [],
+    assert listed[site.name] == {"site": site.name, "url": site.url, "folder": str(site.folder), "running": 6,
+                                 "healthy": 6, "services": 6, "state": "healthy", "warnings": [],
                                  "images": "current"}
     table = hb("list", cwd=tmp_path).stdout
     assert re.search(rf"^ ?{site.name} +healthy +{re.escape(site.url)} ", table, re.M), table
