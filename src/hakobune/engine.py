@@ -362,13 +362,29 @@ class Engine:
         return str(found[0]["IPAM"]["Config"][0]["Subnet"])
 
     def network_ensure(self, name: str, labels: dict[str, str], *, internal: bool = False) -> None:
-        """Network NAME, made when it is missing (by two commands at once: one makes it, both go on)."""
-        if self.docker("network", "inspect", name, check=False).returncode == 0:
-            return
-        flags = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
-        made = self.docker("network", "create", *flags, *(["--internal"] if internal else []), name, check=False)
-        if made.returncode != 0 and self.docker("network", "inspect", name, check=False).returncode != 0:
-            raise EngineError(f"the network {name} could not be made: {made.stderr.strip()}", stderr=made.stderr)
+        """Network NAME, made when it is missing. Two commands at once may both make it: the engine does not
+        refuse a second network of the same name then, and a name two networks share reaches neither (Compose
+        and `inspect` refuse it). Every caller keeps the same one, the oldest, and removes the others."""
+        if not self._networks_named(name):
+            flags = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
+            made = self.docker("network", "create", *flags, *(["--internal"] if internal else []), name,
+                               check=False)
+            if made.returncode != 0 and not self._networks_named(name):
+                raise EngineError(f"the network {name} could not be made: {made.stderr.strip()}",
+                                  stderr=made.stderr)
+        found = self._networks_named(name)
+        if len(found) > 1:
+            details = json.loads(self.docker("network", "inspect", *found).stdout)
+            kept = min(details, key=lambda n: (str(n.get("Created", "")), str(n["Id"])))
+            for other in details:
+                if other["Id"] != kept["Id"]:
+                    self.docker("network", "rm", other["Id"], check=False)  # another caller may be first
+
+    def _networks_named(self, name: str) -> list[str]:
+        """The IDs of the networks named NAME exactly (the engine's filter matches parts of names)."""
+        listed = self.docker("network", "ls", "--no-trunc", "--filter", f"name={name}",
+                             "--format", "{{.ID}} {{.Name}}").stdout
+        return [line.split()[0] for line in listed.splitlines() if line.split()[1:] == [name]]
 
     def network_connect(self, network: str, container: str) -> None:
         """Attach CONTAINER to NETWORK (already attached: nothing to do)."""

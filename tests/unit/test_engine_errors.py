@@ -48,3 +48,39 @@ def test_a_command_in_a_container_that_answered_is_not_taken_for_an_unreachable_
                             answer, "compose exec")
     assert not isinstance(err, EngineUnavailable)
     assert err.stdout == answer
+
+
+class TwoNetworks:
+    """An engine on which two commands made the network at once: two networks of one name (and one whose name
+    only contains it)."""
+
+    def __init__(self) -> None:
+        self.networks = {"bbb": ("hakobune-monitor", "2026-12-07T04:05:01.2Z"),
+                         "aaa": ("hakobune-monitor", "2026-12-07T04:05:01.1Z"),
+                         "ccc": ("hakobune-monitor-old", "2026-01-01T00:00:00Z")}
+        self.calls: list[tuple[str, ...]] = []
+
+    def docker(self, *args: str, check: bool = True):
+        import json
+        import subprocess
+
+        self.calls.append(args)
+        if args[:2] == ("network", "ls"):
+            out = "".join(f"{nid} {name}\n" for nid, (name, _) in self.networks.items())
+        elif args[:2] == ("network", "inspect"):
+            out = json.dumps([{"Id": nid, "Created": self.networks[nid][1]} for nid in args[2:]])
+        elif args[:2] == ("network", "rm"):
+            del self.networks[args[2]]
+            out = ""
+        else:
+            raise AssertionError(args)
+        return subprocess.CompletedProcess(args, 0, out, "")
+
+
+def test_a_network_made_twice_at_once_is_kept_once_the_oldest():
+    fake = TwoNetworks()
+    engine = Engine()
+    engine.docker = fake.docker  # type: ignore[method-assign]
+    engine.network_ensure("hakobune-monitor", {"io.hakobune.monitor": "1"}, internal=True)
+    assert not any(call[:2] == ("network", "create") for call in fake.calls)
+    assert sorted(fake.networks) == ["aaa", "ccc"]  # the oldest of the two kept; a longer name left alone
