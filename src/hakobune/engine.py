@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import IO, Any
 from hakobune.errors import HakobuneError
 from hakobune.layout import RUN_DIR
 from hakobune.site import SITE_LABEL
+
+MAKING_LABEL = "io.hakobune.making"  # on the container that holds the lock while a shared network is made
 
 INTERRUPTED = 130  # the shell's code for Ctrl-C
 
@@ -361,24 +364,38 @@ class Engine:
         found = json.loads(self.docker("network", "inspect", name).stdout)
         return str(found[0]["IPAM"]["Config"][0]["Subnet"])
 
-    def network_ensure(self, name: str, labels: dict[str, str], *, internal: bool = False) -> None:
-        """Network NAME, made when it is missing. Two commands at once may both make it: the engine does not
-        refuse a second network of the same name then, and a name two networks share reaches neither (Compose
-        and `inspect` refuse it). Every caller keeps the same one, the oldest, and removes the others."""
-        if not self._networks_named(name):
-            flags = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
-            made = self.docker("network", "create", *flags, *(["--internal"] if internal else []), name,
-                               check=False)
-            if made.returncode != 0 and not self._networks_named(name):
-                raise EngineError(f"the network {name} could not be made: {made.stderr.strip()}",
-                                  stderr=made.stderr)
+    def network_ensure(self, name: str, labels: dict[str, str], holder: str, *, internal: bool = False) -> None:
+        """Network NAME, made when it is missing. The engine does not refuse a second network of a name while the
+        first is being made, and a name two networks share reaches neither (Compose and `inspect` refuse it): so
+        it is made under a lock every client of the engine sees, a container named NAME-making created from the
+        image HOLDER (never started; the engine refuses a second of a name). A maker that died holding it is
+        waited for a minute. Two networks of the name, left by an older Hakobune, are made one: the oldest."""
+        lock, waited = f"{name}-making", time.monotonic()
+        while not self._networks_named(name):
+            took = self.docker("container", "create", "--name", lock, "--label", f"{MAKING_LABEL}={name}",
+                               holder, check=False)
+            if took.returncode == 0:
+                try:
+                    if not self._networks_named(name):
+                        flags = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
+                        self.docker("network", "create", *flags, *(["--internal"] if internal else []), name)
+                finally:
+                    self.docker("container", "rm", "-f", lock, check=False)
+                break
+            if "already in use" not in took.stderr:
+                raise EngineError(f"the network {name} could not be made: {took.stderr.strip()}",
+                                  stderr=took.stderr)
+            if time.monotonic() - waited > 60:
+                self.docker("container", "rm", "-f", lock, check=False)
+                waited = time.monotonic()
+            time.sleep(0.5)
         found = self._networks_named(name)
         if len(found) > 1:
             details = json.loads(self.docker("network", "inspect", *found).stdout)
             kept = min(details, key=lambda n: (str(n.get("Created", "")), str(n["Id"])))
             for other in details:
                 if other["Id"] != kept["Id"]:
-                    self.docker("network", "rm", other["Id"], check=False)  # another caller may be first
+                    self.docker("network", "rm", other["Id"], check=False)  # in use: it stays
 
     def _networks_named(self, name: str) -> list[str]:
         """The IDs of the networks named NAME exactly (the engine's filter matches parts of names)."""

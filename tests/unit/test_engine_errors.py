@@ -1,4 +1,9 @@
-"""How docker's failures become errors for people."""
+"""How docker's failures become errors for people; and a network shared by the sites, made once."""
+
+import json
+import subprocess
+
+import pytest
 
 from hakobune.engine import Engine, EngineError, EngineUnavailable
 
@@ -50,37 +55,67 @@ def test_a_command_in_a_container_that_answered_is_not_taken_for_an_unreachable_
     assert err.stdout == answer
 
 
-class TwoNetworks:
-    """An engine on which two commands made the network at once: two networks of one name (and one whose name
-    only contains it)."""
+class Engine2:
+    """An engine's network and container commands, in memory: NETWORKS id -> (name, created); BUSY: how many
+    times `container create` of the lock finds another client's lock first."""
 
-    def __init__(self) -> None:
-        self.networks = {"bbb": ("hakobune-monitor", "2026-12-07T04:05:01.2Z"),
-                         "aaa": ("hakobune-monitor", "2026-12-07T04:05:01.1Z"),
-                         "ccc": ("hakobune-monitor-old", "2026-01-01T00:00:00Z")}
+    def __init__(self, networks: dict[str, tuple[str, str]], busy: int = 0) -> None:
+        self.networks, self.busy = dict(networks), busy
         self.calls: list[tuple[str, ...]] = []
 
-    def docker(self, *args: str, check: bool = True):
-        import json
-        import subprocess
-
+    def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         self.calls.append(args)
+        out, err, code = "", "", 0
         if args[:2] == ("network", "ls"):
             out = "".join(f"{nid} {name}\n" for nid, (name, _) in self.networks.items())
         elif args[:2] == ("network", "inspect"):
             out = json.dumps([{"Id": nid, "Created": self.networks[nid][1]} for nid in args[2:]])
         elif args[:2] == ("network", "rm"):
             del self.networks[args[2]]
-            out = ""
-        else:
+        elif args[:2] == ("network", "create"):
+            self.networks[f"n{len(self.networks)}"] = (args[-1], "2026-12-07T05:00:00Z")
+        elif args[:2] == ("container", "create"):
+            if self.busy:
+                self.busy -= 1
+                err, code = 'Conflict. The container name "/x-making" is already in use by container "1"', 1
+        elif args[:2] != ("container", "rm"):
             raise AssertionError(args)
-        return subprocess.CompletedProcess(args, 0, out, "")
+        return subprocess.CompletedProcess(args, code, out, err)
 
 
-def test_a_network_made_twice_at_once_is_kept_once_the_oldest():
-    fake = TwoNetworks()
+def _engine(fake: Engine2, monkeypatch) -> Engine:
     engine = Engine()
-    engine.docker = fake.docker  # type: ignore[method-assign]
-    engine.network_ensure("hakobune-monitor", {"io.hakobune.monitor": "1"}, internal=True)
-    assert not any(call[:2] == ("network", "create") for call in fake.calls)
+    monkeypatch.setattr(engine, "docker", fake.docker)
+    monkeypatch.setattr("hakobune.engine.time.sleep", lambda _: None)
+    return engine
+
+
+def test_a_shared_network_is_made_under_a_lock_every_client_sees(monkeypatch):
+    fake = Engine2({"x": ("hakobune-monitor-old", "2026-01-01T00:00:00Z")}, busy=2)
+    _engine(fake, monkeypatch).network_ensure("hakobune-monitor", {"io.hakobune.monitor": "1"}, "img",
+                                              internal=True)
+    verbs = [c[:2] for c in fake.calls if c[:2] != ("network", "ls")]
+    # Twice another client held the lock; then this one took it, made the network and let the lock go.
+    assert verbs == [("container", "create")] * 3 + [("network", "create"), ("container", "rm")]
+    made = next(c for c in fake.calls if c[:2] == ("network", "create"))
+    assert made == ("network", "create", "--label", "io.hakobune.monitor=1", "--internal", "hakobune-monitor")
+    assert fake.calls[1][-1] == "img" and "hakobune-monitor-making" in fake.calls[1]
+    assert sorted(name for name, _ in fake.networks.values()) == ["hakobune-monitor", "hakobune-monitor-old"]
+
+
+def test_two_networks_of_one_name_are_made_one_the_oldest(monkeypatch):
+    fake = Engine2({"bbb": ("hakobune-monitor", "2026-12-07T04:05:01.2Z"),
+                    "aaa": ("hakobune-monitor", "2026-12-07T04:05:01.1Z"),
+                    "ccc": ("hakobune-monitor-old", "2026-01-01T00:00:00Z")})
+    _engine(fake, monkeypatch).network_ensure("hakobune-monitor", {}, "img", internal=True)
+    assert not any(c[:2] in (("network", "create"), ("container", "create")) for c in fake.calls)
     assert sorted(fake.networks) == ["aaa", "ccc"]  # the oldest of the two kept; a longer name left alone
+
+
+def test_a_lock_that_cannot_be_taken_for_another_reason_is_an_error(monkeypatch):
+    fake = Engine2({})
+    fake.docker = lambda *args, check=True: subprocess.CompletedProcess(  # type: ignore[method-assign]
+        args, 1 if args[:2] == ("container", "create") else 0, "",
+        "Unable to find image 'img:latest' locally" if args[:2] == ("container", "create") else "")
+    with pytest.raises(EngineError, match="the network hakobune-monitor could not be made: Unable to find"):
+        _engine(fake, monkeypatch).network_ensure("hakobune-monitor", {}, "img")

@@ -252,7 +252,8 @@ class ComposeStack(Stack):
     def _monitor_network(self) -> None:
         """The engine's monitoring network, which every site's metrics service joins: made by the first."""
         if self.site.metrics:
-            self.engine.network_ensure(MONITOR_NETWORK, {MONITOR_NETWORK_LABEL: "1"}, internal=True)
+            self.engine.network_ensure(MONITOR_NETWORK, {MONITOR_NETWORK_LABEL: "1"}, self.site.images["metrics"],
+                                       internal=True)
 
     def beside(self, service: str, signal: str, ready: Callable[[list[str]], None] | None = None) -> None:
         self._monitor_network()
