@@ -353,7 +353,13 @@ class Engine:
         if volumes:
             self.docker("volume", "rm", "-f", *volumes)
         for network in self.labelled("network", value, label):
-            self.docker("network", "rm", network, check=False)
+            self.network_remove(network)
+        # What another client made meanwhile is said, not left for the next command to trip on.
+        left = [f"{kind} {found}" for kind in ("container", "volume", "network")
+                for found in self.labelled(kind, value, label)]
+        if left:
+            raise EngineError(f"still on the engine after removing what carries {label}={value}: {', '.join(left)}",
+                              "another command may be making it at the same time; run this again when it is done")
 
     # -- networks -----------------------------------------------------------------------------------
 
@@ -412,9 +418,19 @@ class Engine:
     def network_disconnect(self, network: str, container: str) -> None:
         self.docker("network", "disconnect", "--force", network, container, check=False)
 
-    def network_remove(self, network: str) -> None:
-        """Remove NETWORK (gone already: nothing to do)."""
-        self.docker("network", "rm", network, check=False)
+    def network_remove(self, network: str, patience: float = 30) -> None:
+        """Remove NETWORK (gone already: nothing to do). A busy engine can refuse it for a moment after the last
+        container on it was removed (CI saw a site's network stay after `remove` under load, and go at the next
+        try): it is tried again for PATIENCE seconds, then the engine's words are raised, never swallowed."""
+        deadline = time.monotonic() + patience
+        while True:
+            done = self.docker("network", "rm", network, check=False)
+            if done.returncode == 0 or re.search(r"No such network|not found", done.stderr, re.IGNORECASE):
+                return
+            if time.monotonic() >= deadline:
+                raise EngineError(f"the network {network} could not be removed: {done.stderr.strip()}",
+                                  "see what is still on it: docker network inspect " + network, stderr=done.stderr)
+            time.sleep(1)
 
     # -- compose ------------------------------------------------------------------------------------
 

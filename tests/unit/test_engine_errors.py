@@ -119,3 +119,53 @@ def test_a_lock_that_cannot_be_taken_for_another_reason_is_an_error(monkeypatch)
         "Unable to find image 'img:latest' locally" if args[:2] == ("container", "create") else "")
     with pytest.raises(EngineError, match="the network hakobune-monitor could not be made: Unable to find"):
         _engine(fake, monkeypatch).network_ensure("hakobune-monitor", {}, "img")
+
+
+class Refusing:
+    """`network rm` refused REFUSALS times (a busy engine), then done; `rm` of a missing network answers as the
+    engine does."""
+
+    def __init__(self, refusals: int, missing: bool = False) -> None:
+        self.refusals, self.missing, self.tries = refusals, missing, 0
+
+    def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        assert args[:2] == ("network", "rm") and not check
+        self.tries += 1
+        if self.missing:
+            return subprocess.CompletedProcess(args, 1, "", f"Error: No such network: {args[2]}\n")
+        if self.refusals:
+            self.refusals -= 1
+            return subprocess.CompletedProcess(args, 1, "", "Error response from daemon: error while removing "
+                                               f"network: network {args[2]} has active endpoints\n")
+        return subprocess.CompletedProcess(args, 0, args[2] + "\n", "")
+
+
+def test_a_network_the_engine_refuses_for_a_moment_is_removed_at_a_later_try(monkeypatch):
+    fake = Refusing(refusals=3)
+    _engine(fake, monkeypatch).network_remove("hb-blog_site")
+    assert fake.tries == 4
+
+
+def test_a_network_already_gone_is_not_an_error(monkeypatch):
+    fake = Refusing(refusals=0, missing=True)
+    _engine(fake, monkeypatch).network_remove("hb-blog_site")
+    assert fake.tries == 1
+
+
+def test_a_network_that_stays_is_said_not_swallowed(monkeypatch):
+    fake = Refusing(refusals=10**6)
+    with pytest.raises(EngineError) as caught:
+        _engine(fake, monkeypatch).network_remove("hb-blog_site", patience=0)
+    assert caught.value.message == ("the network hb-blog_site could not be removed: Error response from daemon: "
+                                    "error while removing network: network hb-blog_site has active endpoints")
+    assert "docker network inspect hb-blog_site" in caught.value.hint
+
+
+def test_what_is_still_labelled_after_a_sweep_is_said(monkeypatch):
+    engine = Engine()
+    made_meanwhile = {"container": [[], []], "volume": [[], []], "network": [["n1"], ["n2"]]}
+    monkeypatch.setattr(engine, "labelled", lambda kind, value, label: made_meanwhile[kind].pop(0))
+    monkeypatch.setattr(engine, "network_remove", lambda network: None)
+    with pytest.raises(EngineError) as caught:
+        engine.sweep("blog")
+    assert caught.value.message == "still on the engine after removing what carries io.hakobune.site=blog: network n2"
