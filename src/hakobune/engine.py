@@ -50,6 +50,9 @@ _NOISE = ("WARNING", "DEPRECATED", "time=", "Run 'docker", "See 'docker", "Usage
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STOP_GRACE = 60  # seconds an interrupted docker command gets to finish its current call
 _PORT_TAKEN = re.compile(r"port is already allocated|address already in use", re.IGNORECASE)
+# runc's init, starting a process in a container under load (seen in a container of a container), sometimes loses
+# its pipe before the process exists: "OCI runtime exec failed: ... read init-p: connection reset by peer".
+RUNTIME_HICCUP = "read init-p: connection reset by peer"
 
 
 def _summary(stderr: str) -> str:
@@ -465,8 +468,15 @@ class Engine:
                 stdout: IO[bytes] | None = None, check: bool = True,
                 timeout: float | None = None) -> subprocess.CompletedProcess[str]:
         verb = next((a for a in args if not a.startswith("-")), "")
-        return self._run(self._compose_argv(project_dir, args), cwd=project_dir, input=input, stdin=stdin,
-                         stdout=stdout, check=check, timeout=timeout, what=f"compose {verb}")
+        argv = self._compose_argv(project_dir, args)
+        result = self._run(argv, cwd=project_dir, input=input, stdin=stdin, stdout=stdout, check=False,
+                           timeout=timeout)
+        if result.returncode != 0 and stdin is None and stdout is None and RUNTIME_HICCUP in result.stderr:
+            # Nothing ran (the runtime failed before the process existed), and the input is still in hand.
+            result = self._run(argv, cwd=project_dir, input=input, check=False, timeout=timeout)
+        if check and result.returncode != 0:
+            raise self._failure(argv, result.stderr or result.stdout, result.stdout, f"compose {verb}")
+        return result
 
     def compose_attached(self, project_dir: Path, *args: str) -> int:
         """Run compose with the user's terminal (logs -f, shell, exec): its output is theirs, its exit code ours."""

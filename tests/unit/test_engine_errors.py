@@ -169,3 +169,44 @@ def test_what_is_still_labelled_after_a_sweep_is_said(monkeypatch):
     with pytest.raises(EngineError) as caught:
         engine.sweep("blog")
     assert caught.value.message == "still on the engine after removing what carries io.hakobune.site=blog: network n2"
+
+
+HICCUP = ("OCI runtime exec failed: exec failed: unable to start container process: waiting for init preliminary "
+          "setup: read init-p: connection reset by peer: unknown")
+
+
+def compose_answering(monkeypatch, *answers: tuple[int, str]) -> list[dict]:
+    """An engine whose compose commands end as ANSWERS say, in turn: (exit code, stderr). The calls are kept."""
+    calls: list[dict] = []
+    left = list(answers)
+
+    def run(argv, **io):
+        calls.append(io)
+        code, stderr = left.pop(0)
+        return subprocess.CompletedProcess(argv, code, "done" if code == 0 else "", stderr)
+
+    monkeypatch.setattr(Engine, "_run", lambda self, argv, **io: run(argv, **io))
+    monkeypatch.setattr(Engine, "_compose_argv", lambda self, folder, args: ["docker", "compose", *args])
+    return calls
+
+
+def test_a_process_the_runtime_failed_to_start_is_started_once_more(monkeypatch, tmp_path):
+    calls = compose_answering(monkeypatch, (1, HICCUP), (0, ""))
+    assert Engine().compose(tmp_path, "exec", "-T", "web", "purge", input="x").stdout == "done"
+    assert [c["input"] for c in calls] == ["x", "x"]
+
+
+def test_only_once(monkeypatch, tmp_path):
+    compose_answering(monkeypatch, (1, HICCUP), (1, HICCUP))
+    with pytest.raises(EngineError, match=r"^docker compose exec failed: .*read init-p"):
+        Engine().compose(tmp_path, "exec", "-T", "web", "purge")
+
+
+def test_not_when_a_stream_was_read_or_the_failure_is_another(monkeypatch, tmp_path):
+    calls = compose_answering(monkeypatch, (1, HICCUP))
+    with pytest.raises(EngineError):
+        Engine().compose(tmp_path, "run", "--rm", "-T", "ops", "restore", stdin=subprocess.PIPE)
+    assert len(calls) == 1
+    calls = compose_answering(monkeypatch, (1, "no such service: web"))
+    assert Engine().compose(tmp_path, "exec", "web", "x", check=False).returncode == 1
+    assert len(calls) == 1
