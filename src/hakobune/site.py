@@ -27,7 +27,7 @@ MONITOR_NETWORK = "hakobune-monitor"
 MONITOR_NETWORK_LABEL = "io.hakobune.monitor"
 METRICS_PORT_LABEL = "io.hakobune.metrics-port"
 METRICS_PORT = 9100
-IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "valkey", "metrics", "ops", "edge")
+IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "valkey", "metrics", "ops", "edge", "monitor")
 WEB_SERVERS = ("nginx", "httpd")
 # Image settings of each web server start with its own prefix.
 WEB_PREFIX = {"nginx": "NGINX_", "httpd": "HTTPD_"}

@@ -25,6 +25,7 @@ from hakobune.cli import (
     info,
     lifecycle,
     limits,
+    monitor,
     provision,
     remove,
     restore,
@@ -73,6 +74,7 @@ app.command("import")(import_site.import_)
 app.add_typer(edge.app, name="edge")
 app.add_typer(cert.app, name="cert")
 app.add_typer(domain.app, name="domain")
+app.add_typer(monitor.app, name="monitor")
 
 
 def _version(value: bool) -> None:
