@@ -27,7 +27,7 @@ from pathlib import Path
 SHARE = Path("/etc/hakobune/monitor")
 RUN = Path("/run/hakobune")
 DATA = Path("/var/lib/hakobune")
-PROXY = "http://docker:2375"
+PROXY = "http://docker:2375"  # the docker-proxy part (docker-proxy.cfg)
 PORTS = {"prometheus": 9090, "alertmanager": 9093, "node": 9100, "containers": 9101, "docker-proxy": 2375}
 DURATION = re.compile(r"^[1-9][0-9]*(s|m|h|d)$")
 DEFAULTS = {"WINDOW": "5m", "HOLD": "5m", "HOLD_SHORT": "1m"}
@@ -93,7 +93,8 @@ def alertmanager_config(env: dict[str, str]) -> dict:
                  "require_tls": setting(env, "SMTP_TLS", "on") == "on", "send_resolved": True}
         if setting(env, "SMTP_USER"):
             email["auth_username"] = setting(env, "SMTP_USER")
-            email["auth_password_file"] = setting(env, "SMTP_PASSWORD_FILE", "/run/secrets/smtp-password")
+            email["auth_password_file"] = setting(env, "SMTP_PASSWORD_FILE",
+                                                  str(DATA / "alertmanager" / "smtp-password"))
         receiver["email_configs"] = [email]
     if setting(env, "WEBHOOK_URL"):
         receiver["webhook_configs"] = [{"url": setting(env, "WEBHOOK_URL"), "send_resolved": True}]
@@ -142,7 +143,7 @@ def run_proxy(env: dict[str, str]) -> list[str]:
 
 
 def docker_get(path: str, timeout: float = 10.0):
-    with urllib.request.urlopen(f"{PROXY}{path}", timeout=timeout) as answer:
+    with urllib.request.urlopen(f"http://docker:2375{path}", timeout=timeout) as answer:
         return json.load(answer)
 
 
@@ -228,7 +229,7 @@ def main(argv: list[str]) -> int:
     part = argv[1] if len(argv) > 1 else ""
     if part in STARTS:
         command = STARTS[part](dict(os.environ))
-        os.execvp(command[0], command)
+        os.execvp(command[0], command)  # noqa: S606 -- the part becomes the container's main process
     if part == "containers":
         return serve_containers()
     if part == "test-rules":

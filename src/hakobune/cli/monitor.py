@@ -6,6 +6,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -24,7 +25,7 @@ app = typer.Typer(help="The monitoring stack: one per Docker engine, finding eve
 DEFAULTS = MonitorSettings(image="")
 
 
-def _option(default: object, flag: str, text: str, **extra: object) -> object:
+def _option(default: object, flag: str, text: str, **extra: Any) -> Any:
     return typer.Option(None, flag, help=f"{text} (default: {default}).", **extra)
 
 
@@ -84,7 +85,7 @@ def up(
              "smtp_port": smtp_port, "smtp_from": smtp_from, "smtp_user": smtp_user, "smtp_tls": smtp_tls,
              "window": alert_window, "hold": alert_hold, "hold_short": alert_hold_short,
              "group_wait": group_wait, "group_interval": group_interval}
-    changes = {key: value for key, value in given.items() if value is not None}
+    changes: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     dataclasses.replace(DEFAULTS, **changes)  # checked before the engine is asked anything
     password = _password(smtp_password_file)
     st = state(ctx)

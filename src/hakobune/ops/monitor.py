@@ -11,10 +11,9 @@ from hakobune.errors import HakobuneError
 from hakobune.ops.engine_project import EngineProject
 from hakobune.ops.ports import check_ports_free
 from hakobune.ops.stack import START_TIMEOUT, STOP_TIMEOUT, Container
-from hakobune.render.monitor import PROJECT, SETTINGS_LABEL, STACK_LABEL, MonitorSettings, monitor_yaml
+from hakobune.render.monitor import PROJECT, SETTINGS_LABEL, SMTP_PASSWORD, STACK_LABEL, MonitorSettings, monitor_yaml
 from hakobune.site import MONITOR_NETWORK, MONITOR_NETWORK_LABEL
 
-PASSWORD_PATH = "/var/lib/hakobune/alertmanager/smtp-password"  # in Alertmanager's volume, its user's alone
 NOT_UP = "start it with: hakobune monitor up"
 
 
@@ -74,7 +73,7 @@ class Monitor:
         if smtp_password is not None:
             # Written before Alertmanager starts, by a one-off container of its service (its user, its volume).
             self.project.compose(settings, "run", "--rm", "--no-deps", "-T", "--entrypoint", "sh", "alertmanager",
-                                 "-c", f"umask 077 && cat > {PASSWORD_PATH}", input=smtp_password.strip() + "\n",
+                                 "-c", f"umask 077 && cat > {SMTP_PASSWORD}", input=smtp_password.strip() + "\n",
                                  timeout=120)
         self.project.compose(settings, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
                              "--remove-orphans", timeout=START_TIMEOUT + 120)

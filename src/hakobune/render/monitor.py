@@ -3,7 +3,7 @@
 Prometheus finds every site's metrics service on the engine's monitoring network by its labels, through a proxy that
 passes on a few GET requests to the Docker API and nothing else; Alertmanager sends what the shipped rules raise by
 e-mail and to a webhook. Its settings are kept on the engine, as a label of the Prometheus container, so every
-client of the engine sees the same stack; the SMTP password is kept in a volume of its own, never in a label."""
+client of the engine sees the same stack; the SMTP password is kept in Alertmanager's volume, never in a label."""
 
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ from urllib.parse import urlsplit
 import yaml
 
 from hakobune.errors import InvalidInput
+from hakobune.layout import RUN_DIR, UIDS
 from hakobune.site import MONITOR_NETWORK, validate_port
 
 PROJECT = "hakobune-monitoring"
 STACK_LABEL = "io.hakobune.monitoring"  # on everything the stack has: its containers, volumes and networks
 SETTINGS_LABEL = "io.hakobune.monitoring.settings"  # on its Prometheus container: MonitorSettings as JSON
-UID = 103  # hbmon in images/monitor
-RUN_DIR = "/run/hakobune"
-SMTP_PASSWORD = "/run/secrets/smtp-password"  # in the secrets volume, mounted read-only into Alertmanager
+UID = UIDS["hbmon"]
+# In Alertmanager's volume, its user's alone (a path, not a password).
+SMTP_PASSWORD = "/var/lib/hakobune/alertmanager/smtp-password"  # noqa: S105
 DURATION = re.compile(r"^[1-9][0-9]{0,5}(s|m|h|d)$")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
                       r"[A-Za-z0-9])?)*$")
@@ -158,7 +159,7 @@ def monitor_document(s: MonitorSettings) -> dict[str, Any]:
                            volumes=["data:/var/lib/hakobune/prometheus"],
                            ports=[_published(s, s.port, 9090)], depends_on=["docker-proxy"]),
         "alertmanager": part("alertmanager", ["inner", "monitor", "outside"], environment=env, tmpfs=run,
-                             volumes=["alerts:/var/lib/hakobune/alertmanager", "secrets:/run/secrets:ro"],
+                             volumes=["alerts:/var/lib/hakobune/alertmanager"],
                              ports=[_published(s, s.alertmanager_port, 9093)]),
     }
     return {
@@ -166,7 +167,7 @@ def monitor_document(s: MonitorSettings) -> dict[str, Any]:
         "services": services,
         "networks": {"inner": {"internal": True, "labels": labels}, "outside": {"labels": labels},
                      "monitor": {"name": MONITOR_NETWORK, "external": True}},
-        "volumes": {"data": {"labels": labels}, "alerts": {"labels": labels}, "secrets": {"labels": labels}},
+        "volumes": {"data": {"labels": labels}, "alerts": {"labels": labels}},
     }
 
 
