@@ -49,8 +49,7 @@ def test_only_the_proxy_sees_the_engines_socket_and_only_read_only():
     assert holders == {"docker-proxy"}
     assert services["docker-proxy"]["volumes"] == ["/var/run/docker.sock:/var/run/docker.sock:ro"]
     assert services["docker-proxy"]["networks"] == ["inner"]  # reached by the stack alone
-    assert services["node"]["volumes"] == [{"type": "bind", "source": "/", "target": "/host", "read_only": True,
-                                            "bind": {"propagation": "rslave"}}]
+    assert services["node"]["volumes"] == [{"type": "bind", "source": "/", "target": "/host", "read_only": True}]
 
 
 def test_the_pages_are_published_on_the_loopback_unless_asked_and_the_rest_never():

@@ -77,6 +77,8 @@ def up(
                                      "new alert's fellows before it sends"),
     group_interval: str | None = _option(DEFAULTS.group_interval, "--group-interval", "How long it waits "
                                          "before it sends a change to a group"),
+    recreate: bool = typer.Option(False, "--recreate", help="Start every part anew, e.g. for the node exporter "
+                                                            "to see a disk mounted since."),
 ) -> None:
     """Start the monitoring stack, or bring it to this Hakobune's image and the options given (the others stay
     as they were), and wait until it is healthy."""
@@ -93,7 +95,7 @@ def up(
     with st.output.working("Starting the monitoring stack"):
         before = monitor.settings() or DEFAULTS
         settings = dataclasses.replace(before, image=image_refs()["monitor"], **changes)
-        monitor.up(settings, password)
+        monitor.up(settings, password, recreate)
     host = settings.bind or "every address"
     st.output.out.print(f"The monitoring stack is up: http://{host}:{settings.port}/consoles/hakobune.html "
                         f"(Alertmanager: port {settings.alertmanager_port}).", markup=False)

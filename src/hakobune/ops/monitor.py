@@ -58,9 +58,10 @@ class Monitor:
     def settings(self) -> MonitorSettings | None:
         return self.project.settings()
 
-    def up(self, settings: MonitorSettings, smtp_password: str | None = None) -> None:
+    def up(self, settings: MonitorSettings, smtp_password: str | None = None, recreate: bool = False) -> None:
         """Start the stack with SETTINGS (or bring it to them) and wait until every part is healthy; SMTP_PASSWORD,
-        when given, replaces the one kept."""
+        when given, replaces the one kept; RECREATE: every part starts anew (and sees the host's disks as they are
+        mounted now)."""
         if not self.engine.image_exists(settings.image):
             raise HakobuneError(f"image not built: {settings.image}", "run 'hakobune images build monitor'")
         if self.engine.is_local():
@@ -76,7 +77,8 @@ class Monitor:
                                  "-c", f"umask 077 && cat > {SMTP_PASSWORD}", input=smtp_password.strip() + "\n",
                                  timeout=120)
         self.project.compose(settings, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
-                             "--remove-orphans", timeout=START_TIMEOUT + 120)
+                             "--remove-orphans", *(["--force-recreate"] if recreate else []),
+                             timeout=START_TIMEOUT + 120)
 
     def _running(self) -> bool:
         settings = self.settings()

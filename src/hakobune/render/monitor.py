@@ -152,8 +152,10 @@ def monitor_document(s: MonitorSettings) -> dict[str, Any]:
         "docker-proxy": part("docker-proxy", ["inner"], user="0:0",
                              volumes=["/var/run/docker.sock:/var/run/docker.sock:ro"]),
         "containers": part("containers", ["inner"], depends_on=["docker-proxy"]),
+        # The host's filesystems as they are mounted when the part starts (no propagation: a host whose root is a
+        # private mount could not give one); a disk mounted later is seen after `monitor up --recreate`.
         "node": part("node", ["inner"], volumes=[{"type": "bind", "source": "/", "target": "/host",
-                                                  "read_only": True, "bind": {"propagation": "rslave"}}]),
+                                                  "read_only": True}]),
         "prometheus": part("prometheus", ["inner", "monitor", "outside"],
                            labels={**labels, SETTINGS_LABEL: s.to_json()}, environment=env, tmpfs=run,
                            volumes=["data:/var/lib/hakobune/prometheus"],
