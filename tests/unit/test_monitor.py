@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from hakobune.errors import InvalidInput
+from hakobune.ops.top import QUERIES, sites_now
 from hakobune.render.monitor import SETTINGS_LABEL, STACK_LABEL, UID, MonitorSettings, environment, monitor_document
 from hakobune.site import MONITOR_NETWORK
 
@@ -152,3 +153,30 @@ def test_alertmanager_sends_to_the_webhook_and_by_mail_with_the_password_from_a_
         "ops@example.com", "smtp.example.com:587", "alerts", True)
     assert email["auth_password_file"] == "/run/secrets/smtp-password" and "auth_password" not in email
     assert config["route"]["group_wait"] == "5s" and config["route"]["group_by"] == ["alertname", "site"]
+
+
+class FakeMonitor:
+    """Answers `queries` as Prometheus would, from SERIES: query key -> {site: value}."""
+
+    def __init__(self, series: dict[str, dict[str, float]]) -> None:
+        self.series = series
+
+    def queries(self, *exprs: str) -> list[list[dict[str, object]]]:
+        keys = {expr: key for key, expr in QUERIES.items()}
+        return [[{"metric": {"site": site}, "value": [0, str(value)]}
+                 for site, value in self.series.get(keys[expr], {}).items()] for expr in exprs]
+
+
+def test_top_puts_each_sites_numbers_together_and_leaves_unknowns_blank():
+    rows = sites_now(FakeMonitor({  # type: ignore[arg-type]
+        "read": {"shop": 1, "blog": 1, "new": 0}, "answers": {"shop": 1, "blog": 0},
+        "requests": {"shop": 10.0, "blog": 0.0}, "hits": {"shop": 7.5, "blog": 0.0},
+        "cpu": {"shop": 0.25}, "memory": {"shop": 300 * 2**20}, "busy": {"shop": 2}, "children": {"shop": 5}}))
+    assert [row.site for row in rows] == ["blog", "new", "shop"]
+    blog, new, shop = rows
+    assert (shop.up, shop.requests_per_second, shop.cache_hit_ratio, shop.php_busy, shop.php_children) == (
+        True, 10.0, 0.75, 2, 5)
+    assert blog.up is False and blog.cache_hit_ratio is None  # no request: no ratio, not 0%
+    assert new.up is False and new.requests_per_second is None and new.memory_bytes is None
+    assert set(shop.to_dict()) == {"site", "up", "requests_per_second", "cache_hit_ratio", "cpu_cores",
+                                   "memory_bytes", "php_busy", "php_children"}

@@ -30,6 +30,7 @@ from hakobune.cli import (
     remove,
     restore,
     status,
+    top,
     upgrade,
     wordpress,
 )
@@ -75,6 +76,7 @@ app.add_typer(edge.app, name="edge")
 app.add_typer(cert.app, name="cert")
 app.add_typer(domain.app, name="domain")
 app.add_typer(monitor.app, name="monitor")
+app.command()(top.top)
 
 
 def _version(value: bool) -> None:

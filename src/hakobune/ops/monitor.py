@@ -92,16 +92,25 @@ class Monitor:
         return settings
 
     def query(self, expr: str) -> list[dict[str, Any]]:
-        """EXPR's value now, as Prometheus's API gives it (a list of {metric, value}), asked inside its container
-        so that it works over any engine connection."""
+        """EXPR's value now, as Prometheus's API gives it (a list of {metric, value})."""
+        return self.queries(expr)[0]
+
+    def queries(self, *exprs: str) -> list[list[dict[str, Any]]]:
+        """Each of EXPRS's value now, asked with promtool inside the Prometheus container (one exec for all), so
+        that it works over any engine connection."""
         settings = self._up()
+        script = 'for q; do promtool query instant -o json http://127.0.0.1:9090 "$q" || exit 1; echo; done'
         try:
-            out = self.project.compose(settings, "exec", "-T", "prometheus", "promtool", "query", "instant",
-                                       "-o", "json", "http://127.0.0.1:9090", expr, timeout=60).stdout
+            out = self.project.compose(settings, "exec", "-T", "prometheus", "sh", "-c", script, "sh", *exprs,
+                                       timeout=60).stdout
         except EngineError as exc:
-            raise HakobuneError(f"Prometheus did not answer the query: {exc.stderr.strip() or exc}",
+            raise HakobuneError(f"Prometheus did not answer: {exc.stderr.strip() or exc}",
                                 "see: hakobune monitor logs") from None
-        return list(json.loads(out or "[]"))
+        answers = [json.loads(line) for line in out.splitlines() if line.strip()]
+        if len(answers) != len(exprs):
+            raise HakobuneError(f"Prometheus gave {len(answers)} answers to {len(exprs)} queries",
+                                "see: hakobune monitor logs")
+        return [list(answer or []) for answer in answers]
 
     def status(self) -> MonitorStatus:
         settings = self.settings()
@@ -110,11 +119,12 @@ class Monitor:
         containers = self.project.containers(settings)
         if not any(c.running and c.service == "prometheus" for c in containers):
             return MonitorStatus(settings, containers)
-        targets = sorted({Target(str(r["metric"].get("site", "")), r["value"][1] == "1")
-                          for r in self.query('max by (site) (up{job="hakobune-sites"})')}, key=lambda t: t.site)
+        up, firing = self.queries('max by (site) (up{job="hakobune-sites"})', 'ALERTS{alertstate="firing"}')
+        targets = sorted({Target(str(r["metric"].get("site", "")), r["value"][1] == "1") for r in up},
+                         key=lambda t: t.site)
         alerts = sorted({Alert(str(r["metric"].get("alertname", "")), str(r["metric"].get("site", "")),
-                               str(r["metric"].get("severity", "")))
-                         for r in self.query('ALERTS{alertstate="firing"}')}, key=lambda a: (a.site, a.name))
+                               str(r["metric"].get("severity", ""))) for r in firing},
+                        key=lambda a: (a.site, a.name))
         return MonitorStatus(settings, containers, targets, alerts)
 
     def down(self, purge: bool = False) -> bool:
