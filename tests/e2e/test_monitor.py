@@ -25,15 +25,37 @@ from tests.helpers import TestPKI
 
 pytestmark = pytest.mark.e2e
 
-# Every POST it is sent, as one JSON line on its standard output (read with docker logs).
-HOOK_SERVER = """
-import http.server, sys
+# Every POST it is sent, as one JSON line on its standard output (read with docker logs); and every e-mail sent to
+# its SMTP port, as one line "MAIL <subject>".
+HOOK_SERVER = r"""
+import http.server, socketserver, sys, threading
 class Hook(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        print(body.decode().replace("\\n", " "), flush=True)
+        print(body.decode().replace("\n", " "), flush=True)
         self.send_response(200); self.end_headers()
     def log_message(self, *args): pass
+class Mail(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(b"220 hook ESMTP\r\n")
+        while line := self.rfile.readline():
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                self.wfile.write(b"354 go on\r\n")
+                subject = ""
+                while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                    if data.lower().startswith(b"subject:"):
+                        subject = data.decode(errors="replace").strip()[8:].strip()
+                print("MAIL " + subject, flush=True)
+                self.wfile.write(b"250 kept\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n"); return
+            elif verb == b"EHLO":
+                self.wfile.write(b"250 hook\r\n")
+            else:
+                self.wfile.write(b"250 ok\r\n")
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+threading.Thread(target=socketserver.ThreadingTCPServer(("", 2525), Mail).serve_forever, daemon=True).start()
 http.server.ThreadingHTTPServer(("", 8000), Hook).serve_forever()
 """
 SLOW_PHP = "<?php usleep(2500000); echo 'slow';"
@@ -52,11 +74,20 @@ class Hook:
         docker("run", "-d", "--name", self.name, "--network", MONITOR_NETWORK, "--entrypoint", "python3",
                refs()["metrics"], "-c", HOOK_SERVER)
 
+    def lines(self) -> list[str]:
+        return subprocess.run(["docker", "logs", self.name], capture_output=True, text=True,
+                              check=True).stdout.splitlines()
+
+    def mails(self) -> list[str]:
+        """The subjects of the e-mails received so far."""
+        return [line[5:] for line in self.lines() if line.startswith("MAIL ")]
+
     def seen(self) -> set[tuple[str, str, str]]:
-        """(status, alertname, site or mountpoint) of every alert sent so far."""
+        """(status, alertname, site or mountpoint) of every alert posted so far."""
         found = set()
-        for line in subprocess.run(["docker", "logs", self.name], capture_output=True, text=True,
-                                   check=True).stdout.splitlines():
+        for line in self.lines():
+            if not line.startswith("{"):
+                continue
             with contextlib.suppress(ValueError):
                 for alert in json.loads(line).get("alerts", []):
                     labels = alert["labels"]
@@ -117,7 +148,8 @@ def stack(images, sites, disk, sites_dir):
     out = ok(hb("monitor", "up", "--port", str(ports[0]), "--alertmanager-port", str(ports[1]),
                 "--scrape-interval", "2s", "--alert-window", "30s", "--alert-hold", "10s",
                 "--alert-hold-short", "10s", "--group-wait", "1s", "--group-interval", "5s",
-                "--webhook", hook.url, cwd=sites_dir, timeout=600))
+                "--webhook", hook.url, "--email", "ops@example.com", "--smtp-host", hook.name, "--smtp-port",
+                "2525", "--no-smtp-tls", "--smtp-from", "alerts@example.com", cwd=sites_dir, timeout=600))
     assert f"http://127.0.0.1:{ports[0]}/consoles/hakobune.html" in out
     hook.start()  # on the monitoring network, which `monitor up` made if it was missing
     yield ports[0], hook
@@ -224,6 +256,9 @@ def test_every_shipped_alert_fires_when_caused_and_resolves_when_it_ends(stack, 
     codes = _load(lamp_url, 45)
     assert 500 in codes and 200 in codes
     hook.wait("firing", expected)
+    # By e-mail too: one per group (alert and site).
+    subjects = hook.mails()
+    assert any("FIRING" in s and "DatabaseDown" in s and wp.name in s for s in subjects), subjects
 
     # Ended: everything put back.
     docker("start", f"hb-{wp.name}-db-1")
