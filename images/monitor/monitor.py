@@ -122,7 +122,7 @@ def run_prometheus(env: dict[str, str]) -> list[str]:
     return ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={DATA / 'prometheus'}",
             f"--storage.tsdb.retention.time={duration(env, 'RETENTION', '15d')}",
             "--web.listen-address=:9090", f"--web.console.templates={SHARE / 'consoles'}",
-            f"--web.console.libraries={SHARE / 'consoles'}", "--web.enable-lifecycle",
+            f"--web.console.libraries={SHARE / 'consoles'}",
             *([f"--web.external-url={external}"] if external else [])]
 
 

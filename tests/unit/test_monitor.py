@@ -7,15 +7,18 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from hakobune.errors import InvalidInput
+from hakobune.errors import HakobuneError, InvalidInput
+from hakobune.ops.monitor import Monitor
 from hakobune.ops.top import QUERIES, sites_now
 from hakobune.render.monitor import SETTINGS_LABEL, STACK_LABEL, UID, MonitorSettings, environment, monitor_document
 from hakobune.site import MONITOR_NETWORK
+from tests.unit.fake_engine import FakeEngine
 
 IMAGES = Path(__file__).resolve().parents[2] / "images"
 IMAGE = "hakobune/monitor:0.7.0"
@@ -180,3 +183,48 @@ def test_top_puts_each_sites_numbers_together_and_leaves_unknowns_blank():
     assert new.up is False and new.requests_per_second is None and new.memory_bytes is None
     assert set(shop.to_dict()) == {"site", "up", "requests_per_second", "cache_hit_ratio", "cpu_cores",
                                    "memory_bytes", "php_busy", "php_children"}
+
+
+def _engine_with_stack(settings: MonitorSettings | None, running: tuple[str, ...] = PARTS) -> FakeEngine:
+    engine = FakeEngine(running=running)
+    engine.mock.labelled.side_effect = lambda kind, *_: ["prometheus-1"] if settings and kind == "container" else []
+    labels = {SETTINGS_LABEL: settings.to_json()} if settings else {}
+    engine.mock.docker.side_effect = lambda *args, **kwargs: subprocess.CompletedProcess(
+        list(args), 0, json.dumps([{"Config": {"Labels": labels}}]), "")
+    return engine
+
+
+def test_up_makes_the_monitoring_network_and_writes_the_smtp_password_before_anything_starts():
+    engine = _engine_with_stack(None)
+    Monitor(engine.mock).up(MonitorSettings(IMAGE, smtp_host="smtp.example.com"), "s3cret")
+    engine.mock.network_ensure.assert_called_once_with(MONITOR_NETWORK, {"io.hakobune.monitor": "1"},
+                                                       internal=True)
+    assert [line.split(" ")[0] for line in engine.log] == ["run", "up"]
+    assert "cat > /var/lib/hakobune/alertmanager/smtp-password" in engine.log[0]
+    # The password goes on standard input, never into a command line or a label.
+    password_call = engine.mock.compose.call_args_list[0]
+    assert password_call.kwargs["input"] == "s3cret\n" and "s3cret" not in " ".join(password_call.args[1:])
+
+
+def test_up_refuses_an_image_not_built_and_starts_nothing():
+    engine = _engine_with_stack(None)
+    engine.mock.image_exists.return_value = False
+    with pytest.raises(HakobuneError, match=f"image not built: {IMAGE}"):
+        Monitor(engine.mock).up(MonitorSettings(IMAGE))
+    assert engine.log == [] and not engine.mock.network_ensure.called
+
+
+def test_down_and_status_without_a_stack_say_so():
+    engine = _engine_with_stack(None)
+    monitor = Monitor(engine.mock)
+    assert monitor.down() is False and monitor.status().settings is None
+    assert monitor.down(purge=True) is False
+    assert engine.log == ["sweep io.hakobune.monitoring=1"]
+    with pytest.raises(HakobuneError, match="not running"):
+        monitor.query("up")
+
+
+def test_a_stopped_prometheus_is_shown_without_asking_it():
+    settings = MonitorSettings(IMAGE)
+    status = Monitor(_engine_with_stack(settings, running=("alertmanager",)).mock).status()
+    assert status.settings == settings and status.targets == [] and status.to_dict()["running"] is False
