@@ -74,6 +74,8 @@ def prometheus_config(env: dict[str, str]) -> dict:
                                        "__meta_docker_container_label_io_hakobune_metrics_port"],
                      "separator": ":", "target_label": "__address__"},
                     {"source_labels": ["__meta_docker_container_label_io_hakobune_site"], "target_label": "site"},
+                    # A site's name as Hakobune allows it, nothing else: the page writes it into HTML and scripts.
+                    {"source_labels": ["site"], "regex": "[a-z0-9][a-z0-9_-]{0,39}", "action": "keep"},
                     {"source_labels": ["__meta_docker_container_name"], "regex": "/?(.*)",
                      "target_label": "instance"},
                 ],

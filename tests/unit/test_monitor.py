@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -116,7 +117,9 @@ def test_prometheus_finds_sites_by_label_on_the_monitoring_network_and_names_the
     discovery = sites["docker_sd_configs"][0]
     assert discovery["host"] == "http://docker:2375"  # the proxy, never the socket
     assert discovery["filters"] == [{"name": "label", "values": ["io.hakobune.metrics-port"]}]
-    keep, address, site, _ = sites["relabel_configs"]
+    keep, address, site, named, _ = sites["relabel_configs"]
+    assert (named["source_labels"], named["action"]) == (["site"], "keep")
+    assert re.fullmatch(named["regex"], "shop-2") and not re.fullmatch(named["regex"], "<script>")
     assert (keep["regex"], keep["action"]) == (MONITOR_NETWORK, "keep")
     assert address["target_label"] == "__address__"
     assert site == {"source_labels": ["__meta_docker_container_label_io_hakobune_site"], "target_label": "site"}
