@@ -165,7 +165,14 @@ class Containers:
         restarts = CounterMetricFamily("hakobune_container_restarts", "times the engine restarted the container",
                                        labels=labels)
         running = GaugeMetricFamily("hakobune_container_running", "1 when the container runs", labels=labels)
-        for item in docker_get("/containers/json?all=1"):
+        try:
+            listed = docker_get("/containers/json?all=1")
+        except OSError as exc:
+            print(f"hakobune-monitor: the engine did not answer: {exc}", file=sys.stderr, flush=True)
+            listed = None
+        yield GaugeMetricFamily("hakobune_containers_engine_up", "1 when the engine listed its containers",
+                                value=0 if listed is None else 1)
+        for item in listed or []:
             tags = item.get("Labels") or {}
             if not any(key.startswith("io.hakobune.") for key in tags):
                 continue
