@@ -200,7 +200,7 @@ def _engine_with_stack(settings: MonitorSettings | None, running: tuple[str, ...
 def test_up_makes_the_monitoring_network_and_writes_the_smtp_password_before_anything_starts():
     engine = _engine_with_stack(None)
     Monitor(engine.mock).up(MonitorSettings(IMAGE, smtp_host="smtp.example.com"), "s3cret")
-    engine.mock.network_ensure.assert_called_once_with(MONITOR_NETWORK, {"io.hakobune.monitor": "1"},
+    engine.mock.network_ensure.assert_called_once_with(MONITOR_NETWORK, {"io.hakobune.monitor": "1"}, IMAGE,
                                                        internal=True)
     assert [line.split(" ")[0] for line in engine.log] == ["run", "up"]
     assert "cat > /var/lib/hakobune/alertmanager/smtp-password" in engine.log[0]

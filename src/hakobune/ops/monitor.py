@@ -70,7 +70,7 @@ class Monitor:
             check_ports_free(*(p for p in (settings.port, settings.alertmanager_port) if p not in own),
                              hint="free it, or give the stack other ports: hakobune monitor up --port N "
                                   "--alertmanager-port N")
-        self.engine.network_ensure(MONITOR_NETWORK, {MONITOR_NETWORK_LABEL: "1"}, internal=True)
+        self.engine.network_ensure(MONITOR_NETWORK, {MONITOR_NETWORK_LABEL: "1"}, settings.image, internal=True)
         if smtp_password is not None:
             # Written before Alertmanager starts, by a one-off container of its service (its user, its volume).
             self.project.compose(settings, "run", "--rm", "--no-deps", "-T", "--entrypoint", "sh", "alertmanager",
