@@ -23,12 +23,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 SHARE = Path("/etc/hakobune/monitor")
 RUN = Path("/run/hakobune")
 DATA = Path("/var/lib/hakobune")
-PROXY = "http://docker:2375"  # the docker-proxy part (docker-proxy.cfg)
+PROXY = "http://docker-proxy:2375"  # the docker-proxy part (docker-proxy.cfg)
 PORTS = {"prometheus": 9090, "alertmanager": 9093, "node": 9100, "containers": 9101, "docker-proxy": 2375}
 DURATION = re.compile(r"^[1-9][0-9]*(s|m|h|d)$")
 DEFAULTS = {"WINDOW": "5m", "HOLD": "5m", "HOLD_SHORT": "1m"}
@@ -146,68 +147,91 @@ def run_proxy(env: dict[str, str]) -> list[str]:
 
 
 def docker_get(path: str, timeout: float = 10.0):
-    with urllib.request.urlopen(f"http://docker:2375{path}", timeout=timeout) as answer:
+    with urllib.request.urlopen(f"http://docker-proxy:2375{path}", timeout=timeout) as answer:
         return json.load(answer)
 
 
+REFRESH = 10.0  # seconds between two readings of the containers
+
+
 class Containers:
-    """CPU, memory and restarts of every container Hakobune made (a site's, the edge's, this stack's)."""
+    """CPU, memory and restarts of every container Hakobune made (a site's, the edge's, this stack's). The engine
+    takes about a second to answer for one container's stats (cgroup v1), so they are read in the background,
+    several at once, every REFRESH seconds; a scrape gets the last reading."""
+
+    def __init__(self) -> None:
+        self.engine_up, self.readings = 0, []
+
+    def forever(self) -> None:
+        while True:
+            started = time.monotonic()
+            try:
+                listed = docker_get("/containers/json?all=1")
+            except OSError as exc:
+                print(f"hakobune-monitor: the engine did not answer: {exc}", file=sys.stderr, flush=True)
+                self.engine_up = 0
+            else:
+                ours = [item for item in listed
+                        if any(key.startswith("io.hakobune.") for key in item.get("Labels") or {})]
+                with ThreadPoolExecutor(max_workers=16) as pool:
+                    self.readings = [r for r in pool.map(self.read, ours) if r is not None]
+                self.engine_up = 1
+            time.sleep(max(REFRESH - (time.monotonic() - started), 1.0))
+
+    @staticmethod
+    def read(item: dict) -> dict | None:
+        tags = item.get("Labels") or {}
+        reading = {"labels": [tags.get("io.hakobune.site", ""), tags.get("com.docker.compose.service", ""),
+                              (item.get("Names") or ["?"])[0].lstrip("/")],
+                   "running": item.get("State") == "running"}
+        try:
+            reading["restarts"] = float(docker_get(f"/containers/{item['Id']}/json").get("RestartCount") or 0)
+            if reading["running"]:
+                stats = docker_get(f"/containers/{item['Id']}/stats?stream=false&one-shot=true")
+                usage = (stats.get("cpu_stats") or {}).get("cpu_usage") or {}
+                mem = stats.get("memory_stats") or {}
+                details = mem.get("stats") or {}
+                cache = details.get("inactive_file", details.get("total_inactive_file", 0))  # cgroup v2, v1
+                reading.update(cpu=(usage.get("total_usage") or 0) / 1e9,
+                               memory=float(max((mem.get("usage") or 0) - cache, 0)), limit=mem.get("limit"))
+        except OSError:
+            return None  # gone between the two requests
+        return reading
 
     def collect(self):
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-        labels = ["site", "service", "container"]
-        cpu = CounterMetricFamily("hakobune_container_cpu_seconds", "CPU time the container used", labels=labels)
-        memory = GaugeMetricFamily("hakobune_container_memory_bytes", "memory the container uses, less the page "
-                                   "cache it could give back", labels=labels)
-        limit = GaugeMetricFamily("hakobune_container_memory_limit_bytes", "the container's memory limit",
-                                  labels=labels)
-        restarts = CounterMetricFamily("hakobune_container_restarts", "times the engine restarted the container",
-                                       labels=labels)
-        running = GaugeMetricFamily("hakobune_container_running", "1 when the container runs", labels=labels)
-        try:
-            listed = docker_get("/containers/json?all=1")
-        except OSError as exc:
-            print(f"hakobune-monitor: the engine did not answer: {exc}", file=sys.stderr, flush=True)
-            listed = None
-        yield GaugeMetricFamily("hakobune_containers_engine_up", "1 when the engine listed its containers",
-                                value=0 if listed is None else 1)
-        for item in listed or []:
-            tags = item.get("Labels") or {}
-            if not any(key.startswith("io.hakobune.") for key in tags):
-                continue
-            name = (item.get("Names") or ["?"])[0].lstrip("/")
-            values = [tags.get("io.hakobune.site", ""), tags.get("com.docker.compose.service", ""), name]
-            try:
-                detail = docker_get(f"/containers/{item['Id']}/json")
-            except OSError:
-                continue  # gone between the two requests
-            restarts.add_metric(values, float(detail.get("RestartCount") or 0))
-            running.add_metric(values, 1.0 if item.get("State") == "running" else 0.0)
-            if item.get("State") != "running":
-                continue
-            try:
-                stats = docker_get(f"/containers/{item['Id']}/stats?stream=false&one-shot=true")
-            except OSError:
-                continue
-            usage = (stats.get("cpu_stats") or {}).get("cpu_usage") or {}
-            cpu.add_metric(values, (usage.get("total_usage") or 0) / 1e9)
-            mem = stats.get("memory_stats") or {}
-            cache = (mem.get("stats") or {}).get("inactive_file", 0)
-            memory.add_metric(values, float(max((mem.get("usage") or 0) - cache, 0)))
-            if mem.get("limit"):
-                limit.add_metric(values, float(mem["limit"]))
-        yield from (cpu, memory, limit, restarts, running)
+        names = ["site", "service", "container"]
+        families = {
+            "cpu": CounterMetricFamily("hakobune_container_cpu_seconds", "CPU time the container used",
+                                       labels=names),
+            "memory": GaugeMetricFamily("hakobune_container_memory_bytes", "memory the container uses, less the "
+                                        "page cache it could give back", labels=names),
+            "limit": GaugeMetricFamily("hakobune_container_memory_limit_bytes", "the container's memory limit",
+                                       labels=names),
+            "restarts": CounterMetricFamily("hakobune_container_restarts", "times the engine restarted the "
+                                            "container", labels=names),
+        }
+        running = GaugeMetricFamily("hakobune_container_running", "1 when the container runs", labels=names)
+        for reading in self.readings:
+            running.add_metric(reading["labels"], 1.0 if reading["running"] else 0.0)
+            for key, family in families.items():
+                if reading.get(key) is not None:
+                    family.add_metric(reading["labels"], float(reading[key]))
+        yield GaugeMetricFamily("hakobune_containers_engine_up", "1 when the engine listed its containers at the "
+                                "last reading", value=self.engine_up)
+        yield from (*families.values(), running)
 
 
 def serve_containers() -> int:
     from prometheus_client import CollectorRegistry, start_http_server
 
+    containers = Containers()
     registry = CollectorRegistry()
-    registry.register(Containers())
+    registry.register(containers)
     start_http_server(PORTS["containers"], registry=registry)
-    while True:
-        time.sleep(3600)
+    containers.forever()
+    return 0
 
 
 def test_rules() -> int:

@@ -202,7 +202,7 @@ def test_the_stack_is_healthy_finds_the_site_and_keeps_the_engines_socket_out_of
     # What the proxy passes on, asked from inside its network as the stack's parts ask it.
     probe = ("import sys, urllib.request, urllib.error\n"
              "for method, path in [a.split(' ', 1) for a in sys.argv[1:]]:\n"
-             "    try: code = urllib.request.urlopen(urllib.request.Request('http://docker:2375' + path, "
+             "    try: code = urllib.request.urlopen(urllib.request.Request('http://docker-proxy:2375' + path, "
              "method=method), timeout=10).status\n"
              "    except urllib.error.HTTPError as e: code = e.code\n    print(method, path, code)")
     asked = ["GET /containers/json", "GET /v1.41/containers/json?all=1", "GET /_ping",

@@ -115,7 +115,7 @@ def test_prometheus_finds_sites_by_label_on_the_monitoring_network_and_names_the
     sites = config["scrape_configs"][0]
     assert sites["job_name"] == "hakobune-sites"
     discovery = sites["docker_sd_configs"][0]
-    assert discovery["host"] == "http://docker:2375"  # the proxy, never the socket
+    assert discovery["host"] == "http://docker-proxy:2375"  # the proxy, never the socket
     assert discovery["filters"] == [{"name": "label", "values": ["io.hakobune.metrics-port"]}]
     keep, address, site, named, _ = sites["relabel_configs"]
     assert (named["source_labels"], named["action"]) == (["site"], "keep")
