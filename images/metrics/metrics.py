@@ -245,6 +245,11 @@ class AccessLines:
                                   buckets=BUCKETS, registry=registry)
         self.unreadable = Counter("hakobune_http_unreadable_lines", "access lines that were not JSON",
                                   registry=registry)
+        # The usual series exist from the start at 0: a series that first appears with its first requests
+        # counted would hide them from rate() and increase().
+        for status_class in ("2xx", "3xx", "4xx", "5xx"):
+            for cache in ("HIT", "MISS", "BYPASS", "EXPIRED", "NONE"):
+                self.requests.labels(status_class, cache)
 
     def count(self, message: bytes) -> None:
         try:  # the syslog header ends where the JSON begins
