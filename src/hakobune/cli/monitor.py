@@ -12,9 +12,8 @@ import typer
 from rich.table import Table
 
 from hakobune.cli.context import state
-from hakobune.engine import INTERRUPTED
-from hakobune.errors import HakobuneError, InvalidInput
-from hakobune.ops.logs import Filter
+from hakobune.cli.engine_project import containers_table, print_logs
+from hakobune.errors import InvalidInput
 from hakobune.ops.monitor import Monitor
 from hakobune.render.monitor import MonitorSettings
 from hakobune.versions import image_refs
@@ -112,10 +111,7 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
     if result.settings is None:
         st.output.out.print("No monitoring stack on this engine (it starts with: hakobune monitor up).")
         return
-    table = Table("service", "state", "health", "ports", "image", box=None)
-    for c in result.containers:
-        table.add_row(c.service, c.state, c.health, ", ".join(c.ports), c.image)
-    st.output.out.print(table)
+    st.output.out.print(containers_table(result.containers))
     sites = Table("site", "metrics", box=None)
     for t in result.targets:
         sites.add_row(t.site, "read" if t.up else "NOT READ")
@@ -148,7 +144,4 @@ def logs(
     tail: str | None = typer.Option(None, "--tail", help="Only the last N lines."),
 ) -> None:
     """The monitoring stack's log: Prometheus, Alertmanager and the parts that feed them."""
-    Filter.of(since, tail, None)
-    code = Monitor(state(ctx).engine).logs(follow, since, tail)
-    if code not in (0, INTERRUPTED):
-        raise HakobuneError(f"docker compose logs exited with {code}")
+    print_logs(Monitor(state(ctx).engine).logs, follow, since, tail)
