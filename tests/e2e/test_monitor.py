@@ -105,8 +105,18 @@ class Hook:
             have = {(name, where) for state, name, where in self.seen(since) if state == status}
             if expected <= have:
                 return
-            assert time.monotonic() < deadline, f"not {status} in {timeout} s: {sorted(expected - have)}"
+            assert time.monotonic() < deadline, (f"not {status} in {timeout} s: {sorted(expected - have)}\n"
+                                                 f"{prometheus_says()}")
             time.sleep(2)
+
+
+def prometheus_says() -> str:
+    """What Prometheus holds now, for a failure's message: each target's scrape, and the request counts."""
+    asked = ['up{job="hakobune-sites"}', 'scrape_duration_seconds{job="hakobune-sites"}',
+             "hakobune_http_requests_total > 0", "ALERTS"]
+    return "\n".join(subprocess.run(["docker", "exec", "hakobune-monitoring-prometheus-1", "promtool", "query",
+                                     "instant", "http://127.0.0.1:9090", q], capture_output=True, text=True,
+                                    check=False).stdout for q in asked)
 
     def remove(self) -> None:
         subprocess.run(["docker", "rm", "-f", self.name], capture_output=True, check=False)
