@@ -383,8 +383,7 @@ class Engine:
             if took.returncode == 0:
                 try:
                     if not self._networks_named(name):
-                        flags = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
-                        self.docker("network", "create", *flags, *(["--internal"] if internal else []), name)
+                        self.network_create(name, labels, internal=internal)
                 finally:
                     self.docker("container", "rm", "-f", lock, check=False)
                 break
