@@ -109,6 +109,9 @@ class Hook:
                                                  f"{prometheus_says()}")
             time.sleep(2)
 
+    def remove(self) -> None:
+        subprocess.run(["docker", "rm", "-f", self.name], capture_output=True, check=False)
+
 
 def prometheus_says() -> str:
     """What Prometheus holds now, for a failure's message: each target's scrape, and the request counts."""
@@ -117,9 +120,6 @@ def prometheus_says() -> str:
     return "\n".join(subprocess.run(["docker", "exec", "hakobune-monitoring-prometheus-1", "promtool", "query",
                                      "instant", "http://127.0.0.1:9090", q], capture_output=True, text=True,
                                     check=False).stdout for q in asked)
-
-    def remove(self) -> None:
-        subprocess.run(["docker", "rm", "-f", self.name], capture_output=True, check=False)
 
 
 @pytest.fixture(scope="module")

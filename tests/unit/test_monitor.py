@@ -88,6 +88,7 @@ def test_the_settings_are_kept_on_prometheus_and_read_back_equal_but_never_a_pas
     ({"retention": "15"}, "--retention '15' is not a duration"),
     ({"retention": "15d; rm -rf /"}, "is not a duration"),
     ({"scrape_interval": "0s"}, "--scrape-interval '0s' is not a duration"),
+    ({"scrape_interval": "1s"}, "--scrape-interval '1s' is too short"),
     ({"window": "5 m"}, "--alert-window"),
     ({"hold": "-1m"}, "--alert-hold '-1m'"),
     ({"port": 0}, "--port"),

@@ -83,6 +83,9 @@ def validate(s: MonitorSettings) -> None:
                           ("--group-interval", s.group_interval)):
         if not DURATION.match(value):
             raise InvalidInput(f"{option} '{value}' is not a duration", "give a number and a unit: 30s, 5m, 2h, 15d")
+    if s.scrape_interval == "1s":  # the one duration the pattern lets through below 2 s
+        # A scrape is given its interval to answer; a site's metrics service waits up to 1 s for its slow parts.
+        raise InvalidInput("--scrape-interval '1s' is too short", "give 2s or more (15s unless you need finer)")
     validate_port("--port", s.port)
     validate_port("--alertmanager-port", s.alertmanager_port)
     validate_port("--smtp-port", s.smtp_port)
