@@ -178,6 +178,28 @@ def stack(images, site, disk, sites_dir):
     assert docker("volume", "ls", "-q", "--filter", f"label={STACK_LABEL}") == ""
 
 
+def stack_things() -> list[str]:
+    return [line for kind in (["ps", "-aq"], ["volume", "ls", "-q"], ["network", "ls", "-q"])
+            for line in docker(*kind, "--filter", f"label={STACK_LABEL}").split()]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--webhook", "javascript:alert(1)"], "error: --webhook 'javascript:alert(1)' is not an http or https URL"),
+    (["--retention", "15d; rm -rf /"], "error: --retention '15d; rm -rf /' is not a duration"),
+    (["--scrape-interval", "1s"], "error: --scrape-interval '1s' is too short"),
+    (["--email", "ops@example.com"], "error: --email needs an SMTP server to send through"),
+    (["--port", "9090", "--alertmanager-port", "9090"], "error: --port and --alertmanager-port are both 9090"),
+    (["--smtp-host", "mail.example.com\nX-Injected: 1"], "is not a host name"),
+    (["--smtp-password-file", "/nonexistent"], "error: --smtp-password-file /nonexistent cannot be read"),
+])
+def test_hostile_options_are_refused_before_anything_is_made(images, sites_dir, args, message):
+    before = stack_things()
+    result = hb("monitor", "up", *args, cwd=sites_dir)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert stack_things() == before
+
+
 def healthy(container: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while docker("inspect", "--format", "{{.State.Health.Status}}", container).strip() != "healthy":
