@@ -249,6 +249,22 @@ def test_the_stack_is_healthy_finds_the_site_and_keeps_the_engines_socket_out_of
     assert all(codes[a] == 403 for a in asked[3:]), codes
 
 
+def test_a_site_made_later_is_found_and_a_site_removed_is_forgotten_without_a_restart(stack, sites_dir):
+    started = docker("inspect", "--format", "{{.State.StartedAt}}", "hakobune-monitoring-prometheus-1")
+    name = site_name("mon-later")
+    ok(hb("provision", "--lamp", "--fqdn", "localhost", "--http-port", str(free_port()), "--tls-port",
+          str(free_port()), name, cwd=sites_dir))
+    try:
+        assert {"site": name, "up": True} in site_read(sites_dir, name)["sites"]
+    finally:
+        ok(hb("remove", "-y", name, cwd=sites_dir))
+    deadline = time.monotonic() + 60
+    while any(s["site"] == name for s in json.loads(ok(hb("monitor", "status", "--json", cwd=sites_dir)))["sites"]):
+        assert time.monotonic() < deadline, f"{name} still watched a minute after it was removed"
+        time.sleep(2)
+    assert docker("inspect", "--format", "{{.State.StartedAt}}", "hakobune-monitoring-prometheus-1") == started
+
+
 def test_the_rules_pass_promtools_own_tests(stack):
     ran = subprocess.run(["docker", "run", "--rm", "--read-only", "--tmpfs", "/run/hakobune:uid=103,gid=103",
                           refs()["monitor"], "test-rules"], capture_output=True, text=True, check=False)
