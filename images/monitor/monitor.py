@@ -81,6 +81,22 @@ def prometheus_config(env: dict[str, str]) -> dict:
                      "target_label": "instance"},
                 ],
             },
+            {
+                # Every acme service (the edge's; a site's own): its renewals, and the edge's certificates, each
+                # sample naming its site (kept as it is said).
+                "job_name": "hakobune-acme",
+                "honor_labels": True,
+                "docker_sd_configs": [{"host": PROXY, "refresh_interval": scrape,
+                                       "filters": [{"name": "label", "values": ["io.hakobune.acme-metrics-port"]}]}],
+                "relabel_configs": [
+                    {"source_labels": ["__meta_docker_network_name"], "regex": network, "action": "keep"},
+                    {"source_labels": ["__meta_docker_network_ip",
+                                       "__meta_docker_container_label_io_hakobune_acme_metrics_port"],
+                     "separator": ":", "target_label": "__address__"},
+                    {"source_labels": ["__meta_docker_container_name"], "regex": "/?(.*)",
+                     "target_label": "instance"},
+                ],
+            },
             {"job_name": "hakobune-containers", "static_configs": [{"targets": ["containers:9101"]}]},
             {"job_name": "hakobune-node", "static_configs": [{"targets": ["node:9100"]}]},
             {"job_name": "prometheus", "static_configs": [{"targets": ["localhost:9090"]}]},

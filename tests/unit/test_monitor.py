@@ -128,6 +128,17 @@ def test_prometheus_finds_sites_by_label_on_the_monitoring_network_and_names_the
         program.prometheus_config({"MONITOR_SCRAPE_INTERVAL": "fast"})
 
 
+def test_every_acme_service_is_read_for_its_renewals_with_the_sites_its_samples_name():
+    config = image_program().prometheus_config({"MONITOR_NETWORK": MONITOR_NETWORK})
+    acme = next(job for job in config["scrape_configs"] if job["job_name"] == "hakobune-acme")
+    assert acme["honor_labels"] is True  # the edge's samples name many sites
+    assert acme["docker_sd_configs"][0]["host"] == "http://docker-proxy:2375"
+    assert acme["docker_sd_configs"][0]["filters"] == [{"name": "label", "values": ["io.hakobune.acme-metrics-port"]}]
+    keep, address, _ = acme["relabel_configs"]
+    assert (keep["regex"], keep["action"]) == (MONITOR_NETWORK, "keep")
+    assert address["source_labels"][1] == "__meta_docker_container_label_io_hakobune_acme_metrics_port"
+
+
 def test_the_rules_are_written_with_every_duration_put_in():
     program = image_program()
     program.SHARE = IMAGES / "monitor"
@@ -137,7 +148,8 @@ def test_the_rules_are_written_with_every_duration_put_in():
         groups = yaml.safe_load(text)["groups"]
         names = {rule["alert"] for group in groups for rule in group["rules"]}
         assert names == {"SiteDown", "ServerErrors", "PhpFpmSaturated", "SlowResponses", "ContainerRestarting",
-                         "DiskFilling", "CertificateExpiring", "BackupFailed", "BackupLate", "DatabaseDown"}
+                         "DiskFilling", "CertificateExpiring", "CertificateRenewalFailing", "BackupFailed",
+                         "BackupLate", "DatabaseDown"}
     short = yaml.safe_load(program.rules({"MONITOR_WINDOW": "30s", "MONITOR_HOLD_SHORT": "10s"}))["groups"][0]
     down = next(rule for rule in short["rules"] if rule["alert"] == "SiteDown")
     assert down["for"] == "10s"
@@ -201,8 +213,7 @@ def _engine_with_stack(settings: MonitorSettings | None, running: tuple[str, ...
 def test_up_makes_the_monitoring_network_and_writes_the_smtp_password_before_anything_starts():
     engine = _engine_with_stack(None)
     Monitor(engine.mock).up(MonitorSettings(IMAGE, smtp_host="smtp.example.com"), "s3cret")
-    engine.mock.network_ensure.assert_called_once_with(MONITOR_NETWORK, {"io.hakobune.monitor": "1"}, IMAGE,
-                                                       internal=True)
+    engine.mock.monitor_network.assert_called_once_with(IMAGE)
     assert [line.split(" ")[0] for line in engine.log] == ["run", "up"]
     assert "cat > /var/lib/hakobune/alertmanager/smtp-password" in engine.log[0]
     # The password goes on standard input, never into a command line or a label.

@@ -81,6 +81,7 @@ class Edge:
             check_ports_free(*(p for p in (settings.http_port, settings.tls_port) if p not in own),
                              hint="free it, or give the edge other ports: hakobune edge up --http-port N "
                                   "--tls-port N")
+        self.engine.monitor_network(settings.image)  # its acme service's renewals are read there
         self._compose(settings, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
                       "--remove-orphans", timeout=START_TIMEOUT + 120)
         # A new edge container (a first start, a newer image) joins every site's edge network again.

@@ -12,7 +12,6 @@ from hakobune.ops.engine_project import EngineProject
 from hakobune.ops.ports import check_ports_free
 from hakobune.ops.stack import START_TIMEOUT, STOP_TIMEOUT, Container
 from hakobune.render.monitor import PROJECT, SETTINGS_LABEL, SMTP_PASSWORD, STACK_LABEL, MonitorSettings, monitor_yaml
-from hakobune.site import MONITOR_NETWORK, MONITOR_NETWORK_LABEL
 
 NOT_UP = "start it with: hakobune monitor up"
 
@@ -70,7 +69,7 @@ class Monitor:
             check_ports_free(*(p for p in (settings.port, settings.alertmanager_port) if p not in own),
                              hint="free it, or give the stack other ports: hakobune monitor up --port N "
                                   "--alertmanager-port N")
-        self.engine.network_ensure(MONITOR_NETWORK, {MONITOR_NETWORK_LABEL: "1"}, settings.image, internal=True)
+        self.engine.monitor_network(settings.image)
         if smtp_password is not None:
             # Written before Alertmanager starts, by a one-off container of its service (its user, its volume).
             self.project.compose(settings, "run", "--rm", "--no-deps", "-T", "--entrypoint", "sh", "alertmanager",
