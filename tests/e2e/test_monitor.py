@@ -189,7 +189,8 @@ def stack_things() -> list[str]:
     (["--scrape-interval", "1s"], "error: --scrape-interval '1s' is too short"),
     (["--email", "ops@example.com"], "error: --email needs an SMTP server to send through"),
     (["--port", "9090", "--alertmanager-port", "9090"], "error: --port and --alertmanager-port are both 9090"),
-    (["--smtp-host", "mail.example.com\nX-Injected: 1"], "is not a host name"),
+    (["--smtp-host", "mail.example.com\nX-Injected: 1"],
+     "error: --smtp-host 'mail.example.com\\nX-Injected: 1' is not a host name"),
     (["--smtp-password-file", "/nonexistent"], "error: --smtp-password-file /nonexistent cannot be read"),
 ])
 def test_hostile_options_are_refused_before_anything_is_made(images, sites_dir, args, message):

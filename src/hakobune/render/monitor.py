@@ -82,7 +82,7 @@ def validate(s: MonitorSettings) -> None:
                           ("--alert-hold-short", s.hold_short), ("--group-wait", s.group_wait),
                           ("--group-interval", s.group_interval)):
         if not DURATION.match(value):
-            raise InvalidInput(f"{option} '{value}' is not a duration", "give a number and a unit: 30s, 5m, 2h, 15d")
+            raise InvalidInput(f"{option} {value!r} is not a duration", "give a number and a unit: 30s, 5m, 2h, 15d")
     if s.scrape_interval == "1s":  # the one duration the pattern lets through below 2 s
         # A scrape is given its interval to answer; a site's metrics service waits up to 1 s for its slow parts.
         raise InvalidInput("--scrape-interval '1s' is too short", "give 2s or more (15s unless you need finer)")
@@ -95,17 +95,17 @@ def validate(s: MonitorSettings) -> None:
         try:
             ipaddress.ip_address(s.bind)
         except ValueError:
-            raise InvalidInput(f"--bind '{s.bind}' is not an IP address", "e.g. 127.0.0.1 or 0.0.0.0") from None
+            raise InvalidInput(f"--bind {s.bind!r} is not an IP address", "e.g. 127.0.0.1 or 0.0.0.0") from None
     if s.webhook_url:
         url = urlsplit(s.webhook_url)
         if url.scheme not in ("http", "https") or not url.hostname or any(c in s.webhook_url for c in " \n\r\t\"'"):
-            raise InvalidInput(f"--webhook '{s.webhook_url}' is not an http or https URL",
+            raise InvalidInput(f"--webhook {s.webhook_url!r} is not an http or https URL",
                                "e.g. https://hooks.example.com/alerts")
     for option, address in (("--email", s.email_to), ("--smtp-from", s.smtp_from)):
         if address and not EMAIL.match(address):
-            raise InvalidInput(f"{option} '{address}' is not an e-mail address", "e.g. ops@example.com")
+            raise InvalidInput(f"{option} {address!r} is not an e-mail address", "e.g. ops@example.com")
     if s.smtp_host and not HOSTNAME.match(s.smtp_host):
-        raise InvalidInput(f"--smtp-host '{s.smtp_host}' is not a host name", "e.g. smtp.example.com")
+        raise InvalidInput(f"--smtp-host {s.smtp_host!r} is not a host name", "e.g. smtp.example.com")
     if s.smtp_user and any(c in s.smtp_user for c in "\n\r\0"):
         raise InvalidInput("--smtp-user has a line break", "give the user name on one line")
     if s.email_to and not s.smtp_host:
