@@ -297,18 +297,23 @@ def test_every_shipped_alert_fires_when_caused_and_resolves_when_it_ends(stack, 
     site_read(sites_dir, site.name)
     expected = {(alert, site.name) for alert in (
         "DatabaseDown", "BackupFailed", "BackupLate", "CertificateExpiring", "ContainerRestarting",
-        "PhpFpmSaturated", "SlowResponses", "ServerErrors")} | {("DiskFilling", str(disk))}
+        "PhpFpmSaturated", "SlowResponses", "ServerErrors", "CertificateRenewalFailing")} | {
+        ("DiskFilling", str(disk))}
     pki = TestPKI(tmp_path)
     short = pki.leaf("short", "localhost", days=(-1, 10))
 
     # Caused: the database stopped, a scheduled backup run failing against it, the newest archive three hours
-    # old on an hourly schedule, a certificate with ten days left, a container killed, a disk 90% full, and more
-    # slow and failing requests than PHP can take.
+    # old on an hourly schedule, a certificate with ten days left, a renewal from a CA that does not answer (a
+    # port of the acme service's own loopback), a container killed, a disk 90% full, and more slow and failing
+    # requests than PHP can take.
     ok(hb("backup", "--on-host", cwd=site.folder))
     ok(hb("backup", "schedule", "hourly", cwd=site.folder))
     docker("run", "--rm", "--user", "0", "-v", f"hb-{site.name}_backups:/srv/backups", "--entrypoint", "sh",
            refs()["ops"], "-c", "touch -d '3 hours ago' /srv/backups/*.tar")
     ok(hb("cert", "install", "--cert", str(short), "--key", str(short.with_suffix(".key")), cwd=site.folder))
+    renewal = hb("cert", "issue", "--email", "ops@example.com", "--acme-directory", "https://127.0.0.1:9/dir",
+                 cwd=site.folder)
+    assert renewal.returncode == 1 and "not obtained" in renewal.stderr, renewal.stderr
     docker("stop", f"hb-{site.name}-db-1")
     docker("kill", "--signal", "USR1", f"hb-{site.name}-backup-1")
     # Its MariaDB exporter ends: so does the metrics container, which the engine starts again.
@@ -324,7 +329,7 @@ def test_every_shipped_alert_fires_when_caused_and_resolves_when_it_ends(stack, 
     subjects = hook.mails()
     assert any("FIRING" in s and "DatabaseDown" in s and site.name in s for s in subjects), subjects
 
-    # Ended: everything put back.
+    # Ended: everything put back; a certificate of the site's own ends its renewals.
     docker("start", f"hb-{site.name}-db-1")
     healthy(f"hb-{site.name}-db-1")
     docker("kill", "--signal", "USR1", f"hb-{site.name}-backup-1")
