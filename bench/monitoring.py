@@ -5,8 +5,8 @@
    monitoring stack scraping it every 15 s. Without: nginx's access line to the metrics service switched off in
    its rendered configuration (then reloaded) and the metrics container stopped. Loaded with h2load from a
    container on the site's network, like `make bench`; reported: requests per second, and the CPU time per
-   request of the web and metrics containers together (from their cgroups), medians over the rounds with the
-   ratio paired within each round.
+   request of the web and metrics containers, together and apart (from their cgroups), medians over the rounds
+   with the ratio paired within each round.
 2. At idle: the monitoring stack with three sites on the engine (WordPress on nginx, the defaults: a scrape every
    15 s): the memory each part uses (as `docker stats` shows it) and its CPU over two minutes, and the same for
    the three sites' metrics containers.
@@ -69,7 +69,8 @@ class Site(LinksSite):
 
 
 def per_request(site: Site, args: argparse.Namespace) -> dict[str, object]:
-    rps, _ = site.load_cost("/", args.connections, args.connections * 20, [site.web_container])
+    for _ in range(2):  # the first warms the page cache and PHP; the second's rate sizes the runs
+        rps, _ = site.load_cost("/", args.connections, args.connections * 100, [site.web_container])
     size = int(min(max(rps * args.seconds, args.connections * 20), args.connections * 900))
     runs = []
     for round_ in range(args.rounds):
