@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 DEMO_SITE := demo
 DEMO_ARGS := --fqdn localhost --http-port 8080 --tls-port 8443
 
-.PHONY: demo test lint unit e2e bench bench-links venv clean
+.PHONY: demo test lint unit e2e bench bench-links bench-monitoring venv clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,8 @@ unit: venv
 	pytest -m 'not e2e' tests/unit
 
 # Debian packages the end-to-end tests use besides the engine: Go and bbolt build the scanner's test database;
-# the SSH client reaches the remote-engine test's second engine.
-E2E_PACKAGES := golang-go golang-github-coreos-bbolt-dev openssh-client
+# the SSH client reaches the remote-engine test's second engine; Chromium opens the monitoring page (test_monitor).
+E2E_PACKAGES := golang-go golang-github-coreos-bbolt-dev openssh-client chromium
 # Two workers: most of an end-to-end test is waiting (containers starting, health), so two share 2 cores well;
 # each test file runs whole in one worker, so its module fixtures (its sites) are made once.
 E2E_WORKERS := -n 2 --dist loadfile
@@ -65,6 +65,11 @@ bench: $(VENV)/.bench
 # What refusing symbolic links costs nginx and httpd (docs/performance.md). About 10 minutes.
 bench-links: $(VENV)/.bench
 	scripts/docker-engine.sh run -- sh -c 'hakobune images build && python bench/links.py'
+
+# What monitoring costs: the stack at idle with three sites, and B with and without metrics (docs/monitoring.md).
+# About 10 minutes.
+bench-monitoring: $(VENV)/.bench
+	scripts/docker-engine.sh run -- sh -c 'hakobune images build && python bench/monitoring.py'
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

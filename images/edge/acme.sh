@@ -22,6 +22,8 @@
 #   hakobune-acme status               every route's certificate and renewal state, one JSON line
 #   hakobune-acme daemon               renew what is due every ACME_RENEW_EVERY seconds, from a random offset
 #   hakobune-acme health               the daemon has looked at the certificates lately
+#   hakobune-acme metrics              every ACME site's renewals, in Prometheus's text format; the daemon serves
+#                                      them on ACME_METRICS_PORT (when set) to the monitoring network
 #
 # A failure keeps the certificate that is served, is written down (status) and answers with one JSON line on
 # stdout (src/hakobune/ops/contract.py), exit non-zero.
@@ -255,11 +257,61 @@ status() {
     printf '],"renew_days":%s}\n' "$ACME_RENEW_DAYS"
 }
 
+# metrics: per ACME site, the renewals that failed in a row and when one was last tried and last succeeded; the
+# edge's: per site, when its certificate expires (site and host names were checked when they were set). Read by
+# the monitoring stack (docs/monitoring.md).
+metrics() {
+    printf '# HELP hakobune_certificate_renewal_failures renewals of the certificate that failed in a row\n'
+    printf '# TYPE hakobune_certificate_renewal_failures gauge\n'
+    printf '# HELP hakobune_certificate_renewal_last_attempt_timestamp_seconds when a renewal was last tried\n'
+    printf '# TYPE hakobune_certificate_renewal_last_attempt_timestamp_seconds gauge\n'
+    printf '# HELP hakobune_certificate_renewal_last_success_timestamp_seconds when a renewal last succeeded\n'
+    printf '# TYPE hakobune_certificate_renewal_last_success_timestamp_seconds gauge\n'
+    for conf in "$ACME"/*/acme.conf; do
+        [ -s "$conf" ] || continue
+        site=$(basename "$(dirname "$conf")")
+        st=$ACME/$site/state
+        printf 'hakobune_certificate_renewal_failures{site="%s"} %s\n' "$site" "$(hb_value "$st" FAILURES | grep . || echo 0)"
+        for field in LAST_ATTEMPT LAST_SUCCESS; do
+            at=$(hb_value "$st" "$field")
+            [ -z "$at" ] || printf 'hakobune_certificate_renewal_%s_timestamp_seconds{site="%s"} %s\n' \
+                "$(printf '%s' "$field" | tr '[:upper:]' '[:lower:]')" "$site" "$at"
+        done
+    done
+    # Behind the edge, the certificate visitors get is the edge's: its end, per site (a site with ports of its
+    # own has its metrics service read its web server's).
+    [ -z "$ACME_SITE" ] || return 0
+    printf '# HELP hakobune_certificate_expiry_timestamp_seconds when the certificate the edge serves for the site expires\n'
+    printf '# TYPE hakobune_certificate_expiry_timestamp_seconds gauge\n'
+    for route in "$ROUTES"/*.route; do
+        [ -e "$route" ] || continue
+        site=$(basename "$route" .route)
+        end=$(openssl x509 -in "$(served "$site")" -noout -enddate 2>/dev/null | sed 's/^notAfter=//')
+        [ -z "$end" ] || printf 'hakobune_certificate_expiry_timestamp_seconds{site="%s",name="%s"} %s\n' \
+            "$site" "$(hb_value "$route" HOSTS | cut -d' ' -f1)" "$(date -d "$end" +%s)"
+    done
+}
+
+# metrics_http: one HTTP answer with the metrics, to the request on standard input (socat, from the daemon).
+metrics_http() {
+    while IFS= read -r line; do
+        case $line in ""|"$(printf '\r')") break ;; esac
+    done
+    printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nConnection: close\r\n\r\n'
+    metrics
+}
+
 daemon() {
     hb_uint ACME_RENEW_DAYS 30 1 36500
     hb_uint ACME_RENEW_EVERY 3600 10 86400
     mkdir -p "$ACME"
     touch "$HEARTBEAT"
+    if [ -n "${ACME_METRICS_PORT:-}" ]; then
+        hb_uint ACME_METRICS_PORT 9102 1024 65535
+        # Never the request's words in a command: the answer is the same whatever is asked.
+        socat -T 5 "TCP-LISTEN:$ACME_METRICS_PORT,reuseaddr,fork,max-children=4" \
+            SYSTEM:'exec /usr/local/bin/hakobune-acme metrics-http' &
+    fi
     # A random start within the period: engines do not all ask their CA at the same minute.
     offset=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % ACME_RENEW_EVERY ))
     hb_log "renewing certificates due within $ACME_RENEW_DAYS days every ${ACME_RENEW_EVERY}s, first in ${offset}s"
@@ -297,6 +349,8 @@ case "$command" in
             configure) configure "$2" ;;
             forget) forget "$2" ;;
         esac ;;
+    metrics) metrics ;;
+    metrics-http) metrics_http ;;
     renew)
         force=0
         [ "${3:-}" = --force ] && force=1
@@ -312,5 +366,5 @@ case "$command" in
     status) status ;;
     daemon) daemon ;;
     health) health ;;
-    *) hb_fail "usage: hakobune-acme configure|issue|forget SITE, renew SITE|--all [--force], status, daemon" ;;
+    *) hb_fail "usage: hakobune-acme configure|issue|forget SITE, renew SITE|--all [--force], status, metrics, daemon" ;;
 esac

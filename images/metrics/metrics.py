@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cryptography import x509
@@ -38,7 +39,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 PORT = int(os.environ.get("METRICS_PORT", "9100"))
 USER_AGENT = "hakobune-metrics"  # its requests to the front page, which the request counts leave out
-TIMEOUT = 4.0  # each part's answer, well within Prometheus's scrape timeout
+TIMEOUT = 4.0  # each part's own limit, in the background
+# How long a scrape waits for the parts that ask something over the network (front page, certificate, PHP-FPM,
+# the exporters): below the smallest scrape timeout `monitor up` allows (2 s). A part that is slower then (a
+# saturated PHP, a database that does not answer) gives the values of its last finished look, and the scrape is
+# still answered: a scrape that timed out would lose every number of the site just when they matter.
+BUDGET = 1.0
 # The children's own runtime families (go_*, process_*) would be served once per child: left out.
 CHILD_NOISE = ("go_", "process_", "promhttp_")
 # Seconds buckets for page times: a cached page is answered in a millisecond, PHP's in tens to hundreds.
@@ -91,21 +97,54 @@ class Relayed:
     def __init__(self, ports: dict[str, int]) -> None:
         self.ports = ports
 
+    @staticmethod
+    def read(name: str, port: int) -> list | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=TIMEOUT) as answer:
+                text = answer.read().decode()
+            return [f for f in text_string_to_metric_families(text) if not f.name.startswith(CHILD_NOISE)]
+        except (OSError, ValueError) as error:
+            log(f"{name} exporter: {error}")
+            return None
+
     def collect(self):
         up = GaugeMetricFamily("hakobune_exporter_up", "1 when the exporter of this part answered",
                                labels=["exporter"])
-        for name, port in self.ports.items():
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=TIMEOUT) as answer:
-                    text = answer.read().decode()
-                families = [f for f in text_string_to_metric_families(text) if not f.name.startswith(CHILD_NOISE)]
-            except (OSError, ValueError) as error:
-                log(f"{name} exporter: {error}")
-                up.add_metric([name], 0)
-                continue
-            up.add_metric([name], 1)
-            yield from families
+        # All at once: a slow part (a database that does not answer) costs the scrape its own time, not the sum.
+        with ThreadPoolExecutor(max_workers=max(len(self.ports), 1)) as pool:
+            answers = dict(zip(self.ports, pool.map(self.read, self.ports, self.ports.values()), strict=True))
+        for name, families in answers.items():
+            up.add_metric([name], 0 if families is None else 1)
+            yield from families or []
         yield up
+
+
+class Bounded:
+    """Slow PARTS (collectors), each asked again at every scrape, all at once, waited for until BUDGET: a part
+    not done by then is represented by what its last finished look found, and goes on in the background (never
+    two looks of a part at once)."""
+
+    def __init__(self, parts: list, budget: float = BUDGET) -> None:
+        self.parts, self.budget = parts, budget
+        self.last: dict[int, list] = {n: [] for n in range(len(parts))}
+        self.looking: dict[int, threading.Thread] = {}
+        self.lock = threading.Lock()
+
+    def _look(self, n: int) -> None:
+        self.last[n] = list(self.parts[n].collect())
+
+    def collect(self):
+        with self.lock:
+            for n in range(len(self.parts)):
+                if n not in self.looking or not self.looking[n].is_alive():
+                    self.looking[n] = threading.Thread(target=self._look, args=(n,), daemon=True)
+                    self.looking[n].start()
+            looks = list(self.looking.values())
+        deadline = time.monotonic() + self.budget
+        for look in looks:
+            look.join(max(deadline - time.monotonic(), 0))
+        for n in range(len(self.parts)):
+            yield from self.last[n]
 
 
 def fpm_status(address: str) -> dict[str, int]:
@@ -245,6 +284,11 @@ class AccessLines:
                                   buckets=BUCKETS, registry=registry)
         self.unreadable = Counter("hakobune_http_unreadable_lines", "access lines that were not JSON",
                                   registry=registry)
+        # The usual series exist from the start at 0: a series that first appears with its first requests
+        # counted would hide them from rate() and increase().
+        for status_class in ("2xx", "3xx", "4xx", "5xx"):
+            for cache in ("HIT", "MISS", "BYPASS", "EXPIRED", "NONE"):
+                self.requests.labels(status_class, cache)
 
     def count(self, message: bytes) -> None:
         try:  # the syslog header ends where the JSON begins
@@ -279,13 +323,14 @@ def main(env: dict[str, str]) -> int:
         write_my_cnf(env)
     processes = {name: subprocess.Popen(command, env={**os.environ, **extra})
                  for name, (_, command, extra) in started.items()}
-    registry.register(Relayed({name: port for name, (port, _, _) in started.items()}))
+    slow: list = [Relayed({name: port for name, (port, _, _) in started.items()})]
     if env.get("METRICS_FPM"):
-        registry.register(FpmPool(env["METRICS_FPM"]))
+        slow.append(FpmPool(env["METRICS_FPM"]))
     if env.get("METRICS_TLS"):
-        registry.register(Certificate(env["METRICS_TLS"], env.get("METRICS_TLS_NAME", "")))
+        slow.append(Certificate(env["METRICS_TLS"], env.get("METRICS_TLS_NAME", "")))
     if env.get("METRICS_SITE"):
-        registry.register(FrontPage(env["METRICS_SITE"], env.get("METRICS_SITE_NAME", "")))
+        slow.append(FrontPage(env["METRICS_SITE"], env.get("METRICS_SITE_NAME", "")))
+    registry.register(Bounded(slow))
     if env.get("METRICS_BACKUPS"):
         registry.register(Backups(env["METRICS_BACKUPS"], env.get("METRICS_BACKUP_INTERVAL", "")))
     if env.get("METRICS_ACCESS_SOCKET"):

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from hakobune.errors import HakobuneError
 from hakobune.layout import RUN_DIR
-from hakobune.site import SITE_LABEL
+from hakobune.site import MONITOR_NETWORK, MONITOR_NETWORK_LABEL, SITE_LABEL
 
 MAKING_LABEL = "io.hakobune.making"  # on the container that holds the lock while a shared network is made
 
@@ -386,8 +386,7 @@ class Engine:
             if took.returncode == 0:
                 try:
                     if not self._networks_named(name):
-                        flags = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
-                        self.docker("network", "create", *flags, *(["--internal"] if internal else []), name)
+                        self.network_create(name, labels, internal=internal)
                 finally:
                     self.docker("container", "rm", "-f", lock, check=False)
                 break
@@ -405,6 +404,11 @@ class Engine:
             for other in details:
                 if other["Id"] != kept["Id"]:
                     self.docker("network", "rm", other["Id"], check=False)  # in use: it stays
+
+    def monitor_network(self, holder: str) -> None:
+        """The engine's internal monitoring network, which the sites' metrics services, the acme services and the
+        monitoring stack join: made by the first of them (HOLDER: an image of theirs, for the lock)."""
+        self.network_ensure(MONITOR_NETWORK, {MONITOR_NETWORK_LABEL: "1"}, holder, internal=True)
 
     def _networks_named(self, name: str) -> list[str]:
         """The IDs of the networks named NAME exactly (the engine's filter matches parts of names)."""

@@ -27,7 +27,7 @@ FPM_SOCKET = "/run/hakobune-fpm/php.sock"
 DEFAULT_DB_PORT = 3306
 
 # The images' users, by name: their ids are what the Compose file runs each service as.
-UIDS = {"hbweb": 101, "hbedge": 102, "www-data": 33, "mysql": 999, "valkey": 990}
+UIDS = {"hbweb": 101, "hbedge": 102, "www-data": 33, "mysql": 999, "valkey": 990, "hbmon": 103}
 
 ARCHIVE_FORMAT = 1
 ARCHIVE_MANIFEST = "manifest.json"

@@ -26,8 +26,12 @@ URL_LABEL = "io.hakobune.url"
 MONITOR_NETWORK = "hakobune-monitor"
 MONITOR_NETWORK_LABEL = "io.hakobune.monitor"
 METRICS_PORT_LABEL = "io.hakobune.metrics-port"
+# On an acme service (the edge's, a site's own): the port of its renewals' metrics (images/edge/acme.sh), which
+# the monitoring stack reads as they come, labelled by the site each sample names.
+ACME_METRICS_PORT_LABEL = "io.hakobune.acme-metrics-port"
+ACME_METRICS_PORT = 9102
 METRICS_PORT = 9100
-IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "valkey", "metrics", "ops", "edge")
+IMAGE_NAMES = ("nginx", "httpd", "php", "mariadb", "valkey", "metrics", "ops", "edge", "monitor")
 WEB_SERVERS = ("nginx", "httpd")
 # Image settings of each web server start with its own prefix.
 WEB_PREFIX = {"nginx": "NGINX_", "httpd": "HTTPD_"}

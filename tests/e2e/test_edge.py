@@ -49,6 +49,16 @@ ECHO = ('<?php header("Content-Type: application/json"); '
         'echo json_encode(["headers" => getallheaders(), "remote" => $_SERVER["REMOTE_ADDR"]]);')
 
 
+def acme_metrics(site: str, container: str = ACME_CONTAINER) -> dict[str, float]:
+    """An acme service's metrics for SITE (the edge's, by default), asked as the monitoring stack asks them: over
+    the monitoring network (family name -> value)."""
+    text = docker("run", "--rm", "--network", "hakobune-monitor", "--entrypoint", "python3", image_refs()["metrics"],
+                  "-c", "import urllib.request; print(urllib.request.urlopen("
+                  f"'http://{container}:9102/metrics', timeout=10).read().decode())")
+    return {line.split("{")[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            if f'site="{site}"' in line}
+
+
 def quietly(*args: str) -> None:
     """A clean-up step that may find its work done already."""
     subprocess.run(["docker", *args], capture_output=True, check=False, timeout=120)
@@ -405,9 +415,17 @@ def test_a_site_gets_a_certificate_from_an_acme_ca_renews_it_and_keeps_serving_i
             # Not due (30 days before expiry), and backing off after the failure: no new attempt.
             assert hb("cert", "renew", "-C", name, cwd=sites_dir).returncode == 0
             assert cert_status(folder)[1]["acme"]["failures"] == 1  # type: ignore[index]
+            # What the monitoring stack reads (the alert CertificateRenewalFailing): the failure, and the end of
+            # the certificate visitors still get.
+            failing = acme_metrics(name)
+            assert failing["hakobune_certificate_renewal_failures"] == 1
+            assert failing["hakobune_certificate_renewal_last_attempt_timestamp_seconds"] >= \
+                failing["hakobune_certificate_renewal_last_success_timestamp_seconds"]
+            assert failing["hakobune_certificate_expiry_timestamp_seconds"] - time.time() > 300 * 86400
         assert hb("cert", "renew", "--force", "-C", name, cwd=sites_dir).returncode == 0
         code, cert = cert_status(folder)
         assert code == 0 and cert["problems"] == [] and cert["acme"]["failures"] == 0  # type: ignore[index]
+        assert acme_metrics(name)["hakobune_certificate_renewal_failures"] == 0
         third = served(edge["tls"], fqdn, acme_ca.roots)
 
         # Renewal on its own: certificates due within 36500 days, looked at every 10 seconds. The proxy stays
@@ -545,6 +563,9 @@ def test_a_site_with_ports_of_its_own_is_certified_and_renewed_by_its_own_acme_s
             assert any(p.startswith("renewal failing (1 tries)") for p in cert["problems"])  # type: ignore[union-attr]
             shown = json.loads(ok(hb("status", "--json", "-C", name, cwd=sites_dir)))
             assert any("renewal failing" in w for w in shown["warnings"]), shown
+            # Its own acme service tells the monitoring stack too.
+            failing = acme_metrics(name, f"hb-{name}-acme-1")
+            assert failing["hakobune_certificate_renewal_failures"] == 1
         else:  # self-signed, and no acme service until asked for one
             shown = json.loads(ok(hb("status", "--json", "-C", name, cwd=sites_dir)))
             assert "acme" not in [s["service"] for s in shown["services"]]
@@ -571,6 +592,7 @@ def test_a_site_with_ports_of_its_own_is_certified_and_renewed_by_its_own_acme_s
         code, cert = cert_status(folder)
         assert (code, cert["source"], cert["problems"]) == (0, "acme", []), cert
         assert cert["acme"]["failures"] == 0 and cert["acme"]["directory"] == acme_ca.directory  # type: ignore[index]
+        assert acme_metrics(name, f"hb-{name}-acme-1")["hakobune_certificate_renewal_failures"] == 0
         with httpx.Client(http2=True, verify=ssl.create_default_context(cafile=str(roots))) as http:
             page = http.get(f"https://127.0.0.1:{tls_port}/", extensions={"sni_hostname": fqdn},
                             headers={"Host": fqdn})

@@ -53,6 +53,15 @@ def test_version(capsys):
         ([*GOOD, "--dbhost", "db.example.net", "--dbname", "x", "site"],
          "error: an external database (--dbhost) needs --dbuser, --dbpass"),
         ([*GOOD, "--db-tls", "site"], "error: --db-tls is for an external database"),
+        # The monitoring stack's options are checked before the engine is asked anything.
+        (["monitor", "up", "--retention", "15"], "error: --retention '15' is not a duration"),
+        (["monitor", "up", "--webhook", "file:///etc/passwd"], "error: --webhook 'file:///etc/passwd' is not an"),
+        (["monitor", "up", "--email", "ops@example.com"], "error: --email needs an SMTP server"),
+        (["monitor", "up", "--port", "9093"], "error: --port and --alertmanager-port are both 9093"),
+        (["monitor", "up", "--smtp-host", "a.example", "--smtp-password-file", "no-such-file"],
+         "error: --smtp-password-file no-such-file cannot be read"),
+        (["top", "--json"], "error: --json goes with --once"),
+        (["top", "--interval", "0"], "error: --interval 0.0 is out of range"),
     ],
 )
 def test_bad_input_is_a_usage_error(capsys, in_tmp, args, message):

@@ -37,10 +37,19 @@ def test_the_edge_runs_hardened_and_publishes_tcp_and_udp_for_http3():
     assert "ports" not in acme  # reached by the proxy alone, for the CA's challenges
     assert proxy["environment"] == {"EDGE_PUBLIC_TLS_PORT": "443"}
     assert acme["entrypoint"] == ["hakobune-acme", "daemon"]
-    assert acme["environment"] == {"ACME_RENEW_DAYS": "30", "ACME_RENEW_EVERY": "3600"}
+    assert acme["environment"] == {"ACME_RENEW_DAYS": "30", "ACME_RENEW_EVERY": "3600", "ACME_METRICS_PORT": "9102"}
     assert acme["healthcheck"]["test"] == ["CMD", "hakobune-acme", "health"]
     for labels in (doc["networks"]["edge"]["labels"], doc["volumes"]["state"]["labels"]):
         assert labels[EDGE_LABEL] == "1"
+
+
+def test_the_acme_service_alone_is_on_the_monitoring_network_where_its_renewals_are_read():
+    doc = edge_document(EdgeSettings(IMAGE))
+    proxy, acme = doc["services"]["proxy"], doc["services"]["acme"]
+    assert acme["networks"] == ["edge", "monitor"] and proxy["networks"] == ["edge"]
+    assert doc["networks"]["monitor"] == {"name": "hakobune-monitor", "external": True}
+    assert acme["labels"]["io.hakobune.acme-metrics-port"] == "9102"
+    assert "io.hakobune.acme-metrics-port" not in proxy["labels"]
 
 
 def test_bind_address_and_ports_are_published_as_given():

@@ -63,13 +63,19 @@ class Engine2:
         self.networks, self.busy = dict(networks), busy
         self.calls: list[tuple[str, ...]] = []
 
+    def _named(self, refs) -> list[tuple[str, str]]:
+        """Networks by id, or by name as `inspect` takes them."""
+        return [(nid, name) for ref in refs for nid, (name, _) in self.networks.items() if ref in (nid, name)]
+
     def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         self.calls.append(args)
         out, err, code = "", "", 0
         if args[:2] == ("network", "ls"):
             out = "".join(f"{nid} {name}\n" for nid, (name, _) in self.networks.items())
         elif args[:2] == ("network", "inspect"):
-            out = json.dumps([{"Id": nid, "Created": self.networks[nid][1]} for nid in args[2:]])
+            out = json.dumps([{"Id": nid, "Created": self.networks[nid][1],
+                               "IPAM": {"Config": [{"Subnet": "172.30.0.0/16"}]}}
+                              for nid, _ in self._named(args[2:])])
         elif args[:2] == ("network", "rm"):
             del self.networks[args[2]]
         elif args[:2] == ("network", "create"):
@@ -96,7 +102,8 @@ def test_a_shared_network_is_made_under_a_lock_every_client_sees(monkeypatch):
                                               internal=True)
     verbs = [c[:2] for c in fake.calls if c[:2] != ("network", "ls")]
     # Twice another client held the lock; then this one took it, made the network and let the lock go.
-    assert verbs == [("container", "create")] * 3 + [("network", "create"), ("container", "rm")]
+    assert verbs == [("container", "create")] * 3 + [("network", "create"), ("network", "inspect"),
+                                                     ("container", "rm")]
     made = next(c for c in fake.calls if c[:2] == ("network", "create"))
     assert made == ("network", "create", "--label", "io.hakobune.monitor=1", "--internal", "hakobune-monitor")
     assert fake.calls[1][-1] == "img" and "hakobune-monitor-making" in fake.calls[1]

@@ -91,13 +91,12 @@ def test_a_site_from_before_metrics_runs_without_until_upgraded():
 def test_up_makes_the_monitoring_network_first_for_a_site_with_metrics(tmp_path):
     engine = FakeEngine()
     Stack.open(engine.mock, _site_folder(tmp_path, SITE)).up()
-    engine.mock.network_ensure.assert_called_once_with(MONITOR_NETWORK, {"io.hakobune.monitor": "1"},
-                                                       SITE.images["metrics"], internal=True)
+    engine.mock.monitor_network.assert_called_once_with(SITE.images["metrics"])
     old_images = {k: v for k, v in images_for("nginx").items() if k != "metrics"}
     engine = FakeEngine()
     old = replace(SITE, name="old", images=old_images, metrics=False)
     Stack.open(engine.mock, _site_folder(tmp_path, old)).up()
-    engine.mock.network_ensure.assert_not_called()
+    engine.mock.monitor_network.assert_not_called()
 
 
 def test_behind_the_edge_the_web_servers_own_certificate_is_not_the_one_measured():

@@ -366,7 +366,8 @@ def test_a_site_certified_by_its_own_acme_service_shares_only_the_challenges_and
     assert acme["image"] == "hakobune/edge:0.5.0" and acme["entrypoint"] == ["hakobune-acme", "daemon"]
     # Hardened like the rest, as the web server's user (it writes the certificate that user reads), no ports.
     assert acme["read_only"] is True and acme["cap_drop"] == ["ALL"] and acme["user"] == "101"
-    assert "ports" not in acme and acme["networks"] == ["site"]
+    assert "ports" not in acme and acme["networks"] == ["site", "monitor"]  # its renewals are read there
+    assert acme["labels"]["io.hakobune.acme-metrics-port"] == "9102"
     assert acme["environment"]["ACME_SITE"] == "shop" and acme["environment"]["ACME_SITE_HOSTS"] == "shop.example.com"
     assert acme["volumes"] == ["acme:/var/lib/hakobune/acme", "tls:/var/lib/hakobune/tls",
                                "acme-challenge:/srv/acme-challenge"]

@@ -43,8 +43,8 @@ def test_unknown_image_name_is_refused_before_anything_runs(capsys, monkeypatch,
     with pytest.raises(SystemExit) as exit_info:
         main(["images", command, "nginx", "ngnix"])
     assert exit_info.value.code == 2
-    assert capsys.readouterr().err == ("error: unknown image(s): ngnix "
-                                       "(hint: images: nginx, httpd, php, mariadb, valkey, metrics, ops, edge)\n")
+    assert capsys.readouterr().err == ("error: unknown image(s): ngnix (hint: images: nginx, httpd, php, mariadb, "
+                                       "valkey, metrics, ops, edge, monitor)\n")
 
 
 def test_scan_without_a_database_says_nothing_was_checked(capsys, monkeypatch, tmp_path):

@@ -25,10 +25,12 @@ from hakobune.cli import (
     info,
     lifecycle,
     limits,
+    monitor,
     provision,
     remove,
     restore,
     status,
+    top,
     upgrade,
     wordpress,
 )
@@ -73,6 +75,8 @@ app.command("import")(import_site.import_)
 app.add_typer(edge.app, name="edge")
 app.add_typer(cert.app, name="cert")
 app.add_typer(domain.app, name="domain")
+app.add_typer(monitor.app, name="monitor")
+app.command()(top.top)
 
 
 def _version(value: bool) -> None:

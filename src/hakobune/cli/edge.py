@@ -8,11 +8,9 @@ import typer
 from rich.table import Table
 
 from hakobune.cli.context import SITE_DIRECTORY, state
-from hakobune.engine import INTERRUPTED
-from hakobune.errors import HakobuneError
+from hakobune.cli.engine_project import containers_table, print_logs
 from hakobune.ops import edge_move
 from hakobune.ops.edge import Edge
-from hakobune.ops.logs import Filter
 from hakobune.render.edge import RENEW_DAYS, RENEW_EVERY, EdgeSettings, validate_options
 from hakobune.versions import image_refs
 
@@ -66,10 +64,7 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
     if result.settings is None:
         st.output.out.print("No edge on this engine (it starts with: hakobune edge up).")
         return
-    table = Table("service", "state", "health", "ports", "image", box=None)
-    for c in result.containers:
-        table.add_row(c.service, c.state, c.health, ", ".join(c.ports), c.image)
-    st.output.out.print(table)
+    st.output.out.print(containers_table(result.containers))
     routes = Table("site", "hosts", "certificate issuer", "expires", box=None)
     for r in result.routes:
         routes.add_row(r.site, " ".join(r.hosts), r.issuer, r.not_after)
@@ -125,7 +120,4 @@ def logs(
     tail: str | None = typer.Option(None, "--tail", help="Only the last N lines."),
 ) -> None:
     """The edge's log: one line per request (site, status, timings) and HAProxy's notices."""
-    Filter.of(since, tail, None)  # checked before anything runs
-    code = Edge(state(ctx).engine).logs(follow, since, tail)
-    if code not in (0, INTERRUPTED):  # Ctrl-C is how -f ends
-        raise HakobuneError(f"docker compose logs exited with {code}")
+    print_logs(Edge(state(ctx).engine).logs, follow, since, tail)

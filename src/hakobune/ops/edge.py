@@ -1,25 +1,21 @@
 """`hakobune edge`: the shared edge of an engine (images/edge), brought up, shown, taken down.
 
-The edge is one Compose project per engine. Its Compose file is rendered from its settings for each call and
-never kept on the client: the settings live on the engine, as a label of its acme container (render/edge.py), so
-every client of the engine sees the same edge."""
+The edge is one Compose project per engine (ops/engine_project.py): its settings live on the engine, as a label of
+its acme container (render/edge.py), so every client of the engine sees the same edge."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from hakobune.engine import Engine, EngineError
 from hakobune.errors import HakobuneError
 from hakobune.ops import contract
+from hakobune.ops.engine_project import EngineProject
 from hakobune.ops.ports import check_ports_free
-from hakobune.ops.stack import START_TIMEOUT, STOP_TIMEOUT, Container, containers_of
+from hakobune.ops.stack import START_TIMEOUT, STOP_TIMEOUT, Container
 from hakobune.render.edge import EDGE_LABEL, PROJECT, SETTINGS_LABEL, EdgeSettings, edge_yaml
 from hakobune.site import SITE_ID_LABEL, SITE_LABEL, Site
 from hakobune.versions import image_refs
@@ -64,28 +60,15 @@ def route_request(site: Site, pending: tuple[str, ...] = ()) -> str:
 class Edge:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.project = EngineProject(engine, EDGE_LABEL, SETTINGS_LABEL, EdgeSettings.from_json, edge_yaml,
+                                     "hakobune-edge-")
 
     def settings(self) -> EdgeSettings | None:
         """The settings of the edge on the engine; None when it has none."""
-        ids = self.engine.labelled("container", "1", EDGE_LABEL)
-        if not ids:
-            return None
-        found = json.loads(self.engine.docker("inspect", *ids).stdout)
-        for item in found:
-            text = ((item.get("Config") or {}).get("Labels") or {}).get(SETTINGS_LABEL)
-            if text:
-                return EdgeSettings.from_json(text)
-        return None
-
-    @contextmanager
-    def _project(self, settings: EdgeSettings) -> Iterator[Path]:
-        with tempfile.TemporaryDirectory(prefix="hakobune-edge-") as folder:
-            (Path(folder) / "compose.yaml").write_text(edge_yaml(settings))
-            yield Path(folder)
+        return self.project.settings()
 
     def _compose(self, settings: EdgeSettings, *args: str, **io: Any) -> subprocess.CompletedProcess[str]:
-        with self._project(settings) as folder:
-            return self.engine.compose(folder, *args, **io)
+        return self.project.compose(settings, *args, **io)
 
     def up(self, settings: EdgeSettings) -> None:
         """Start the edge with SETTINGS (or bring it to them) and wait until it is healthy."""
@@ -98,6 +81,7 @@ class Edge:
             check_ports_free(*(p for p in (settings.http_port, settings.tls_port) if p not in own),
                              hint="free it, or give the edge other ports: hakobune edge up --http-port N "
                                   "--tls-port N")
+        self.engine.monitor_network(settings.image)  # its acme service's renewals are read there
         self._compose(settings, "up", "--detach", "--wait", "--wait-timeout", str(START_TIMEOUT),
                       "--remove-orphans", timeout=START_TIMEOUT + 120)
         # A new edge container (a first start, a newer image) joins every site's edge network again.
@@ -162,8 +146,7 @@ class Edge:
         return any(c.running for c in self._containers(settings))
 
     def _containers(self, settings: EdgeSettings) -> list[Container]:
-        with self._project(settings) as folder:
-            return containers_of(self.engine.compose_ps(folder))
+        return self.project.containers(settings)
 
     def routes(self) -> list[Route]:
         return self.status().routes
@@ -230,7 +213,4 @@ class Edge:
         settings = self.settings()
         if settings is None:
             raise HakobuneError("there is no edge on this engine", "start it with: hakobune edge up")
-        args = ["logs", "--timestamps", *(["--follow"] if follow else []), *(["--since", since] if since else []),
-                *(["--tail", tail] if tail is not None else [])]
-        with self._project(settings) as folder:
-            return self.engine.compose_attached(folder, *args)
+        return self.project.logs(settings, follow, since, tail)

@@ -23,8 +23,6 @@ from hakobune.ops import contract
 from hakobune.ops.rollback import Rollback, UndoIncomplete
 from hakobune.ops.sitedir import COMPOSE, SiteDir
 from hakobune.site import (
-    MONITOR_NETWORK,
-    MONITOR_NETWORK_LABEL,
     ONE_SHOT_SERVICES,
     SERVICES,
     SITE_ID_LABEL,
@@ -252,8 +250,7 @@ class ComposeStack(Stack):
     def _monitor_network(self) -> None:
         """The engine's monitoring network, which every site's metrics service joins: made by the first."""
         if self.site.metrics:
-            self.engine.network_ensure(MONITOR_NETWORK, {MONITOR_NETWORK_LABEL: "1"}, self.site.images["metrics"],
-                                       internal=True)
+            self.engine.monitor_network(self.site.images["metrics"])
 
     def beside(self, service: str, signal: str, ready: Callable[[list[str]], None] | None = None) -> None:
         self._monitor_network()

@@ -29,6 +29,8 @@ from hakobune.render.edge import HSTS_MAX_AGE, RENEW_DAYS, RENEW_EVERY
 from hakobune.render.requests import backup_request, db_request
 from hakobune.schedule import longest_gap
 from hakobune.site import (
+    ACME_METRICS_PORT,
+    ACME_METRICS_PORT_LABEL,
     METRICS_PORT,
     METRICS_PORT_LABEL,
     MONITOR_NETWORK,
@@ -298,13 +300,17 @@ def _volume_options(name: str) -> dict[str, Any]:
 def _acme_service(site: Site) -> dict[str, Any]:
     """A site with ports of its own whose certificate comes from an ACME CA: lego (images/edge/acme.sh) writes the
     CA's challenges where the web server answers them, the certificate into the web server's tls volume, and
-    renews it from RENEW_DAYS before it expires."""
+    renews it from RENEW_DAYS before it expires. With metrics, the monitoring stack reads its renewals."""
+    watched = {"labels": {**_labels(site, "acme"), ACME_METRICS_PORT_LABEL: str(ACME_METRICS_PORT)},
+               "networks": ["site", "monitor"]} if site.metrics else {}
     return _service(
         site, "acme",
         user=str(RUNTIMES["acme"].uid),
         entrypoint=["hakobune-acme", "daemon"],
         environment={"ACME_SITE": site.name, "ACME_SITE_HOSTS": " ".join(site.hosts),
-                     "ACME_RENEW_DAYS": str(RENEW_DAYS), "ACME_RENEW_EVERY": str(RENEW_EVERY)},
+                     "ACME_RENEW_DAYS": str(RENEW_DAYS), "ACME_RENEW_EVERY": str(RENEW_EVERY),
+                     **({"ACME_METRICS_PORT": str(ACME_METRICS_PORT)} if site.metrics else {})},
+        **watched,
         volumes=[f"acme:{ACME_STATE}", f"tls:{TLS_DIR}", f"acme-challenge:{ACME_WEBROOT}"],
         healthcheck={"test": ["CMD", "hakobune-acme", "health"], "interval": "10s", "timeout": "5s",
                      "start_period": "10s", "retries": 3},

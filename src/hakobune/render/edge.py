@@ -14,7 +14,7 @@ import yaml
 
 from hakobune.errors import InvalidInput
 from hakobune.layout import RUN_DIR, UIDS
-from hakobune.site import validate_port
+from hakobune.site import ACME_METRICS_PORT, ACME_METRICS_PORT_LABEL, MONITOR_NETWORK, validate_port
 
 PROJECT = "hakobune-edge"
 EDGE_LABEL = "io.hakobune.edge"  # on everything the edge has: its container, volume and network
@@ -112,9 +112,12 @@ def edge_document(settings: EdgeSettings) -> dict[str, Any]:
         **hardened,
         # The settings live here, where they change nothing served: a new renewal schedule recreates this
         # container and leaves the proxy and its connections alone.
-        "labels": {**labels, SETTINGS_LABEL: settings.to_json()},
+        "labels": {**labels, SETTINGS_LABEL: settings.to_json(), ACME_METRICS_PORT_LABEL: str(ACME_METRICS_PORT)},
         "entrypoint": ["hakobune-acme", "daemon"],
-        "environment": {"ACME_RENEW_DAYS": str(settings.renew_days), "ACME_RENEW_EVERY": str(settings.renew_every)},
+        "environment": {"ACME_RENEW_DAYS": str(settings.renew_days), "ACME_RENEW_EVERY": str(settings.renew_every),
+                        "ACME_METRICS_PORT": str(ACME_METRICS_PORT)},
+        # Its renewals' metrics, for the monitoring stack, on the engine's internal monitoring network.
+        "networks": ["edge", "monitor"],
         "healthcheck": {"test": ["CMD", "hakobune-acme", "health"], "interval": "10s", "timeout": "5s",
                         "start_period": "10s", "retries": 3},
         "tmpfs": ["/tmp:mode=1777"],
@@ -124,7 +127,7 @@ def edge_document(settings: EdgeSettings) -> dict[str, Any]:
     return {
         "name": PROJECT,
         "services": {"proxy": proxy, "acme": acme},
-        "networks": {"edge": {"labels": labels}},
+        "networks": {"edge": {"labels": labels}, "monitor": {"name": MONITOR_NETWORK, "external": True}},
         "volumes": {
             "state": {"labels": labels},
             "run": {"labels": labels, "driver_opts": {"type": "tmpfs", "device": "tmpfs",
