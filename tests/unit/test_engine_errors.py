@@ -173,9 +173,26 @@ def test_what_is_still_labelled_after_a_sweep_is_said(monkeypatch):
     made_meanwhile = {"container": [[], []], "volume": [[], []], "network": [["n1"], ["n2"]]}
     monkeypatch.setattr(engine, "labelled", lambda kind, value, label: made_meanwhile[kind].pop(0))
     monkeypatch.setattr(engine, "network_remove", lambda network: None)
+    monkeypatch.setattr(engine, "_disconnect_all", lambda containers: None)
     with pytest.raises(EngineError) as caught:
         engine.sweep("blog")
     assert caught.value.message == "still on the engine after removing what carries io.hakobune.site=blog: network n2"
+
+
+def test_containers_leave_their_networks_one_at_a_time_before_they_are_removed(monkeypatch):
+    engine, calls = Engine(), []
+
+    def docker(*args, check=True):
+        calls.append(" ".join(args))
+        out = 'c1 {"hb-blog_site":{},"hakobune-monitor":{}}\nc2 {"hb-blog_site":{}}\n' if args[0] == "inspect" else ""
+        return subprocess.CompletedProcess(args, 0, out, "")
+
+    monkeypatch.setattr(engine, "docker", docker)
+    monkeypatch.setattr(engine, "labelled", lambda kind, value, label: ["c1", "c2"] if kind == "container" and
+                        not calls[1:] else [])
+    engine.sweep("blog")
+    assert calls[1:] == ["network disconnect --force hb-blog_site c1", "network disconnect --force hakobune-monitor c1",
+                         "network disconnect --force hb-blog_site c2", "rm -f -v c1 c2"]
 
 
 HICCUP = ("OCI runtime exec failed: exec failed: unable to start container process: waiting for init preliminary "
