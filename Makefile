@@ -41,9 +41,9 @@ unit: venv
 # Debian packages the end-to-end tests use besides the engine: Go and bbolt build the scanner's test database;
 # the SSH client reaches the remote-engine test's second engine; Chromium opens the monitoring page (test_monitor).
 E2E_PACKAGES := golang-go golang-github-coreos-bbolt-dev openssh-client chromium
-# Three workers on 2 cores: most of an end-to-end test is waiting (containers starting, health, timers), so a
-# third keeps the cores busy; each test file runs whole in one worker, so its module fixtures (its sites) are made once.
-E2E_WORKERS := -n 3 --dist loadfile
+# Two workers: most of an end-to-end test is waiting (containers starting, health), so two share 2 cores well;
+# each test file runs whole in one worker, so its module fixtures (its sites) are made once.
+E2E_WORKERS := -n 2 --dist loadfile
 
 # Tests marked `serial` act on every site on the engine (`upgrade --all`): they run alone, after the others.
 e2e: venv
